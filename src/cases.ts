@@ -1,0 +1,117 @@
+/**
+ * Use cases behind the web app and the API: submit a cancellation (one workflow per session),
+ * read a case, act on it. Routes stay thin; this is where Temporal is called.
+ */
+import { createHmac } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Submission } from './shared/api';
+import type { CaseInput, CaseView, RecordsMode } from './shared/case';
+import { caseWorkflowId, isCaseId } from './shared/ids';
+import { viewQuery } from './shared/messages';
+import type { Policy } from './shared/policy';
+import { CaseStage, DocsComplete, RiskConcern, SessionStart, TherapistRef } from './shared/search-attributes';
+import { formatUk } from './shared/time';
+import type { cancellationCase } from '../workflows';
+
+export interface CaseServiceDeps {
+  client: Client;
+  taskQueue: string;
+  policy: Policy;
+  recordsMode: RecordsMode;
+  /** Keys the derivation of case ids, so ids are stable per session yet unguessable. */
+  idKey: Buffer;
+  now?: () => Date;
+}
+
+export interface SubmittedCase {
+  caseId: string;
+}
+
+export class CaseService {
+  constructor(private readonly deps: CaseServiceDeps) {}
+
+  /**
+   * Starts one case per session. A case id is derived from the therapist and the session, so
+   * a repeated submission (double click, client retry) finds the existing workflow instead of
+   * starting a second one.
+   */
+  async submit(sub: Submission): Promise<SubmittedCase[]> {
+    const now = (this.deps.now ?? (() => new Date()))();
+    const ids = sub.sessions.map((s) => this.derive('case', sub.therapist.id, s.id));
+    const absenceId = this.derive('absence', sub.therapist.id, ...[...sub.sessions.map((s) => s.id)].sort());
+    const results: SubmittedCase[] = [];
+    for (const [i, session] of sub.sessions.entries()) {
+      const caseId = ids[i]!;
+      const input: CaseInput = {
+        caseId,
+        absenceId,
+        siblingCaseIds: ids.filter((id) => id !== caseId),
+        submittedAt: now.toISOString(),
+        therapist: sub.therapist,
+        reason: sub.reason,
+        expectedReturn: sub.expectedReturn,
+        session: { id: session.id, startsAt: new Date(session.startsAt).toISOString() },
+        client: session.client,
+        rebook: 'slots' in session.rebook ? { slots: session.rebook.slots.map((s) => new Date(s).toISOString()) } : { callbackBy: new Date(session.rebook.callbackBy).toISOString() },
+        risk: session.risk,
+        policy: this.deps.policy,
+        recordsMode: this.deps.recordsMode,
+      };
+      await this.start(input);
+      results.push({ caseId });
+    }
+    return results;
+  }
+
+  private async start(input: CaseInput): Promise<void> {
+    try {
+      await this.deps.client.workflow.start<typeof cancellationCase>('cancellationCase', {
+        taskQueue: this.deps.taskQueue,
+        workflowId: caseWorkflowId(input.caseId),
+        args: [input],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: CaseStage, value: 'contacting' },
+          { key: TherapistRef, value: input.therapist.id },
+          { key: RiskConcern, value: input.risk?.concern === true },
+          { key: DocsComplete, value: false },
+          { key: SessionStart, value: new Date(input.session.startsAt) },
+        ],
+        // Shown in the Web UI's list and detail views: no client name or contact details.
+        staticSummary: `Cancelled session ${formatUk(input.session.startsAt)}, therapist ${input.therapist.id}`,
+        staticDetails: [
+          `Session: ${formatUk(input.session.startsAt)}`,
+          `Therapist: ${input.therapist.id}`,
+          `Contact by: ${input.client.preferredContact}`,
+          'slots' in input.rebook ? `Slots offered: ${input.rebook.slots.length}` : `Callback by: ${formatUk(input.rebook.callbackBy)}`,
+          `Case page: /cancellations/${input.caseId}`,
+        ].join('\n'),
+      });
+    } catch (e) {
+      // The same session submitted after its case finished: still one effect.
+      if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+    }
+  }
+
+  /** The case's current view, or undefined for an unknown id. */
+  async view(caseId: string): Promise<CaseView | undefined> {
+    if (!isCaseId(caseId)) return undefined;
+    try {
+      return await this.deps.client.workflow.getHandle(caseWorkflowId(caseId)).query(viewQuery);
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) return undefined;
+      throw e;
+    }
+  }
+
+  handle(caseId: string) {
+    return this.deps.client.workflow.getHandle(caseWorkflowId(caseId));
+  }
+
+  private derive(kind: 'case' | 'absence', ...parts: string[]): string {
+    const digest = createHmac('sha256', this.deps.idKey).update([kind, ...parts].join('\u0000')).digest('hex');
+    return `${kind === 'case' ? 'c' : 'a'}${digest.slice(0, 20)}`;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Client links: opaque, expiring, purpose-bound tokens sealed with AES-256-GCM under a key id,
+ * so a token reveals nothing (not even the case id), cannot be forged or altered, and keys can
+ * rotate: the first key seals, every listed key opens.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+export type LinkPurpose = 'choose';
+
+export interface LinkKey {
+  id: string;
+  key: Buffer;
+}
+
+export interface OpenedLink {
+  caseId: string;
+  purpose: LinkPurpose;
+  expiresAt: number;
+}
+
+export type LinkFailure = 'malformed' | 'unknown-key' | 'tampered' | 'expired' | 'wrong-purpose';
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_ID = /^[A-Za-z0-9]{1,16}$/;
+/** Caps the work done on hostile input before any crypto runs. */
+const MAX_TOKEN_LENGTH = 256;
+
+/** Parses LINK_KEYS: `kid:base64key[,kid:base64key...]`, each key 32 bytes. */
+export function parseLinkKeys(spec: string): LinkKey[] {
+  const keys = spec
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const [id, b64, ...rest] = part.split(':');
+      if (!id || !b64 || rest.length > 0 || !KEY_ID.test(id)) throw new Error('each entry must be keyId:base64key');
+      const key = Buffer.from(b64, 'base64');
+      if (key.length !== 32) throw new Error(`key ${id} must be 32 bytes of base64`);
+      return { id, key };
+    });
+  if (keys.length === 0) throw new Error('at least one key is required');
+  return keys;
+}
+
+export class LinkSealer {
+  constructor(
+    private readonly keys: LinkKey[],
+    private readonly now: () => number = Date.now,
+  ) {
+    if (keys.length === 0) throw new Error('LinkSealer needs a key');
+  }
+
+  seal(caseId: string, purpose: LinkPurpose, ttlMs: number): string {
+    const current = this.keys[0]!;
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', current.key, iv);
+    cipher.setAAD(Buffer.from(current.id));
+    const body = JSON.stringify({ c: caseId, p: purpose, e: this.now() + ttlMs });
+    const sealed = Buffer.concat([iv, cipher.update(body, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return `${current.id}.${sealed.toString('base64url')}`;
+  }
+
+  open(token: string, purpose: LinkPurpose): { ok: true; link: OpenedLink } | { ok: false; reason: LinkFailure } {
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'malformed' };
+    const dot = token.indexOf('.');
+    if (dot <= 0) return { ok: false, reason: 'malformed' };
+    const kid = token.slice(0, dot);
+    const data = token.slice(dot + 1);
+    if (!/^[A-Za-z0-9_-]+$/.test(data)) return { ok: false, reason: 'malformed' };
+    const key = this.keys.find((k) => k.id === kid);
+    if (!key) return { ok: false, reason: 'unknown-key' };
+    const raw = Buffer.from(data, 'base64url');
+    if (raw.length < IV_BYTES + TAG_BYTES + 2) return { ok: false, reason: 'malformed' };
+    let body: unknown;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key.key, raw.subarray(0, IV_BYTES));
+      decipher.setAAD(Buffer.from(key.id));
+      decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+      const plain = Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]);
+      body = JSON.parse(plain.toString('utf8'));
+    } catch {
+      return { ok: false, reason: 'tampered' };
+    }
+    const b = body as { c?: unknown; p?: unknown; e?: unknown };
+    if (typeof b.c !== 'string' || typeof b.p !== 'string' || typeof b.e !== 'number') return { ok: false, reason: 'tampered' };
+    if (b.p !== purpose) return { ok: false, reason: 'wrong-purpose' };
+    if (b.e <= this.now()) return { ok: false, reason: 'expired' };
+    return { ok: true, link: { caseId: b.c, purpose: b.p, expiresAt: b.e } };
+  }
+}

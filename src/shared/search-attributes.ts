@@ -1,0 +1,26 @@
+/**
+ * Typed search attributes that let clinical leads find waiting, late and stuck cases in the
+ * Temporal Web UI. None carries personal data.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const CaseStage = defineSearchAttributeKey('CaseStage', SearchAttributeType.KEYWORD);
+export const TherapistRef = defineSearchAttributeKey('TherapistRef', SearchAttributeType.KEYWORD);
+export const NextDeadline = defineSearchAttributeKey('NextDeadline', SearchAttributeType.DATETIME);
+export const EscalatedTo = defineSearchAttributeKey('EscalatedTo', SearchAttributeType.KEYWORD_LIST);
+export const RiskConcern = defineSearchAttributeKey('RiskConcern', SearchAttributeType.BOOL);
+export const DocsComplete = defineSearchAttributeKey('DocsComplete', SearchAttributeType.BOOL);
+export const SessionStart = defineSearchAttributeKey('SessionStart', SearchAttributeType.DATETIME);
+/** When the oldest escalation still waiting for a lead's acknowledgement was raised. */
+export const UnackedEscalationSince = defineSearchAttributeKey('UnackedEscalationSince', SearchAttributeType.DATETIME);
+
+export const SEARCH_ATTRIBUTES = [
+  CaseStage,
+  TherapistRef,
+  NextDeadline,
+  EscalatedTo,
+  RiskConcern,
+  DocsComplete,
+  SessionStart,
+  UnackedEscalationSince,
+] as const;

@@ -1,0 +1,1 @@
+export { cancellationCase } from './case';

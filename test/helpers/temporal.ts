@@ -1,0 +1,75 @@
+/**
+ * Temporal test environments backed by the binaries src/dev/binaries.ts provisions (built into
+ * the user cache on first use, never a machine-specific path). Always `await env.teardown()`.
+ *
+ * - createTimeSkippingEnv: the Java test server, for workflow tests that sleep through days.
+ *   It has no visibility (list/count) and only pre-registered Custom* attributes, so ours are
+ *   added through the operator service.
+ * - createDevServerEnv: the real server from the Temporal CLI, for visibility queries, the Web UI
+ *   and end-to-end paths.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporalCliExecutable, testServerExecutable } from '../../src/dev/binaries';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
+import { ensureSearchAttributes } from '../../src/temporal/setup-search-attributes';
+
+/** Flags every local dev server gets: no outbound version check, and a faster SQLite. */
+export const DEV_SERVER_EXTRA_ARGS = [
+  '--dynamic-config-value',
+  'frontend.enableServerVersionCheck=false',
+  '--sqlite-pragma',
+  'journal_mode=WAL',
+  '--sqlite-pragma',
+  'synchronous=OFF',
+];
+
+const log = (line: string) => process.stderr.write(`[temporal-test-env] ${line}\n`);
+
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const executable = await testServerExecutable({ log });
+  let env: TestWorkflowEnvironment;
+  try {
+    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable } });
+  } catch (e) {
+    // The SDK gives the JVM about 5 s to answer; on a machine busy bundling workflows, try once more.
+    log(`time-skipping server did not start (${e instanceof Error ? e.message : String(e)}); retrying once`);
+    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable } });
+  }
+  try {
+    await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
+  } catch (e) {
+    await env.teardown();
+    throw e;
+  }
+  return env;
+}
+
+export interface DevServerEnvOptions {
+  /** Serve the Web UI on this port (off by default). */
+  uiPort?: number;
+  namespace?: string;
+  /** Persist to this SQLite file; in memory by default. */
+  dbFilename?: string;
+  /** gRPC port; a free one by default. */
+  port?: number;
+  /** Server log level (default "warn"). */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export async function createDevServerEnv(opts: DevServerEnvOptions = {}): Promise<TestWorkflowEnvironment> {
+  const executable = await temporalCliExecutable({ log });
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable,
+      ip: '127.0.0.1',
+      port: opts.port,
+      namespace: opts.namespace,
+      dbFilename: opts.dbFilename,
+      ui: opts.uiPort !== undefined,
+      uiPort: opts.uiPort,
+      log: { format: 'pretty', level: opts.logLevel ?? 'warn' },
+      searchAttributes: [...SEARCH_ATTRIBUTES],
+      extraArgs: DEV_SERVER_EXTRA_ARGS,
+    },
+  });
+}

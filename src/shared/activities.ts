@@ -12,6 +12,8 @@ export const FailureType = {
   ChannelRejected: 'ChannelRejected',
   /** The channel is misconfigured (authentication, missing settings): a person must fix it. */
   ChannelMisconfigured: 'ChannelMisconfigured',
+  /** The workflow built a notice the channel cannot render (a bug, not a delivery problem). */
+  InvalidNotice: 'InvalidNotice',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

@@ -1,0 +1,108 @@
+/**
+ * The case workflow's activities. Each one is thin: pick the channel, render the wording, send,
+ * and return what was delivered. Every client, clock and attempt counter comes in through
+ * `deps`, so tests drive them without a Temporal worker and nothing is created at import time.
+ * Nothing is logged here: the workflow history already records each delivery.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Config } from '../src/config';
+import { LinkSealer } from '../src/links';
+import { clientEmail, clientFacts } from '../src/mail/client';
+import type { EmailContent } from '../src/mail/content';
+import { INVALID_NOTICE } from '../src/mail/format';
+import { messageIdFor, type Mailer } from '../src/mail/mailer';
+import { createEmailRenderer } from '../src/mail/render';
+import { escalationEmail, providerEmail, therapistEmail, type StaffContext } from '../src/mail/staff';
+import type { RecordsChecker } from '../src/records/checker';
+import { clientSms } from '../src/sms/messages';
+import type { SmsSender } from '../src/sms/sender';
+import { FailureType, type CaseActivities, type Delivery } from '../src/shared/activities';
+import { TEAMS } from '../src/shared/case';
+
+export interface ActivityDeps {
+  config: Config;
+  mailer: Mailer;
+  sms: SmsSender;
+  /** Absent in attestation mode (therapists confirm records on the case page). */
+  records?: RecordsChecker;
+  /** The current activity attempt, from 1 (Context.current().info.attempt in the worker). */
+  attempt(): number;
+  now(): Date;
+}
+
+export function createActivities(deps: ActivityDeps): CaseActivities {
+  const { config } = deps;
+  const render = createEmailRenderer();
+  const links = new LinkSealer(config.linkKeys, () => deps.now().getTime());
+  const staff: StaffContext = {
+    publicBaseUrl: config.publicBaseUrl,
+    serviceName: config.serviceName,
+    supportEmail: config.teams.support,
+    supportPhone: config.teams.supportPhone,
+    recordsMode: config.records.mode,
+  };
+
+  async function email(to: string, caseId: string, step: string, content: EmailContent): Promise<Delivery> {
+    const messageId = messageIdFor(caseId, step, deps.attempt());
+    await deps.mailer.send({ to, messageId, date: deps.now(), ...render(content) });
+    return { channel: 'email', messageId, acceptedAt: deps.now().toISOString() };
+  }
+
+  return {
+    async notifyClient(notice) {
+      const chooseUrl =
+        notice.kind === 'slotOffer'
+          ? `${config.publicBaseUrl}/c/${links.seal(notice.caseId, 'choose', config.policy.clientLinkTtlMs)}`
+          : undefined;
+      const facts = clientFacts(notice, chooseUrl);
+      if (notice.channel === 'email') {
+        return email(address(notice.to.email, 'email address'), notice.caseId, notice.step, clientEmail(facts, config.serviceName));
+      }
+      if (notice.channel === 'sms') {
+        const phone = address(notice.to.phone, 'mobile number');
+        const reference = smsReference(notice.caseId, notice.step);
+        const sent = await deps.sms.send(phone, clientSms(facts, config.serviceName), reference, { retry: deps.attempt() > 1 });
+        return { channel: 'sms', messageId: sent.id, acceptedAt: deps.now().toISOString() };
+      }
+      throw ApplicationFailure.nonRetryable('A client notice needs the channel email or sms', INVALID_NOTICE);
+    },
+
+    async notifyTherapist(notice) {
+      return email(address(notice.to, 'therapist email address'), notice.caseId, notice.step, therapistEmail(notice, staff));
+    },
+
+    async notifyProvider(notice) {
+      return email(config.teams.provider, notice.caseId, notice.step, providerEmail(notice, staff));
+    },
+
+    async escalate(notice) {
+      if (!(TEAMS as readonly string[]).includes(notice.team)) {
+        throw ApplicationFailure.nonRetryable('An escalation needs a known team', INVALID_NOTICE);
+      }
+      return email(config.teams[notice.team], notice.caseId, notice.step, escalationEmail(notice, staff));
+    },
+
+    async checkRecords(query) {
+      if (config.records.mode !== 'mpb' || !deps.records) {
+        throw ApplicationFailure.nonRetryable(
+          'Records are confirmed by attestation on the case page; MPB is not configured (MPB_MODE, MPB_BASE_URL)',
+          FailureType.ChannelMisconfigured,
+        );
+      }
+      return deps.records.check(query);
+    },
+  };
+}
+
+/** The address the notice was sent to; without one the channel cannot be used for this person. */
+function address(value: string | undefined, what: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw ApplicationFailure.nonRetryable(`The notice has no ${what}`, FailureType.ChannelRejected);
+  }
+  return value.trim();
+}
+
+/** Notify's reference for a text: case and step, no personal data, the same on every attempt. */
+export function smsReference(caseId: string, step: string): string {
+  return `${caseId}.${step}`.replace(/[^A-Za-z0-9._-]+/g, '-');
+}

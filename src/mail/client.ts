@@ -1,0 +1,105 @@
+/**
+ * What clients are told. Client messages carry the minimum the guidance allows: the service
+ * name, the date and time, that the appointment is cancelled, how to rebook and at most a first
+ * name. Nothing else reaches a client message because the wording only sees ClientFacts, built
+ * field by field from the notice (a notice with extra fields, such as a reason or a risk note,
+ * contributes nothing).
+ *
+ * Subjects are neutral for lock screens: no name, no service name (it may say "therapies"),
+ * no date. The words "therapy" and "therapist" are not used at all.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { ClientMessageKind, ClientNotice } from '../shared/activities';
+import { link, list, p, type EmailContent } from './content';
+import { INVALID_NOTICE, formatDay, formatWhen, greetingName } from './format';
+
+export interface ClientFacts {
+  kind: ClientMessageKind;
+  /** First word of the first name, or '' (then the greeting has no name). */
+  name: string;
+  session: string;
+  slots: string[];
+  callbackBy?: string;
+  bookedSlot?: string;
+  expectedReturn?: string;
+  /** The client's choice page, for slotOffer. */
+  chooseUrl?: string;
+}
+
+function missing(kind: string, field: string): never {
+  throw ApplicationFailure.nonRetryable(`A ${kind} client notice needs ${field}`, INVALID_NOTICE);
+}
+
+/** Picks and formats the facts a client may see; checks each kind has what it needs. */
+export function clientFacts(notice: ClientNotice, chooseUrl?: string): ClientFacts {
+  const facts: ClientFacts = {
+    kind: notice.kind,
+    name: greetingName(notice.firstName),
+    session: formatWhen(notice.sessionStartsAt, 'session time'),
+    slots: (notice.slots ?? []).map((s) => formatWhen(s, 'slot')),
+  };
+  if (notice.callbackBy) facts.callbackBy = formatWhen(notice.callbackBy, 'callback time');
+  if (notice.bookedSlot) facts.bookedSlot = formatWhen(notice.bookedSlot, 'booked slot');
+  if (notice.expectedReturn) facts.expectedReturn = formatDay(notice.expectedReturn, 'expected return');
+  switch (notice.kind) {
+    case 'slotOffer':
+      if (facts.slots.length === 0) missing(notice.kind, 'slots');
+      if (!chooseUrl) missing(notice.kind, 'a choice link');
+      facts.chooseUrl = chooseUrl;
+      break;
+    case 'callbackPromise':
+      if (!facts.callbackBy) missing(notice.kind, 'callbackBy');
+      break;
+    case 'confirmation':
+      if (!facts.bookedSlot) missing(notice.kind, 'bookedSlot');
+      break;
+    case 'absenceUpdate':
+      break;
+    default:
+      missing(String((notice as { kind: unknown }).kind), 'a known kind');
+  }
+  return facts;
+}
+
+export const CLIENT_SUBJECTS: Record<ClientMessageKind, string> = {
+  slotOffer: 'Your appointment has been cancelled: please choose a new time',
+  callbackPromise: 'Your appointment has been cancelled',
+  absenceUpdate: 'An update about your appointment',
+  confirmation: 'Your new appointment is booked',
+};
+
+export function clientEmail(f: ClientFacts, serviceName: string): EmailContent {
+  const hello = p(f.name ? `Hello ${f.name},` : 'Hello,');
+  const sorry = p(`We are sorry: your appointment on ${f.session} is cancelled.`);
+  let body;
+  switch (f.kind) {
+    case 'slotOffer':
+      body = [
+        hello,
+        sorry,
+        p('Please choose a new time. These times are free:'),
+        list(f.slots),
+        link(f.chooseUrl!, 'Choose a new time'),
+        p('If none of these times suits you, the same link lets you ask us to contact you instead.'),
+        p('The link is just for you, so please do not forward this email.'),
+      ];
+      break;
+    case 'callbackPromise':
+      body = [hello, sorry, p(`We will contact you by ${f.callbackBy} to arrange a new appointment.`)];
+      break;
+    case 'absenceUpdate':
+      body = [
+        hello,
+        p(`This is an update about your appointment on ${f.session}, which was cancelled.`),
+        f.expectedReturn
+          ? p(`We expect to be able to offer you a new appointment from ${f.expectedReturn}. We will contact you then to arrange it.`)
+          : p('We cannot offer you a new appointment yet. We will contact you as soon as we can to arrange one.'),
+        p('We are sorry for the wait.'),
+      ];
+      break;
+    case 'confirmation':
+      body = [hello, p(`Your new appointment is on ${f.bookedSlot}.`), p(`It replaces your cancelled appointment on ${f.session}.`)];
+      break;
+  }
+  return { audience: 'client', subject: CLIENT_SUBJECTS[f.kind], blocks: body, footer: `From ${serviceName}` };
+}

@@ -1,0 +1,199 @@
+/**
+ * The staff actions on a case page. Each form posts to /cancellations/:id/actions/<name>; its
+ * fields are parsed here into the arguments of one Workflow Update, so the workflow's validator
+ * has the last word and a refusal comes back with its reason.
+ */
+import { z } from 'zod';
+import { CLOSE_REASONS, RECORDS, type CaseView, type CloseReason, type RecordName } from '../shared/case';
+import {
+  acknowledgeEscalationsUpdate,
+  closeCaseUpdate,
+  confirmRecordUpdate,
+  raiseRiskUpdate,
+  recordPhoneOutcomeUpdate,
+  recordRebookingUpdate,
+  reportAbsenceUpdate,
+  reportRecordsUnavailableUpdate,
+  reportUnhappyUpdate,
+} from '../shared/messages';
+import type { CaseService } from '../cases';
+import { isOpen } from './case-status';
+import { isCalendarDate, localTimeProblem, normaliseDate, ukDateTimeToIso } from './uk-time';
+
+export type CaseHandle = ReturnType<CaseService['handle']>;
+
+export const ACTION_NAMES = [
+  'phone-outcome',
+  'rebooking',
+  'absence',
+  'confirm-record',
+  'records-unavailable',
+  'risk',
+  'unhappy',
+  'acknowledge',
+  'close',
+] as const;
+export type ActionName = (typeof ACTION_NAMES)[number];
+
+export function isActionName(value: string): value is ActionName {
+  return (ACTION_NAMES as readonly string[]).includes(value);
+}
+
+/** What the page says after an action went through. */
+export const ACTION_DONE: Record<ActionName, string> = {
+  'phone-outcome': 'Phone outcome recorded.',
+  rebooking: 'Rebooking recorded.',
+  absence: 'Expected return updated. The client and the provider will be told.',
+  'confirm-record': 'Record confirmed.',
+  'records-unavailable': 'Support has been asked to add the records for you.',
+  risk: 'Risk concern raised. Risk duty has been alerted.',
+  unhappy: 'Escalated to the clinical network team.',
+  acknowledge: 'Escalations acknowledged.',
+  close: 'Case closed.',
+};
+
+export type ActionValues = Record<string, string>;
+
+export type ParsedAction =
+  | { ok: true; run: (handle: CaseHandle, updateId: string) => Promise<unknown> }
+  | { ok: false; errors: Record<string, string> };
+
+const ONE_LINE = /^[^\p{Cc}\p{Cf}\u2028\u2029]*$/u;
+const MULTI_LINE = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/u;
+
+const staffRef = z
+  .string()
+  .trim()
+  .min(1, 'Enter your staff reference')
+  .max(60, 'Your staff reference must be 60 characters or fewer')
+  .regex(ONE_LINE, 'Your staff reference must be on one line');
+
+const note = z.string().trim().max(1000, 'The note must be 1000 characters or fewer').regex(MULTI_LINE, 'Remove control characters from the note');
+
+/** Field ids are unique on the page: every action's fields are prefixed with its name. */
+export const actionField = (action: ActionName, name: string) => `${action}-${name}`;
+
+/** The fields each action's form posts, by name. */
+export const ACTION_FIELDS: Record<ActionName, string[]> = {
+  'phone-outcome': ['by', 'reached', 'new-time', 'callback', 'note'],
+  rebooking: ['by', 'slot'],
+  absence: ['by', 'expected-return'],
+  'confirm-record': ['by', 'record'],
+  'records-unavailable': ['by'],
+  risk: ['by'],
+  unhappy: ['by', 'kind'],
+  acknowledge: ['by'],
+  close: ['by', 'reason', 'note'],
+};
+
+export function readActionValues(action: ActionName, body: Record<string, unknown>): ActionValues {
+  const values: ActionValues = {};
+  for (const name of ACTION_FIELDS[action]) {
+    const raw = body[name];
+    const v = Array.isArray(raw) ? raw[0] : raw;
+    values[name] = typeof v === 'string' ? v.slice(0, 2_100) : '';
+  }
+  return values;
+}
+
+/** Parses an action's posted fields into the Workflow Update it performs. */
+export function parseAction(action: ActionName, values: ActionValues): ParsedAction {
+  const errors: Record<string, string> = {};
+  const fail = (name: string, message: string) => {
+    errors[actionField(action, name)] ??= message;
+  };
+  const by = staffRef.safeParse(values.by ?? '');
+  if (!by.success) fail('by', by.error.issues[0]!.message);
+  const who = by.success ? by.data : '';
+  const optionalNote = () => {
+    const n = note.safeParse(values.note ?? '');
+    if (!n.success) fail('note', n.error.issues[0]!.message);
+    return n.success && n.data ? n.data : undefined;
+  };
+  const instant = (name: string, what: string) => {
+    const r = ukDateTimeToIso(values[name] ?? '');
+    if (!r.ok) fail(name, localTimeProblem(r.problem, what));
+    return r.ok ? r.iso : '';
+  };
+  const done = (run: (h: CaseHandle, updateId: string) => Promise<unknown>): ParsedAction =>
+    Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, run };
+
+  switch (action) {
+    case 'phone-outcome': {
+      const reached = values.reached;
+      if (reached !== 'yes' && reached !== 'no') fail('reached', 'Say whether you reached the client');
+      const hasNew = (values['new-time'] ?? '').trim() !== '';
+      const hasCallback = (values.callback ?? '').trim() !== '';
+      let rebookedSlot: string | undefined;
+      let callbackBy: string | undefined;
+      if (reached === 'yes') {
+        if (hasNew && hasCallback) fail('new-time', 'Enter a new session time or a callback time, not both');
+        else if (!hasNew && !hasCallback) fail('new-time', 'Enter the new session time, or when you will call the client back');
+        else if (hasNew) rebookedSlot = instant('new-time', 'new session time');
+        else callbackBy = instant('callback', 'callback time');
+      }
+      const text = optionalNote();
+      return done((h, updateId) =>
+        h.executeUpdate(recordPhoneOutcomeUpdate, {
+          args: [{ by: who, reached: reached === 'yes', rebookedSlot, callbackBy, note: text }],
+          updateId,
+        }),
+      );
+    }
+    case 'rebooking': {
+      const slot = instant('slot', 'new session time');
+      return done((h, updateId) => h.executeUpdate(recordRebookingUpdate, { args: [{ by: who, slot }], updateId }));
+    }
+    case 'absence': {
+      const raw = (values['expected-return'] ?? '').trim();
+      const date = normaliseDate(raw);
+      if (!raw) fail('expected-return', 'Enter the date you now expect to return');
+      else if (!isCalendarDate(date)) fail('expected-return', 'Enter a real date for your expected return');
+      return done((h, updateId) => h.executeUpdate(reportAbsenceUpdate, { args: [{ by: who, expectedReturn: date }], updateId }));
+    }
+    case 'confirm-record': {
+      const record = values.record as RecordName;
+      if (!RECORDS.includes(record)) fail('record', 'Choose the record you have added to MPB');
+      return done((h, updateId) => h.executeUpdate(confirmRecordUpdate, { args: [{ by: who, record }], updateId }));
+    }
+    case 'records-unavailable':
+      return done((h, updateId) => h.executeUpdate(reportRecordsUnavailableUpdate, { args: [{ by: who }], updateId }));
+    case 'risk':
+      return done((h, updateId) => h.executeUpdate(raiseRiskUpdate, { args: [{ by: who, source: 'therapist' }], updateId }));
+    case 'unhappy': {
+      const kind = values.kind;
+      if (kind !== 'unhappy' && kind !== 'cannot-wait') fail('kind', 'Choose what the client told you');
+      return done((h, updateId) =>
+        h.executeUpdate(reportUnhappyUpdate, { args: [{ by: who, source: 'therapist', cannotWait: kind === 'cannot-wait' }], updateId }),
+      );
+    }
+    case 'acknowledge':
+      return done((h, updateId) => h.executeUpdate(acknowledgeEscalationsUpdate, { args: [{ by: who }], updateId }));
+    case 'close': {
+      const reason = values.reason as CloseReason;
+      if (!CLOSE_REASONS.includes(reason)) fail('reason', 'Choose why you are closing the case');
+      const text = optionalNote();
+      return done((h, updateId) => h.executeUpdate(closeCaseUpdate, { args: [{ by: who, reason, note: text }], updateId }));
+    }
+  }
+}
+
+/** The actions worth offering for the case as it stands; the workflow still checks each one. */
+export function availableActions(view: CaseView): ActionName[] {
+  const open = isOpen(view);
+  const shown: ActionName[] = [];
+  if (view.escalations.some((e) => !e.acknowledgedAt)) shown.push('acknowledge');
+  if (!open) return shown;
+  if (!view.bookedSlot) shown.push('phone-outcome', 'rebooking');
+  shown.push('absence');
+  if (Object.values(view.records).some((r) => !r.done)) shown.push('confirm-record');
+  if (!view.recordsUnavailable) shown.push('records-unavailable');
+  shown.push('risk', 'unhappy', 'close');
+  return shown;
+}
+
+/** Update ids are random per rendered form; anything else posted is replaced. */
+export function readUpdateId(body: Record<string, unknown>): string | undefined {
+  const v = body.updateId;
+  return typeof v === 'string' && /^[A-Za-z0-9-]{16,64}$/.test(v) ? v : undefined;
+}

@@ -1,0 +1,103 @@
+/**
+ * Words for the staff case page: where a case stands in one sentence that names the client by
+ * first name (the workflow's own status deliberately does not, as it shows in the Temporal UI),
+ * and plain labels for the workflow's codes.
+ */
+import type { CaseView, CloseReason, Owner, RecordName, Stage } from '../shared/case';
+import { formatUk, formatUkDate } from '../shared/time';
+
+export const RECORD_LABELS: Record<RecordName, string> = {
+  attendance: 'Attendance marked "Appointment Cancelled by Therapist/VHG"',
+  clinicalNote: 'Clinical note: when and how the client was told, and what was agreed',
+  nextSession: 'Next session added, so the client gets a confirmation',
+};
+
+export const CLOSE_REASON_LABELS: Record<CloseReason, string> = {
+  'client-withdrew': 'The client withdrew from therapy',
+  discharged: 'The client was discharged',
+  'handed-over': 'Handed over to another therapist or service',
+  other: 'Another reason',
+};
+
+export const STAGE_LABELS: Record<Stage, string> = {
+  contacting: 'Telling the client',
+  'awaiting-choice': "Waiting for the client's choice",
+  'awaiting-callback': 'Waiting for a callback',
+  'awaiting-phone-outcome': 'Waiting for a phone call',
+  'awaiting-follow-up': 'Waiting for a follow-up',
+  'awaiting-documentation': 'Waiting for the records',
+  completed: 'Complete',
+  closed: 'Closed',
+};
+
+const CONTACT_LABELS: Record<string, string> = { email: 'email', sms: 'text message', phone: 'phone', voicemail: 'phone (voicemail allowed)' };
+
+export function contactLabel(method: string): string {
+  return CONTACT_LABELS[method] ?? method;
+}
+
+export function ownerLabel(owner: Owner, view: Pick<CaseView, 'therapistName' | 'clientFirstName'>): string {
+  switch (owner) {
+    case 'client':
+      return view.clientFirstName;
+    case 'therapist':
+      return view.therapistName;
+    case 'support':
+      return 'the support team';
+    case 'network':
+      return 'the clinical network team';
+    case 'risk':
+      return 'risk duty';
+  }
+}
+
+export const teamLabel = (team: Owner) => ownerLabel(team, { therapistName: 'the therapist', clientFirstName: 'the client' });
+
+/** "Waiting for Sam to choose a slot until Thu 27 Nov 14:00." */
+export function statusSentence(view: CaseView): string {
+  const name = view.clientFirstName;
+  const duty = view.duties.find((d) => !d.metAt);
+  const who = duty ? ownerLabel(duty.owner, view) : view.therapistName;
+  const until = view.nextDeadline ? ` until ${formatUk(view.nextDeadline)}` : '';
+  const unacked = view.escalations.filter((e) => !e.acknowledgedAt).length;
+  const escalated = unacked > 0 ? ` ${unacked === 1 ? 'An escalation is' : `${unacked} escalations are`} waiting for acknowledgement.` : '';
+  let sentence: string;
+  switch (view.stage) {
+    case 'contacting':
+      sentence = `Telling ${name} about the cancellation by ${contactLabel(view.preferredContact)}.`;
+      break;
+    case 'awaiting-choice':
+      sentence = `Waiting for ${name} to choose a slot${until}.`;
+      break;
+    case 'awaiting-callback':
+      sentence = `Waiting for ${who} to call ${name} back to rebook${until}.`;
+      break;
+    case 'awaiting-phone-outcome':
+      sentence = `Waiting for ${who} to phone ${name} about the cancellation${until}.`;
+      break;
+    case 'awaiting-follow-up':
+      sentence = `Waiting for ${who} to agree a new time with ${name}${until}.`;
+      break;
+    case 'awaiting-documentation': {
+      const done = Object.values(view.records).filter((r) => r.done).length;
+      const booked = view.bookedSlot ? `${name} is rebooked for ${formatUk(view.bookedSlot)}. ` : '';
+      sentence = `${booked}Waiting for ${who} to complete the MPB records (${done} of 3 done)${until}.`;
+      break;
+    }
+    case 'completed':
+      sentence = `Complete: ${name} is rebooked${view.bookedSlot ? ` for ${formatUk(view.bookedSlot)}` : ''} and the records are done.`;
+      break;
+    case 'closed':
+      sentence = view.closed
+        ? `Closed by ${view.closed.by} on ${formatUk(view.closed.at)}: ${CLOSE_REASON_LABELS[view.closed.reason].toLowerCase()}.`
+        : 'Closed.';
+      break;
+  }
+  return sentence + escalated;
+}
+
+export function isOpen(view: CaseView): boolean {
+  return view.stage !== 'completed' && view.stage !== 'closed';
+}
+
+export { formatUk, formatUkDate };

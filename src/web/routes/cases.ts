@@ -1,0 +1,119 @@
+/**
+ * The staff case page and its actions. Every action is a Workflow Update: a field problem is
+ * caught here (422), a refusal by the workflow comes back with its reason (409), and success
+ * redirects to the page so a refresh cannot repeat it.
+ */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Router, type Response } from 'express';
+import { CLOSE_REASONS, RECORDS, type CaseView } from '../../shared/case';
+import {
+  ACTION_DONE,
+  ACTION_FIELDS,
+  actionField,
+  availableActions,
+  isActionName,
+  parseAction,
+  readActionValues,
+  readUpdateId,
+  type ActionName,
+  type ActionValues,
+} from '../case-actions';
+import { CLOSE_REASON_LABELS, contactLabel, isOpen, RECORD_LABELS, STAGE_LABELS, statusSentence, teamLabel } from '../case-status';
+import type { WebContext } from '../context';
+
+interface ActionState {
+  values: ActionValues;
+  errors: Record<string, string>;
+}
+
+interface PageExtras {
+  action?: ActionName;
+  state?: ActionState;
+  errorList?: { text: string; href: string }[];
+  done?: string;
+}
+
+/** The reason a workflow gave for refusing an update, in its own words. */
+export function refusalReason(e: WorkflowUpdateFailedError): string {
+  const cause = e.cause;
+  return cause instanceof Error && cause.message ? cause.message : 'The case could not be changed';
+}
+
+export function caseRoutes(ctx: WebContext): Router {
+  const router = Router();
+
+  const renderCase = (res: Response, status: number, view: CaseView, extras: PageExtras = {}) => {
+    const forms: Record<string, ActionState & { updateId: string }> = {};
+    for (const name of availableActions(view)) {
+      const kept = extras.action === name ? extras.state : undefined;
+      forms[name] = { updateId: ctx.newUpdateId(), values: kept?.values ?? {}, errors: kept?.errors ?? {} };
+    }
+    const openDuties = view.duties.filter((d) => !d.metAt);
+    ctx.render(res, status, 'case.njk', {
+      view,
+      status: statusSentence(view),
+      stageLabel: STAGE_LABELS[view.stage],
+      contact: contactLabel(view.preferredContact),
+      open: isOpen(view),
+      openDuties: openDuties.map((d) => ({ ...d, ownerLabel: d.owner === 'client' ? `${view.clientFirstName} (client)` : teamLabelFor(d.owner, view) })),
+      escalations: [...view.escalations].reverse().map((e) => ({ ...e, teamLabel: teamLabel(e.team) })),
+      unacked: view.escalations.filter((e) => !e.acknowledgedAt).length,
+      records: RECORDS.map((r) => ({ name: r, label: RECORD_LABELS[r], ...view.records[r] })),
+      undoneRecords: RECORDS.filter((r) => !view.records[r].done).map((r) => ({ value: r, text: RECORD_LABELS[r] })),
+      closeReasons: CLOSE_REASONS.map((r) => ({ value: r, text: CLOSE_REASON_LABELS[r] })),
+      timeline: [...view.timeline].reverse(),
+      forms,
+      errorList: extras.errorList ?? [],
+      openAction: extras.errorList?.length ? extras.action : undefined,
+      done: extras.done,
+    });
+  };
+
+  router.get('/cancellations/:id', async (req, res) => {
+    const view = await ctx.deps.cases.view(req.params.id);
+    if (!view) {
+      ctx.render(res, 404, 'not-found.njk', { what: 'case' });
+      return;
+    }
+    const done = typeof req.query.done === 'string' && isActionName(req.query.done) ? ACTION_DONE[req.query.done] : undefined;
+    renderCase(res, 200, view, { done });
+  });
+
+  router.post('/cancellations/:id/actions/:action', async (req, res) => {
+    const { id, action } = req.params;
+    const view = isActionName(action) ? await ctx.deps.cases.view(id) : undefined;
+    if (!view || !isActionName(action)) {
+      ctx.render(res, 404, 'not-found.njk', { what: 'case' });
+      return;
+    }
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const values = readActionValues(action, body);
+    const parsed = parseAction(action, values);
+    if (!parsed.ok) {
+      const order = ACTION_FIELDS[action].map((f) => actionField(action, f));
+      const errorList = Object.entries(parsed.errors)
+        .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
+        .map(([field, text]) => ({ text, href: `#${field}` }));
+      renderCase(res, 422, view, { action, state: { values, errors: parsed.errors }, errorList });
+      return;
+    }
+    try {
+      await parsed.run(ctx.deps.cases.handle(id), readUpdateId(body) ?? ctx.newUpdateId());
+    } catch (e) {
+      let reason: string;
+      if (e instanceof WorkflowUpdateFailedError) reason = refusalReason(e);
+      else if (e instanceof WorkflowNotFoundError) reason = 'This case has finished, so it can no longer be changed';
+      else throw e;
+      const fresh = (await ctx.deps.cases.view(id)) ?? view;
+      renderCase(res, 409, fresh, { action, state: { values, errors: {} }, errorList: [{ text: reason, href: `#action-${action}` }] });
+      return;
+    }
+    res.redirect(303, `/cancellations/${encodeURIComponent(id)}?done=${action}`);
+  });
+
+  return router;
+}
+
+function teamLabelFor(owner: CaseView['duties'][number]['owner'], view: CaseView): string {
+  return owner === 'therapist' ? `${view.therapistName} (therapist)` : teamLabel(owner);
+}

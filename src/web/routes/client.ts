@@ -1,0 +1,115 @@
+/**
+ * The client's page, reached from the link in their message. The token is the only key: a bad,
+ * altered or expired one gets a calm page with the support number, never a reason that helps a
+ * guesser. The page shows the first name at most, and crisis signposting always.
+ */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { greetingName } from '../../mail/format';
+import type { CaseView } from '../../shared/case';
+import { chooseSlotUpdate, reportUnhappyUpdate, requestCallUpdate } from '../../shared/messages';
+import { readUpdateId } from '../case-actions';
+import type { WebContext } from '../context';
+
+type Choice = { kind: 'slot'; slot: string } | { kind: 'call' } | { kind: 'cannot-wait' };
+
+/** Nothing on these pages may be cached or leak the token through a Referer header. */
+export function clientHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Robots-Tag': 'noindex, nofollow' });
+  next();
+}
+
+/** The workflow's refusals that make sense to a client; anything else gets general words. */
+const CLIENT_SAFE_REFUSAL = /^That time /;
+
+export function clientRoutes(ctx: WebContext): Router {
+  const router = Router();
+  router.use('/c', clientHeaders);
+
+  const openLink = async (req: Request, res: Response): Promise<CaseView | undefined> => {
+    const opened = ctx.deps.links.open(String(req.params.token ?? ''), 'choose');
+    if (!opened.ok) {
+      const expired = opened.reason === 'expired';
+      ctx.render(res, expired ? 410 : 404, 'client/link-problem.njk', { expired });
+      return undefined;
+    }
+    const view = await ctx.deps.cases.view(opened.link.caseId);
+    if (!view) ctx.render(res, 404, 'client/link-problem.njk', { expired: false });
+    return view;
+  };
+
+  const futureSlots = (view: CaseView) => view.offeredSlots.filter((s) => Date.parse(s) > ctx.now().getTime());
+
+  const showCase = (res: Response, status: number, view: CaseView, error?: { text: string; href: string }, chosen?: string) => {
+    const base = { firstName: greetingName(view.clientFirstName), sessionStartsAt: view.sessionStartsAt };
+    if (view.bookedSlot) {
+      ctx.render(res, status, 'client/already.njk', { ...base, bookedSlot: view.bookedSlot });
+      return;
+    }
+    if (view.stage === 'closed' || view.stage === 'completed') {
+      ctx.render(res, status, 'client/already.njk', base);
+      return;
+    }
+    const slots = view.stage === 'awaiting-choice' || view.stage === 'awaiting-follow-up' ? futureSlots(view) : [];
+    ctx.render(res, status, 'client/choose.njk', {
+      ...base,
+      slots,
+      canChoose: slots.length > 0,
+      callbackBy: view.callbackBy,
+      stage: view.stage,
+      chosen,
+      errorList: error ? [error] : [],
+      error: error?.text,
+      choiceUpdateId: ctx.newUpdateId(),
+      waitUpdateId: ctx.newUpdateId(),
+    });
+  };
+
+  router.get('/c/:token', async (req, res) => {
+    const view = await openLink(req, res);
+    if (view) showCase(res, 200, view);
+  });
+
+  router.post('/c/:token', async (req, res) => {
+    const view = await openLink(req, res);
+    if (!view) return;
+    if (view.bookedSlot || view.stage === 'closed' || view.stage === 'completed') {
+      showCase(res, 200, view);
+      return;
+    }
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const raw = typeof body.choice === 'string' ? body.choice : '';
+    let choice: Choice | undefined;
+    if (raw === 'call') choice = { kind: 'call' };
+    else if (raw === 'cannot-wait') choice = { kind: 'cannot-wait' };
+    else if (futureSlots(view).includes(raw)) choice = { kind: 'slot', slot: raw };
+    if (!choice) {
+      showCase(res, 422, view, { text: 'Choose a new time, or tell us none of these times suit you', href: '#choice' });
+      return;
+    }
+    const handle = ctx.deps.cases.handle(view.caseId);
+    const updateId = readUpdateId(body) ?? ctx.newUpdateId();
+    try {
+      if (choice.kind === 'slot') await handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: choice.slot }], updateId });
+      else if (choice.kind === 'call') await handle.executeUpdate(requestCallUpdate, { args: [], updateId });
+      else await handle.executeUpdate(reportUnhappyUpdate, { args: [{ by: 'client', source: 'client', cannotWait: true }], updateId });
+    } catch (e) {
+      if (!(e instanceof WorkflowUpdateFailedError) && !(e instanceof WorkflowNotFoundError)) throw e;
+      const fresh = (await ctx.deps.cases.view(view.caseId)) ?? view;
+      const cause = e instanceof WorkflowUpdateFailedError ? e.cause : undefined;
+      const text =
+        cause instanceof Error && CLIENT_SAFE_REFUSAL.test(cause.message)
+          ? cause.message
+          : "We could not record that choice. Please call us and we'll help you arrange a new time.";
+      showCase(res, 409, fresh, { text, href: choice.kind === 'cannot-wait' ? '#cannot-wait' : '#choice' });
+      return;
+    }
+    ctx.render(res, 200, 'client/done.njk', {
+      firstName: greetingName(view.clientFirstName),
+      kind: choice.kind,
+      slot: choice.kind === 'slot' ? choice.slot : undefined,
+    });
+  });
+
+  return router;
+}

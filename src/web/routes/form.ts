@@ -1,0 +1,67 @@
+/**
+ * The therapist's form: GET shows it, POST either changes the number of sessions (so "add
+ * another session" works without JavaScript) or validates and submits, through the same schema
+ * as the API.
+ */
+import { Router } from 'express';
+import { formatUk } from '../../shared/time';
+import {
+  emptyForm,
+  emptySession,
+  MAX_SESSIONS,
+  readAction,
+  readForm,
+  validateForm,
+  type CancellationForm,
+  type FormError,
+} from '../cancellation-form';
+import type { WebContext } from '../context';
+
+export function formRoutes(ctx: WebContext): Router {
+  const router = Router();
+
+  const show = (res: Parameters<WebContext['render']>[0], status: number, form: CancellationForm, errors: FormError[] = []) =>
+    ctx.render(res, status, 'cancellation-form.njk', {
+      form,
+      errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
+      errorList: errors.map((e) => ({ text: e.summary, href: `#${e.field}` })),
+      maxSessions: MAX_SESSIONS,
+    });
+
+  router.get('/cancellations/new', (_req, res) => show(res, 200, emptyForm()));
+
+  router.post('/cancellations', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const form = readForm(body);
+    const action = readAction(body);
+    if (action.kind === 'add-session') {
+      if (form.sessions.length < MAX_SESSIONS) form.sessions.push(emptySession());
+      show(res, 200, form);
+      return;
+    }
+    if (action.kind === 'remove-session') {
+      if (form.sessions.length > 1) form.sessions.splice(action.index, 1);
+      show(res, 200, form);
+      return;
+    }
+    const result = validateForm(form, ctx.now());
+    if (!result.ok) {
+      show(res, 422, form, result.errors);
+      return;
+    }
+    const cases = await ctx.deps.cases.submit(result.submission);
+    ctx.render(res, 200, 'cancellation-confirmation.njk', {
+      therapistName: result.submission.therapist.name,
+      cases: result.submission.sessions.map((s, i) => ({
+        caseId: cases[i]?.caseId,
+        sessionRef: s.id,
+        sessionTime: formatUk(s.startsAt),
+        firstName: s.client.firstName,
+        rebook: 'slots' in s.rebook ? `${s.rebook.slots.length} new time${s.rebook.slots.length === 1 ? '' : 's'} offered` : `Callback by ${formatUk(s.rebook.callbackBy)}`,
+        risk: s.risk?.concern === true,
+      })),
+    });
+  });
+
+  return router;
+}

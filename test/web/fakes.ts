@@ -1,0 +1,136 @@
+/**
+ * A fake case service for route tests: records what the app asked of Temporal and answers with
+ * views the test sets up. Real config, real link sealing.
+ */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { AppDeps, Mailbox } from '../../src/web/app';
+import { loadConfig, type Config } from '../../src/config';
+import { LinkSealer } from '../../src/links';
+import type { Submission } from '../../src/shared/api';
+import type { CaseView } from '../../src/shared/case';
+
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+
+export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
+  return loadConfig({ NODE_ENV: 'test', SUPPORT_PHONE: '0333 222 0710', ...env });
+}
+
+/** An instant `ms` from now, on the minute (form fields have minutes, not seconds). */
+export function fromNow(ms: number): string {
+  const t = Date.now() + ms;
+  return new Date(t - (t % 60_000)).toISOString();
+}
+
+export const CASE_ID = 'c0123456789abcdefghij';
+export const OTHER_CASE_ID = 'c9876543210abcdefghij';
+
+export function caseView(overrides: Partial<CaseView> = {}): CaseView {
+  const start = fromNow(3 * DAY);
+  return {
+    caseId: CASE_ID,
+    absenceId: 'a0123456789abcdefghij',
+    siblingCaseIds: [],
+    stage: 'awaiting-choice',
+    status: "Waiting for the client's choice",
+    therapistId: 'T1042',
+    therapistName: 'Alex Morgan',
+    clientFirstName: 'Sam',
+    preferredContact: 'email',
+    sessionStartsAt: start,
+    offeredSlots: [fromNow(5 * DAY), fromNow(6 * DAY)],
+    nextDeadline: fromNow(2 * DAY),
+    duties: [{ id: 'duty-1', what: 'Choose one of the offered slots', owner: 'client', deadline: fromNow(2 * DAY), openedAt: fromNow(-HOUR) }],
+    escalations: [],
+    timeline: [
+      { at: fromNow(-HOUR), kind: 'event', text: 'Case opened: session cancelled by the therapist' },
+      { at: fromNow(-HOUR), kind: 'message', channel: 'email', outcome: 'sent', text: 'Client: cancellation with 2 slots to choose from' },
+    ],
+    risk: false,
+    records: { attendance: { done: false }, clinicalNote: { done: false }, nextSession: { done: false } },
+    recordsMode: 'attestation',
+    recordsUnavailable: false,
+    sending: 0,
+    ...overrides,
+  };
+}
+
+export interface UpdateCall {
+  caseId: string;
+  update: string;
+  args: unknown[];
+  updateId?: string;
+}
+
+export class FakeCases {
+  readonly views = new Map<string, CaseView>();
+  readonly submitted: Submission[] = [];
+  readonly updates: UpdateCall[] = [];
+  /** Set to make the next update fail as the workflow's validator would. */
+  refuseWith?: string;
+  /** Called after an accepted update, to change the case as the workflow would. */
+  onUpdate?: (call: UpdateCall, view: CaseView) => CaseView | void;
+
+  readonly submit = jest.fn(async (sub: Submission) => {
+    this.submitted.push(sub);
+    return sub.sessions.map((_, i) => ({ caseId: `c${String(i).padStart(20, '0')}` }));
+  });
+
+  readonly view = jest.fn(async (caseId: string) => this.views.get(caseId));
+
+  readonly handle = jest.fn((caseId: string) => ({
+    executeUpdate: async (def: { name: string }, options: { args: unknown[]; updateId?: string }) => {
+      const call = { caseId, update: def.name, args: options.args, updateId: options.updateId };
+      if (this.refuseWith) {
+        const reason = this.refuseWith;
+        this.refuseWith = undefined;
+        throw new WorkflowUpdateFailedError('Workflow Update failed', ApplicationFailure.create({ message: reason }));
+      }
+      this.updates.push(call);
+      const view = this.views.get(caseId);
+      if (view && this.onUpdate) {
+        const next = this.onUpdate(call, view);
+        if (next) this.views.set(caseId, next);
+      }
+      return { status: 'ok' };
+    },
+  }));
+
+  add(view: CaseView): this {
+    this.views.set(view.caseId, view);
+    return this;
+  }
+}
+
+export interface Deps {
+  deps: AppDeps;
+  cases: FakeCases;
+  links: LinkSealer;
+  config: Config;
+}
+
+export function makeDeps(options: { mailbox?: Mailbox; config?: Config } = {}): Deps {
+  const config = options.config ?? testConfig();
+  const cases = new FakeCases();
+  const links = new LinkSealer(config.linkKeys);
+  const deps: AppDeps = { config, cases: cases as unknown as AppDeps['cases'], links, mailbox: options.mailbox };
+  return { deps, cases, links, config };
+}
+
+/** A valid API submission, sessions a few days ahead. */
+export function validSubmission(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    therapist: { id: 'T1042', name: 'Alex Morgan', email: 'alex.morgan@example.org' },
+    reason: 'illness',
+    sessions: [
+      {
+        id: 'S-1',
+        startsAt: fromNow(3 * DAY),
+        client: { ref: 'C-77', firstName: 'Sam', preferredContact: 'email', email: 'sam@example.org' },
+        rebook: { slots: [fromNow(5 * DAY), fromNow(6 * DAY)] },
+      },
+    ],
+    ...overrides,
+  };
+}

@@ -783,7 +783,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     },
   );
 
-  setHandler(viewQuery, () => view(state, input));
+  setHandler(viewQuery, () => ({ ...view(state, input), sending: inflight }));
 
   // ---- start ---------------------------------------------------------------------------------
 
@@ -920,7 +920,7 @@ export function describe(state: CaseState, input: CaseInput): string {
   }
 }
 
-function view(state: CaseState, input: CaseInput): CaseView {
+function view(state: CaseState, input: CaseInput): Omit<CaseView, 'sending'> {
   const duty = state.duties.find((d) => !d.metAt);
   return {
     caseId: input.caseId,

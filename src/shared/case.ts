@@ -113,4 +113,6 @@ export interface CaseView {
   recordsMode: RecordsMode;
   recordsUnavailable: boolean;
   closed?: { by: string; reason: CloseReason; note?: string; at: string };
+  /** Messages and checks still under way (retrying channels count here). */
+  sending: number;
 }

@@ -1,0 +1,431 @@
+/**
+ * The cancellation workflow, rule by rule (W1-W17), on the time-skipping test server with the
+ * real policy durations: each test sleeps through hours and days of server time.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createTimeSkippingEnv } from '../helpers/temporal';
+import {
+  absenceChangedSignal,
+  acknowledgeEscalationsUpdate,
+  chooseSlotUpdate,
+  closeCaseUpdate,
+  confirmRecordUpdate,
+  raiseRiskUpdate,
+  recordPhoneOutcomeUpdate,
+  recordRebookingUpdate,
+  reportAbsenceUpdate,
+  reportRecordsUnavailableUpdate,
+  reportUnhappyUpdate,
+  requestCallUpdate,
+} from '../../src/shared/messages';
+import { DEFAULT_POLICY as P } from '../../src/shared/policy';
+import { caseInput, DAY, expectRefused, HOUR, MINUTE, newCaseId, Recorder, startCase, withWorker } from './harness';
+
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+}, 180_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const now = () => env.currentTimeMs();
+const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+async function confirmAllRecords(c: Awaited<ReturnType<typeof startCase>>, by = 'T-1001') {
+  for (const record of ['attendance', 'clinicalNote', 'nextSession'] as const) {
+    await c.handle.executeUpdate(confirmRecordUpdate, { args: [{ by, record }] });
+  }
+}
+
+describe('contacting the client and rebooking', () => {
+  test('W1 email: the client is offered the slots with a link, picks one, and client and therapist get a confirmation', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const input = caseInput(await now());
+      const c = await startCase(env, tq, input);
+      const waiting = await c.until((v) => v.stage === 'awaiting-choice', 'slot offer');
+      expect(rec.clientMessages).toEqual([expect.objectContaining({ kind: 'slotOffer', channel: 'email', slots: (input.rebook as { slots: string[] }).slots })]);
+      expect(waiting.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'client' })]);
+
+      const slot = (input.rebook as { slots: string[] }).slots[1]!;
+      await expectRefused(c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: new Date((await now()) + 9 * DAY).toISOString() }] }), /not one of the offered slots/);
+      expect(await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot }] })).toEqual({ slot });
+      // W15: a repeated choice answers the same; a different one is refused.
+      expect(await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot }] })).toEqual({ slot });
+      await expectRefused(c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: (input.rebook as { slots: string[] }).slots[0]! }] }), /already been booked/);
+
+      const booked = await c.until((v) => v.stage === 'awaiting-documentation', 'documentation stage');
+      expect(booked.bookedSlot).toBe(slot);
+      expect(rec.clientMessages.filter((m) => m.kind === 'confirmation')).toEqual([expect.objectContaining({ bookedSlot: slot })]);
+      expect(rec.therapistMessages.filter((m) => m.kind === 'confirmation')).toHaveLength(1);
+      expect(rec.escalations()).toEqual([]);
+    });
+  });
+
+  test('W1 a slot already in the past cannot be chosen', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const early = new Date(t + 3 * HOUR).toISOString();
+      const c = await startCase(env, tq, caseInput(t, { session: { id: 'S-1', startsAt: new Date(t + 2 * HOUR).toISOString() }, rebook: { slots: [early, new Date(t + 5 * DAY).toISOString()] } }));
+      await c.until((v) => v.stage === 'awaiting-choice');
+      await env.sleep(4 * HOUR);
+      await expectRefused(c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: early }] }), /must be in the future/);
+    });
+  });
+
+  test('W2 sms: the same offer goes by SMS and the choice is confirmed by SMS', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const input = caseInput(await now(), { client: { ref: 'C-3', firstName: 'Ana', preferredContact: 'sms', phone: '+447700900456' } });
+      const c = await startCase(env, tq, input);
+      await c.until((v) => v.stage === 'awaiting-choice');
+      const slot = (input.rebook as { slots: string[] }).slots[0]!;
+      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot }] });
+      await c.until((v) => v.stage === 'awaiting-documentation');
+      expect(rec.clientMessages.map((m) => [m.kind, m.channel])).toEqual([
+        ['slotOffer', 'sms'],
+        ['confirmation', 'sms'],
+      ]);
+    });
+  });
+
+  test('W3 phone: the therapist gets a call task at once, and support is asked to phone when no outcome is recorded by the deadline', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const input = caseInput(t, { client: { ref: 'C-4', firstName: 'Jo', preferredContact: 'phone', phone: '+447700900789' } });
+      const c = await startCase(env, tq, input);
+      await c.until((v) => v.stage === 'awaiting-phone-outcome');
+      expect(rec.clientMessages).toEqual([]);
+      expect(rec.therapistMessages).toEqual([expect.objectContaining({ kind: 'callTask', contact: expect.objectContaining({ method: 'phone', voicemailAllowed: false, purpose: 'cancel' }) })]);
+
+      await env.sleep(2 * DAY - P.phoneOutcomeLeadMs - HOUR);
+      await c.until(() => true);
+      expect(rec.escalations('support')).toEqual([]);
+      await env.sleep(2 * HOUR);
+      const v = await c.until((x) => x.duties.some((d) => !d.metAt && d.owner === 'support'), 'support duty');
+      expect(rec.escalations('support')).toEqual([expect.objectContaining({ team: 'support', sessionStartsAt: input.session.startsAt })]);
+      expect(v.stage).toBe('awaiting-phone-outcome');
+    });
+  });
+
+  test('W3 phone: a recorded outcome with a new time rebooks the client and nobody is escalated', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const c = await startCase(env, tq, caseInput(t, { client: { ref: 'C-5', firstName: 'Jo', preferredContact: 'phone', phone: '+447700900789' } }));
+      await c.until((v) => v.stage === 'awaiting-phone-outcome');
+      await expectRefused(c.handle.executeUpdate(recordPhoneOutcomeUpdate, { args: [{ by: 'T-1001', reached: true }] }), /new session time/);
+      const slot = new Date(t + 6 * DAY).toISOString();
+      await c.handle.executeUpdate(recordPhoneOutcomeUpdate, { args: [{ by: 'T-1001', reached: true, rebookedSlot: slot, note: 'agreed by phone' }] });
+      const v = await c.until((x) => x.stage === 'awaiting-documentation');
+      expect(v.bookedSlot).toBe(slot);
+      // Past the phone deadline (session start less the lead time): nothing left to chase.
+      await env.sleep(2 * DAY - 30 * MINUTE);
+      await c.until(() => true);
+      expect(rec.escalations()).toEqual([]);
+    });
+  });
+
+  test('W3 phone: a client not reached goes straight to support', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const c = await startCase(env, tq, caseInput(await now(), { client: { ref: 'C-6', firstName: 'Jo', preferredContact: 'phone', phone: '+447700900789' } }));
+      await c.until((v) => v.stage === 'awaiting-phone-outcome');
+      await c.handle.executeUpdate(recordPhoneOutcomeUpdate, { args: [{ by: 'T-1001', reached: false }] });
+      await c.until((v) => v.duties.some((d) => !d.metAt && d.owner === 'support'));
+      expect(rec.escalations('support')).toHaveLength(1);
+    });
+  });
+
+  test('W4 voicemail: only a client who chose voicemail gets a call task that allows one', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const c = await startCase(env, tq, caseInput(await now(), { client: { ref: 'C-7', firstName: 'Lee', preferredContact: 'voicemail', phone: '+447700900321' } }));
+      await c.until((v) => v.stage === 'awaiting-phone-outcome');
+      expect(rec.therapistMessages).toEqual([expect.objectContaining({ kind: 'callTask', contact: expect.objectContaining({ method: 'voicemail', voicemailAllowed: true }) })]);
+      expect(rec.clientMessages).toEqual([]);
+    });
+  });
+
+  test('W5 a rejected address alerts support at once with the session time, and support owns the case', async () => {
+    const rec = new Recorder({ client: 'rejected' });
+    await withWorker(env, rec, async (tq) => {
+      const input = caseInput(await now());
+      const c = await startCase(env, tq, input);
+      const v = await c.until((x) => x.stage === 'awaiting-phone-outcome', 'support hand-over');
+      expect(rec.escalations('support')).toEqual([expect.objectContaining({ sessionStartsAt: input.session.startsAt, reason: expect.stringMatching(/could not be reached by email/) })]);
+      expect(v.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'support', deadline: input.session.startsAt })]);
+      expect(v.timeline.some((e) => e.kind === 'message' && e.outcome === 'failed')).toBe(true);
+    });
+  });
+
+  test('W5 a channel that keeps failing past its retry budget alerts support', async () => {
+    const rec = new Recorder({ client: 'down' });
+    await withWorker(env, rec, async (tq) => {
+      const c = await startCase(env, tq, caseInput(await now()));
+      await env.sleep(30 * MINUTE);
+      await c.until((x) => x.stage === 'awaiting-phone-outcome', 'support hand-over after retries');
+      expect(rec.escalations('support')).toHaveLength(1);
+    });
+  });
+
+  test('W6 callback: the client is told when, the therapist is reminded before, and a missed callback escalates and keeps reminding', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const callbackBy = new Date(t + DAY).toISOString();
+      const c = await startCase(env, tq, caseInput(t, { rebook: { callbackBy } }));
+      await c.until((v) => v.stage === 'awaiting-callback');
+      expect(rec.clientMessages).toEqual([expect.objectContaining({ kind: 'callbackPromise', callbackBy })]);
+
+      await env.sleep(DAY - P.callbackReminderLeadMs + MINUTE);
+      await c.until(() => true);
+      expect(rec.therapistMessages.map((m) => m.kind)).toEqual(['callbackReminder']);
+      expect(rec.escalations()).toEqual([]);
+
+      await env.sleep(P.callbackReminderLeadMs);
+      await c.until((v) => v.escalations.length === 1);
+      expect(rec.escalations('network')).toHaveLength(1);
+
+      await env.sleep(P.reminderRepeatMs);
+      await c.until(() => true);
+      expect(rec.therapistMessages.filter((m) => m.kind === 'callbackReminder').length).toBeGreaterThanOrEqual(3);
+
+      await c.handle.executeUpdate(recordRebookingUpdate, { args: [{ by: 'T-1001', slot: new Date(t + 5 * DAY).toISOString() }] });
+      await c.until((v) => v.stage === 'awaiting-documentation');
+    });
+  });
+
+  test('W7 no choice by the deadline gives the therapist a follow-up duty, and a missed follow-up escalates to the network team', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const c = await startCase(env, tq, caseInput(await now()));
+      const offered = await c.until((v) => v.stage === 'awaiting-choice');
+      const choiceDue = Date.parse(offered.nextDeadline!);
+      await env.sleep(choiceDue - (await now()) + MINUTE);
+      const fu = await c.until((v) => v.stage === 'awaiting-follow-up');
+      expect(rec.therapistMessages).toEqual([expect.objectContaining({ kind: 'followUpDuty' })]);
+      expect(fu.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'therapist' })]);
+      expect(rec.escalations()).toEqual([]);
+
+      await env.sleep(P.followUpWindowMs + MINUTE);
+      await c.until((v) => v.escalations.length === 1);
+      expect(rec.escalations('network')).toEqual([expect.objectContaining({ reason: expect.stringMatching(/not been rebooked/) })]);
+    });
+  });
+
+  test('W7 a client who asks to be called gets a therapist follow-up straight away', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const c = await startCase(env, tq, caseInput(await now()));
+      await c.until((v) => v.stage === 'awaiting-choice');
+      await c.handle.executeUpdate(requestCallUpdate, { args: [] });
+      await c.until((v) => v.stage === 'awaiting-follow-up');
+      expect(rec.therapistMessages).toEqual([expect.objectContaining({ kind: 'followUpDuty' })]);
+    });
+  });
+});
+
+describe('the absence', () => {
+  test('W8 W17 one submission, two sessions: an absence update reaches both clients and the provider, and a significant absence escalates once', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const [a, b] = [newCaseId(), newCaseId()];
+      const ca = await startCase(env, tq, caseInput(t, { caseId: a, siblingCaseIds: [b], expectedReturn: isoDate(t + 3 * DAY) }));
+      const cb = await startCase(env, tq, caseInput(t, { caseId: b, siblingCaseIds: [a], expectedReturn: isoDate(t + 3 * DAY), client: { ref: 'C-9', firstName: 'Kit', preferredContact: 'sms', phone: '+447700900999' } }));
+      await ca.until((v) => v.stage === 'awaiting-choice');
+      await cb.until((v) => v.stage === 'awaiting-choice');
+      expect(rec.escalations()).toEqual([]);
+
+      const longer = isoDate(t + 20 * DAY);
+      await ca.handle.executeUpdate(reportAbsenceUpdate, { args: [{ by: 'T-1001', expectedReturn: longer }] });
+      await ca.until((v) => v.expectedReturn === longer);
+      await cb.until((v) => v.expectedReturn === longer, 'sibling case to hear of the absence');
+      expect(rec.clientMessages.filter((m) => m.kind === 'absenceUpdate').map((m) => m.channel).sort()).toEqual(['email', 'sms']);
+      expect(rec.providerMessages.filter((m) => m.kind === 'absenceExtended')).toHaveLength(2);
+      const network = rec.escalations('network');
+      expect(network).toHaveLength(2); // one per case of the absence
+      expect(new Set(network.map((e) => e.caseId))).toEqual(new Set([a, b]));
+
+      // W15: the same report again, or a duplicate signal, changes nothing.
+      await ca.handle.executeUpdate(reportAbsenceUpdate, { args: [{ by: 'T-1001', expectedReturn: longer }] });
+      await cb.handle.signal(absenceChangedSignal, { by: 'T-1001', expectedReturn: longer });
+      const even = isoDate(t + 25 * DAY);
+      await cb.handle.executeUpdate(reportAbsenceUpdate, { args: [{ by: 'T-1001', expectedReturn: even }] });
+      await ca.until((v) => v.expectedReturn === even);
+      await cb.until((v) => v.expectedReturn === even);
+      expect(rec.clientMessages.filter((m) => m.kind === 'absenceUpdate')).toHaveLength(4);
+      expect(rec.escalations('network')).toHaveLength(2); // still once per case
+    });
+  });
+
+  test('W9 an expected return that passes silently reminds the therapist and informs the provider, then again on the cadence', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const c = await startCase(env, tq, caseInput(t, { expectedReturn: isoDate(t + DAY), rebook: { callbackBy: new Date(t + 10 * DAY).toISOString() } }));
+      await c.until((v) => v.stage === 'awaiting-callback');
+      await env.sleep(2 * DAY);
+      await c.until(() => true);
+      expect(rec.therapistMessages.filter((m) => m.kind === 'absenceOverrunReminder')).toHaveLength(1);
+      expect(rec.providerMessages.filter((m) => m.kind === 'absenceOverrun')).toHaveLength(1);
+      await env.sleep(P.absenceUpdateCadenceMs);
+      await c.until(() => true);
+      expect(rec.therapistMessages.filter((m) => m.kind === 'absenceOverrunReminder')).toHaveLength(2);
+      expect(rec.providerMessages.filter((m) => m.kind === 'absenceOverrun')).toHaveLength(2);
+    });
+  });
+});
+
+describe('escalations', () => {
+  test('W10 a risk concern at submission reaches risk duty immediately, even while the client channel is stuck', async () => {
+    const rec = new Recorder({ client: 'slow' });
+    await withWorker(env, rec, async (tq) => {
+      const c = await startCase(env, tq, caseInput(await now(), { risk: { concern: true, note: 'canary-risk-note' } }));
+      const deadline = Date.now() + 10_000;
+      while (rec.escalations('risk').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(rec.escalations('risk')).toHaveLength(1);
+      expect(JSON.stringify(rec.escalations('risk'))).not.toContain('canary-risk-note');
+      expect(rec.clientMessages).toEqual([]);
+      expect((await c.view()).risk).toBe(true);
+      // The slow client message still arrives, after the alert.
+      await c.until((v) => v.stage === 'awaiting-choice');
+      expect(rec.sent.map((s) => s.to)).toEqual(['team', 'client']);
+    });
+  });
+
+  test('W10 a risk concern raised later by the client or therapist alerts risk duty each time', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const c = await startCase(env, tq, caseInput(await now()));
+      await c.until((v) => v.stage === 'awaiting-choice');
+      await c.handle.executeUpdate(raiseRiskUpdate, { args: [{ by: 'client', source: 'client' }] });
+      await c.handle.executeUpdate(raiseRiskUpdate, { args: [{ by: 'T-1001', source: 'therapist' }] });
+      await c.until((v) => v.escalations.length === 2);
+      expect(rec.escalations('risk')).toHaveLength(2);
+    });
+  });
+
+  test('W11 a client who is unhappy or cannot wait is escalated to the clinical network team', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const c = await startCase(env, tq, caseInput(await now()));
+      await c.until((v) => v.stage === 'awaiting-choice');
+      await c.handle.executeUpdate(reportUnhappyUpdate, { args: [{ by: 'client', source: 'client', cannotWait: true }] });
+      await c.handle.executeUpdate(reportUnhappyUpdate, { args: [{ by: 'T-1001', source: 'therapist', cannotWait: false }] });
+      await c.until((v) => v.escalations.length === 2);
+      expect(rec.escalations('network').map((e) => e.reason)).toEqual([expect.stringMatching(/unable to wait/), expect.stringMatching(/unhappy/)]);
+      const v = await c.handle.executeUpdate(acknowledgeEscalationsUpdate, { args: [{ by: 'LEAD-1' }] });
+      expect(v.status).not.toMatch(/awaiting acknowledgement/);
+    });
+  });
+});
+
+describe('documentation and closing', () => {
+  test('W12 missing records remind the therapist at the deadline, go to support after the grace period, and the case completes only once all three are confirmed', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const input = caseInput(await now());
+      const c = await startCase(env, tq, input);
+      await c.until((v) => v.stage === 'awaiting-choice');
+      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: (input.rebook as { slots: string[] }).slots[0]! }] });
+      await c.until((v) => v.stage === 'awaiting-documentation');
+      await c.handle.executeUpdate(confirmRecordUpdate, { args: [{ by: 'T-1001', record: 'attendance' }] });
+
+      await env.sleep(P.documentationDeadlineMs + MINUTE);
+      await c.until(() => true);
+      expect(rec.therapistMessages.filter((m) => m.kind === 'documentationReminder')).toEqual([expect.objectContaining({ missingRecords: ['clinicalNote', 'nextSession'] })]);
+      expect(rec.escalations()).toEqual([]);
+
+      await env.sleep(P.documentationGraceMs + MINUTE);
+      const v = await c.until((x) => x.escalations.length === 1);
+      expect(rec.escalations('support')).toHaveLength(1);
+      expect(v.stage).toBe('awaiting-documentation');
+      expect(v.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'support' })]);
+
+      await confirmAllRecords(c, 'SUPPORT-1');
+      expect(await c.handle.result()).toEqual(expect.objectContaining({ stage: 'completed', bookedSlot: (input.rebook as { slots: string[] }).slots[0] }));
+    });
+  });
+
+  test('W12 in MPB mode the case completes when the records system reports all three records', async () => {
+    let documented = false;
+    const rec = new Recorder({ records: () => ({ attendance: documented, clinicalNote: documented, nextSession: documented }) });
+    await withWorker(env, rec, async (tq) => {
+      const input = caseInput(await now(), { recordsMode: 'mpb' });
+      const c = await startCase(env, tq, input);
+      await c.until((v) => v.stage === 'awaiting-choice');
+      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: (input.rebook as { slots: string[] }).slots[0]! }] });
+      await env.sleep(P.documentationCheckIntervalMs + MINUTE);
+      await c.until((v) => v.timeline.some((e) => e.text.startsWith('MPB checked')));
+      expect((await c.view()).stage).toBe('awaiting-documentation');
+      documented = true;
+      const result = await c.handle.result();
+      expect(result.stage).toBe('completed');
+      expect(rec.recordChecks).toBeGreaterThanOrEqual(2);
+    });
+  });
+
+  test('W13 a therapist who cannot reach MPB gets support to add the notes straight away', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const c = await startCase(env, tq, caseInput(await now()));
+      await c.until((v) => v.stage === 'awaiting-choice');
+      await c.handle.executeUpdate(reportRecordsUnavailableUpdate, { args: [{ by: 'T-1001' }] });
+      await c.until((v) => v.escalations.length === 1);
+      expect(rec.escalations('support')).toEqual([expect.objectContaining({ reason: expect.stringMatching(/MPB/) })]);
+    });
+  });
+
+  test('W14 a clinical lead closes the case with a reason, and it says who and why', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const c = await startCase(env, tq, caseInput(await now()));
+      await c.until((v) => v.stage === 'awaiting-choice');
+      await c.handle.executeUpdate(closeCaseUpdate, { args: [{ by: 'LEAD-1', reason: 'client-withdrew', note: 'by phone' }] });
+      expect(await c.handle.result()).toEqual({ stage: 'closed', closedBy: 'LEAD-1', closeReason: 'client-withdrew', bookedSlot: undefined });
+      const v = await c.view();
+      expect(v.closed).toEqual(expect.objectContaining({ by: 'LEAD-1', reason: 'client-withdrew' }));
+      expect(v.duties.every((d) => d.metAt)).toBe(true);
+    });
+  });
+
+  test('W15 a double-clicked choice with the same update id has one effect', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const input = caseInput(await now());
+      const c = await startCase(env, tq, input);
+      await c.until((v) => v.stage === 'awaiting-choice');
+      const slot = (input.rebook as { slots: string[] }).slots[0]!;
+      await Promise.all([1, 2].map(() => c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot }], updateId: 'form-123' })));
+      await c.until((v) => v.stage === 'awaiting-documentation');
+      expect(rec.clientMessages.filter((m) => m.kind === 'confirmation')).toHaveLength(1);
+    });
+  });
+
+  test('W16 the timeline records every message, escalation and duty with its deadline and who met it', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const input = caseInput(await now(), { risk: { concern: true } });
+      const c = await startCase(env, tq, input);
+      await c.until((v) => v.stage === 'awaiting-choice');
+      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: (input.rebook as { slots: string[] }).slots[0]! }] });
+      const v = await c.until((x) => x.stage === 'awaiting-documentation');
+      expect(v.timeline).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ kind: 'message', channel: 'email', outcome: 'sent', text: expect.stringMatching(/^Client: cancellation/) }),
+          expect.objectContaining({ kind: 'escalation', team: 'risk' }),
+          expect.objectContaining({ kind: 'duty', text: expect.stringMatching(/^client: Choose one of the offered slots, by /) }),
+        ]),
+      );
+      expect(v.duties[0]).toEqual(expect.objectContaining({ owner: 'client', metBy: 'client', metAt: expect.any(String), deadline: expect.any(String) }));
+      expect(v.escalations).toEqual([expect.objectContaining({ team: 'risk', at: expect.any(String) })]);
+    });
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * Runs the real case workflow on the time-skipping test server with recording activities, so
+ * tests assert on what the client, the therapist, the provider and each team received.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
+import type { CaseActivities, ClientNotice, EscalationNotice, ProviderNotice, RecordsStatus, TherapistNotice } from '../../src/shared/activities';
+import { FailureType } from '../../src/shared/activities';
+import type { CaseInput, CaseView } from '../../src/shared/case';
+import { caseWorkflowId } from '../../src/shared/ids';
+import { viewQuery } from '../../src/shared/messages';
+import { DEFAULT_POLICY } from '../../src/shared/policy';
+import { createCaseWorker, WORKFLOWS_PATH } from '../../src/temporal/worker';
+import type { cancellationCase } from '../../workflows';
+
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+
+// Worker warnings (e.g. an activity failure we provoke on purpose) would drown the test output.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+let bundle: Promise<WorkflowBundle> | undefined;
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
+  return bundle;
+}
+
+export type Sent =
+  | { to: 'client'; notice: ClientNotice }
+  | { to: 'therapist'; notice: TherapistNotice }
+  | { to: 'provider'; notice: ProviderNotice }
+  | { to: 'team'; notice: EscalationNotice };
+
+export interface FakeOptions {
+  /** How the client's channel behaves. */
+  client?: 'ok' | 'rejected' | 'down' | 'slow';
+  records?: () => RecordsStatus;
+}
+
+export class Recorder {
+  readonly sent: Sent[] = [];
+  recordChecks = 0;
+  constructor(private readonly opts: FakeOptions = {}) {}
+
+  get clientMessages(): ClientNotice[] {
+    return this.sent.flatMap((s) => (s.to === 'client' ? [s.notice] : []));
+  }
+  get therapistMessages(): TherapistNotice[] {
+    return this.sent.flatMap((s) => (s.to === 'therapist' ? [s.notice] : []));
+  }
+  get providerMessages(): ProviderNotice[] {
+    return this.sent.flatMap((s) => (s.to === 'provider' ? [s.notice] : []));
+  }
+  escalations(team?: EscalationNotice['team']): EscalationNotice[] {
+    return this.sent.flatMap((s) => (s.to === 'team' && (!team || s.notice.team === team) ? [s.notice] : []));
+  }
+
+  activities(): CaseActivities {
+    const delivered = (channel: 'email' | 'sms') => ({ channel, messageId: `<${randomUUID()}@test>`, acceptedAt: new Date().toISOString() });
+    return {
+      notifyClient: async (notice) => {
+        const mode = this.opts.client ?? 'ok';
+        if (mode === 'rejected') throw ApplicationFailure.nonRetryable('recipient rejected', FailureType.ChannelRejected);
+        if (mode === 'down') throw new Error('connection refused');
+        // Slow enough that anything else the case does must not wait for it.
+        if (mode === 'slow') await new Promise((r) => setTimeout(r, 3_000));
+        this.sent.push({ to: 'client', notice });
+        return delivered(notice.channel);
+      },
+      notifyTherapist: async (notice) => {
+        this.sent.push({ to: 'therapist', notice });
+        return delivered('email');
+      },
+      notifyProvider: async (notice) => {
+        this.sent.push({ to: 'provider', notice });
+        return delivered('email');
+      },
+      escalate: async (notice) => {
+        this.sent.push({ to: 'team', notice });
+        return delivered('email');
+      },
+      checkRecords: async () => {
+        this.recordChecks++;
+        return (this.opts.records ?? (() => ({ attendance: false, clinicalNote: false, nextSession: false })))();
+      },
+    };
+  }
+}
+
+let counter = 0;
+export function newCaseId(): string {
+  counter++;
+  return `c${randomUUID().replace(/-/g, '').slice(0, 16)}${String(counter).padStart(4, '0')}`;
+}
+
+/** A case input relative to the test server's clock: session in 2 days, slots after it. */
+export function caseInput(nowMs: number, over: Partial<CaseInput> = {}): CaseInput {
+  const caseId = over.caseId ?? newCaseId();
+  return {
+    caseId,
+    absenceId: 'a-test',
+    siblingCaseIds: [],
+    submittedAt: new Date(nowMs).toISOString(),
+    therapist: { id: 'T-1001', name: 'Alex Morgan', email: 'alex@example.org' },
+    reason: 'illness',
+    session: { id: `S-${caseId.slice(-4)}`, startsAt: new Date(nowMs + 2 * DAY).toISOString() },
+    client: { ref: 'C-2002', firstName: 'Sam', preferredContact: 'email', email: 'sam@example.org', phone: '+447700900123' },
+    rebook: { slots: [new Date(nowMs + 4 * DAY).toISOString(), new Date(nowMs + 5 * DAY).toISOString()] },
+    policy: DEFAULT_POLICY,
+    recordsMode: 'attestation',
+    ...over,
+  };
+}
+
+export interface RunningCase {
+  handle: WorkflowHandle<typeof cancellationCase>;
+  view(): Promise<CaseView>;
+  /** Waits (in real time, without skipping) until the view satisfies the predicate. */
+  until(pred: (v: CaseView) => boolean, what?: string): Promise<CaseView>;
+}
+
+export async function startCase(env: TestWorkflowEnvironment, taskQueue: string, input: CaseInput): Promise<RunningCase> {
+  const handle = await env.client.workflow.start<typeof cancellationCase>('cancellationCase', {
+    taskQueue,
+    workflowId: caseWorkflowId(input.caseId),
+    args: [input],
+  });
+  started.push(handle);
+  const view = () => handle.query(viewQuery);
+  const until = async (pred: (v: CaseView) => boolean, what = 'condition') => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const v = await view();
+      if (pred(v) && v.sending === 0) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; case is: ${v.status} (sending ${v.sending})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { handle, view, until };
+}
+
+/**
+ * Cases started by the current test. They are terminated when the test's worker stops: the
+ * time-skipping server does not skip time while a workflow task waits for a worker, so a case
+ * left running without one would stall every later test's sleep.
+ */
+const started: WorkflowHandle[] = [];
+
+async function terminateStarted(): Promise<void> {
+  for (const handle of started.splice(0)) {
+    await handle.terminate('test finished').catch(() => undefined); // already complete
+  }
+}
+
+/** Runs `body` with a worker polling a fresh task queue, using the recorder's activities. */
+export async function withWorker<T>(env: TestWorkflowEnvironment, recorder: Recorder, body: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await createCaseWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    activities: recorder.activities(),
+    workflowBundle: await workflowBundle(),
+  });
+  return worker.runUntil(async () => {
+    try {
+      return await body(taskQueue);
+    } finally {
+      await terminateStarted();
+    }
+  });
+}
+
+/** Asserts that an update was refused by the workflow's validator, with a reason matching `reason`. */
+export async function expectRefused(update: Promise<unknown>, reason: RegExp): Promise<void> {
+  const error = await update.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+  expect((error as WorkflowUpdateFailedError).cause?.message).toMatch(reason);
+}

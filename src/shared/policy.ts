@@ -73,13 +73,14 @@ export function resolvePolicy(overrides: unknown): Policy {
 
 /**
  * When the client's choice is due: the response window, but never later than the cutoff before
- * the earliest offered slot, and never earlier than an hour from now.
+ * the earliest offered slot, and never sooner than an hour from now (or the whole window, if
+ * an operator set it shorter than an hour).
  */
 export function choiceDeadline(policy: Policy, now: number, slots: readonly number[]): number {
   const byWindow = now + policy.clientResponseWindowMs;
   const earliest = Math.min(...slots);
   const byCutoff = earliest - policy.choiceCutoffBeforeSlotMs;
-  return Math.max(Math.min(byWindow, byCutoff), now + HOUR);
+  return Math.max(Math.min(byWindow, byCutoff), now + Math.min(HOUR, policy.clientResponseWindowMs));
 }
 
 /** When a phone outcome is due: before the session starts, with a minimum time to call. */

@@ -19,7 +19,7 @@ import {
   requestCallUpdate,
 } from '../../src/shared/messages';
 import { DEFAULT_POLICY as P } from '../../src/shared/policy';
-import { caseInput, DAY, expectRefused, HOUR, MINUTE, newCaseId, Recorder, startCase, withWorker } from './harness';
+import { caseInput, DAY, expectRefused, HOUR, MINUTE, newCaseId, recordHistory, Recorder, startCase, withWorker } from './harness';
 
 let env: TestWorkflowEnvironment;
 
@@ -62,6 +62,7 @@ describe('contacting the client and rebooking', () => {
       expect(rec.clientMessages.filter((m) => m.kind === 'confirmation')).toEqual([expect.objectContaining({ bookedSlot: slot })]);
       expect(rec.therapistMessages.filter((m) => m.kind === 'confirmation')).toHaveLength(1);
       expect(rec.escalations()).toEqual([]);
+      await recordHistory('w1-email-choice', c);
     });
   });
 
@@ -198,6 +199,7 @@ describe('contacting the client and rebooking', () => {
 
       await c.handle.executeUpdate(recordRebookingUpdate, { args: [{ by: 'T-1001', slot: new Date(t + 5 * DAY).toISOString() }] });
       await c.until((v) => v.stage === 'awaiting-documentation');
+      await recordHistory('w6-callback', c);
     });
   });
 
@@ -309,6 +311,7 @@ describe('escalations', () => {
       await c.handle.executeUpdate(raiseRiskUpdate, { args: [{ by: 'T-1001', source: 'therapist' }] });
       await c.until((v) => v.escalations.length === 2);
       expect(rec.escalations('risk')).toHaveLength(2);
+      await recordHistory('w10-risk-raised', c);
     });
   });
 

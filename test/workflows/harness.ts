@@ -3,10 +3,13 @@
  * tests assert on what the client, the therapist, the provider and each team received.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import type { CaseActivities, ClientNotice, EscalationNotice, ProviderNotice, RecordsStatus, TherapistNotice } from '../../src/shared/activities';
 import { FailureType } from '../../src/shared/activities';
 import type { CaseInput, CaseView } from '../../src/shared/case';
@@ -20,8 +23,12 @@ export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
-// Worker warnings (e.g. an activity failure we provoke on purpose) would drown the test output.
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+// Worker warnings (an activity failure provoked on purpose; the Java test server not advertising
+// a heartbeat capability) would drown the test output.
+Runtime.install({
+  logger: new DefaultLogger('ERROR'),
+  telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} } },
+});
 
 let bundle: Promise<WorkflowBundle> | undefined;
 export function workflowBundle(): Promise<WorkflowBundle> {
@@ -183,4 +190,17 @@ export async function expectRefused(update: Promise<unknown>, reason: RegExp): P
   );
   expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
   expect((error as WorkflowUpdateFailedError).cause?.message).toMatch(reason);
+}
+
+export const HISTORIES_DIR = join(__dirname, '..', 'replay', 'histories');
+
+/**
+ * With RECORD_HISTORIES=1, saves the case's history (binary protobuf) for the replay tests. Re-record only when a
+ * change to the workflow is meant to be incompatible (and then version it with patched()).
+ */
+export async function recordHistory(name: string, running: RunningCase): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  const history = temporal.api.history.v1.History.fromObject(await running.handle.fetchHistory());
+  writeFileSync(join(HISTORIES_DIR, `${name}.history.bin`), temporal.api.history.v1.History.encode(history).finish());
 }

@@ -1,0 +1,22 @@
+/**
+ * Replays histories recorded from real runs (W1, W6, W10) against today's workflow code, so a
+ * change that would break running cases fails CI. Record them again with
+ * `RECORD_HISTORIES=1 npx jest test/workflows` only for a deliberate, patched() change.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { HISTORIES_DIR, workflowBundle } from '../workflows/harness';
+
+const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.history.bin'));
+
+test('the recorded histories cover W1, W6 and W10', () => {
+  expect(files.sort()).toEqual(['w1-email-choice.history.bin', 'w10-risk-raised.history.bin', 'w6-callback.history.bin']);
+});
+
+test.each(files)('replaying %s with the current workflow code is deterministic', async (file) => {
+  const history = temporal.api.history.v1.History.decode(readFileSync(join(HISTORIES_DIR, file)));
+  expect(history.events?.length).toBeGreaterThan(10);
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${file}`);
+});

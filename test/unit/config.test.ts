@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, ENV_VARIABLES, loadConfig } from '../../src/config';
+import { DEFAULT_POLICY } from '../../src/shared/policy';
+
+describe('configuration', () => {
+  test('with nothing set, the embedded defaults apply and the provider addresses are the guidance ones', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.temporal).toEqual({ address: 'localhost:7233', namespace: 'default', taskQueue: 'shortnotice', uiUrl: 'http://localhost:8233' });
+    expect(c.mail.smtpUrl).toBeUndefined();
+    expect(c.teams).toEqual({
+      network: 'network.clinical@vhg.co.uk',
+      risk: 'ptsriskduty@vhg.co.uk',
+      support: 'vita.support@vhg.co.uk',
+      provider: 'network.clinical@vhg.co.uk',
+      supportPhone: '0333 222 0710',
+    });
+    expect(c.policy).toEqual(DEFAULT_POLICY);
+  });
+
+  test.each([
+    ['PORT', 'abc'],
+    ['TEMPORAL_ADDRESS', 'not an address'],
+    ['SMTP_URL', 'http://mail'],
+    ['RISK_DUTY_EMAIL', 'nobody'],
+    ['POLICY_JSON', '{"nope":1}'],
+    ['MPB_MODE', 'magic'],
+  ])('a bad %s stops start-up with a message naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+
+  test('production refuses to start without its own link keys', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/LINK_KEYS/);
+  });
+
+  test('MPB mode needs the records system address', () => {
+    expect(() => loadConfig({ MPB_MODE: 'mpb' })).toThrow(/MPB_BASE_URL/);
+  });
+
+  test('the error lists problems without echoing secret values', () => {
+    try {
+      loadConfig({ LINK_KEYS: 'k1:c2VjcmV0LXZhbHVl', NOTIFY_API_KEY: 'super-secret-key' });
+      throw new Error('expected a ConfigError');
+    } catch (e) {
+      expect(String(e)).not.toContain('c2VjcmV0LXZhbHVl');
+      expect(String(e)).not.toContain('super-secret-key');
+      expect(String(e)).toMatch(/LINK_KEYS/);
+      expect(String(e)).toMatch(/NOTIFY_SMS_TEMPLATE_ID/);
+    }
+  });
+
+  test('every variable is documented in .env.example', () => {
+    const example = readFileSync(join(__dirname, '../../.env.example'), 'utf8');
+    for (const name of ENV_VARIABLES) expect(example).toMatch(new RegExp(`^#?\\s*${name}=`, 'm'));
+  });
+});

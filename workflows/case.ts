@@ -250,7 +250,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     note({ kind: 'escalation', team, text: `Escalated to ${ownerName(team)}: ${reason}` });
     background(
       () =>
-        staff.escalate({
+        staff.escalate.executeWithOptions({ ...staffChannel, summary: `Escalate to ${ownerName(team)}` }, [{
           caseId: input.caseId,
           step: step(`escalate-${team}`),
           team,
@@ -258,7 +258,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
           therapistRef: input.therapist.id,
           sessionStartsAt: input.session.startsAt,
           deadline: deadline === undefined ? undefined : iso(deadline),
-        }),
+        }]),
       (d) => note({ kind: 'message', channel: d.channel, outcome: 'sent', team, text: `Escalation delivered to ${ownerName(team)}` }),
       (e) => note({ kind: 'message', outcome: 'failed', team, text: `Escalation to ${ownerName(team)} could not be delivered: ${failureText(e)}` }),
     );
@@ -267,7 +267,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
   function tellTherapist(kind: TherapistNotice['kind'], text: string, extra: Partial<TherapistNotice> = {}): void {
     background(
       () =>
-        staff.notifyTherapist({
+        staff.notifyTherapist.executeWithOptions({ ...staffChannel, summary: `Therapist: ${text}`.slice(0, 200) }, [{
           caseId: input.caseId,
           step: step(kind),
           kind,
@@ -277,7 +277,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
           clientFirstName: input.client.firstName,
           sessionStartsAt: input.session.startsAt,
           ...extra,
-        }),
+        }]),
       (d) => note({ kind: 'message', channel: d.channel, outcome: 'sent', text: `Therapist: ${text}` }),
       (e) => {
         note({ kind: 'message', outcome: 'failed', text: `Therapist could not be emailed (${text}): ${failureText(e)}` });
@@ -289,14 +289,14 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
   function tellProvider(kind: 'absenceExtended' | 'absenceOverrun', text: string): void {
     background(
       () =>
-        staff.notifyProvider({
+        staff.notifyProvider.executeWithOptions({ ...staffChannel, summary: `Provider: ${text}`.slice(0, 200) }, [{
           caseId: input.caseId,
           step: step(kind),
           kind,
           therapistRef: input.therapist.id,
           sessionStartsAt: input.session.startsAt,
           expectedReturn: state.expectedReturn,
-        }),
+        }]),
       (d) => note({ kind: 'message', channel: d.channel, outcome: 'sent', text: `Provider: ${text}` }),
       (e) => note({ kind: 'message', outcome: 'failed', text: `Provider could not be told (${text}): ${failureText(e)}` }),
     );
@@ -310,7 +310,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     const channel = input.client.preferredContact === 'sms' ? 'sms' : 'email';
     background(
       () =>
-        client.notifyClient({
+        client.notifyClient.executeWithOptions({ ...clientChannel, summary: `Client by ${channel}: ${text}`.slice(0, 200) }, [{
           caseId: input.caseId,
           step: step(`client-${kind}`),
           kind,
@@ -322,7 +322,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
           callbackBy: state.callbackBy,
           bookedSlot: state.bookedSlot,
           expectedReturn: state.expectedReturn,
-        }),
+        }]),
       (d) => {
         note({ kind: 'message', channel: d.channel, outcome: 'sent', text: `Client: ${text}` });
         onSent?.(d);
@@ -445,13 +445,13 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     }
     background(
       () =>
-        records.checkRecords({
+        records.checkRecords.executeWithOptions({ ...recordsCheck, summary: 'Check the MPB records' }, [{
           caseId: input.caseId,
           sessionId: input.session.id,
           clientRef: input.client.ref,
           therapistRef: input.therapist.id,
           cancelledAt: input.submittedAt,
-        }),
+        }]),
       (found) => {
         for (const r of RECORDS) {
           if (found[r] && !state.records[r].done) state.records[r] = { done: true, at: iso(), by: 'MPB', source: 'mpb' };

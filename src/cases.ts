@@ -10,7 +10,7 @@ import type { CaseInput, CaseView, RecordsMode } from './shared/case';
 import { caseWorkflowId, isCaseId } from './shared/ids';
 import { viewQuery } from './shared/messages';
 import type { Policy } from './shared/policy';
-import { CaseStage, DocsComplete, RiskConcern, SessionStart, TherapistRef } from './shared/search-attributes';
+import { CaseStage, DocsComplete, NextDeadline, RiskConcern, SessionStart, TherapistRef } from './shared/search-attributes';
 import { formatUk } from './shared/time';
 import type { cancellationCase } from '../workflows';
 
@@ -74,6 +74,8 @@ export class CaseService {
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: [
           { key: CaseStage, value: 'contacting' },
+          // Set before any worker runs, so a case nobody picks up still turns late.
+          { key: NextDeadline, value: new Date(Date.parse(input.submittedAt) + input.policy.contactWithinMs) },
           { key: TherapistRef, value: input.therapist.id },
           { key: RiskConcern, value: input.risk?.concern === true },
           { key: DocsComplete, value: false },
@@ -87,7 +89,9 @@ export class CaseService {
           `Contact by: ${input.client.preferredContact}`,
           'slots' in input.rebook ? `Slots offered: ${input.rebook.slots.length}` : `Callback by: ${formatUk(input.rebook.callbackBy)}`,
           `Case page: /cancellations/${input.caseId}`,
-        ].join('\n'),
+          // One paragraph: the Web UI renders details as markdown in a box about five lines high,
+          // and would run separate lines together anyway.
+        ].join(' · '),
       });
     } catch (e) {
       // The same session submitted after its case finished: still one effect.

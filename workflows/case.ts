@@ -64,6 +64,7 @@ import {
   DocsComplete,
   EscalatedTo,
   NextDeadline,
+  NextStepOwner,
   RiskConcern,
   SessionStart,
   TherapistRef,
@@ -205,7 +206,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
 
   function openDuty(what: string, owner: Owner, deadline: number): void {
     state.duties.push({ id: `duty-${++state.seq}`, what, owner, deadline: iso(deadline), openedAt: iso() });
-    note({ kind: 'duty', text: `${ownerName(owner)}: ${what}, by ${formatUk(deadline)}` });
+    note({ kind: 'duty', text: `For the ${ownerName(owner)}: ${what}, by ${formatUk(deadline)}` });
   }
 
   /** Marks every open duty met (a case has one open duty at a time, but closure meets all). */
@@ -360,7 +361,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
 
   function setStage(stage: Stage): void {
     state.stage = stage;
-    note({ kind: 'event', text: `Stage: ${stage}` });
+    note({ kind: 'event', text: STAGE_LABELS[stage] });
   }
 
   // ---- transitions ---------------------------------------------------------------------------
@@ -384,7 +385,9 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
       });
       return;
     }
-    const due = phoneOutcomeDeadline(policy, now(), Date.parse(input.session.startsAt));
+    // One call both cancels and rebooks: due before the session, and by the promised callback.
+    const promised = 'callbackBy' in input.rebook ? Date.parse(input.rebook.callbackBy) : Infinity;
+    const due = Math.min(phoneOutcomeDeadline(policy, now(), Date.parse(input.session.startsAt)), promised);
     setStage('awaiting-phone-outcome');
     openDuty(voicemailAllowed ? 'Phone the client (a voicemail may be left)' : 'Phone the client (do not leave a voicemail)', 'therapist', due);
     callTask('cancel', `call task for the cancellation (${voicemailAllowed ? 'voicemail allowed' : 'no voicemail'})`, due);
@@ -698,7 +701,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     ({ record, by }) => {
       if (!state.records[record].done) {
         state.records[record] = { done: true, at: iso(), by, source: 'attestation' };
-        note({ kind: 'event', by, text: `Record confirmed: ${record}` });
+        note({ kind: 'event', by, text: `Confirmed in MPB: ${RECORD_LABELS[record]}` });
       }
       return status();
     },
@@ -845,7 +848,11 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     const unacked = state.escalations.filter((e) => !e.acknowledgedAt).map((e) => Date.parse(e.at));
     const attrs = {
       stage: state.stage,
-      deadline: openDuty?.deadline,
+      // Until the client has been told, the case is due within contactWithinMs of submission,
+      // so a case no worker ever picks up still turns late. Cases started before the setting
+      // existed carry a policy without it.
+      deadline: openDuty?.deadline ?? (state.stage === 'contacting' ? iso(Date.parse(input.submittedAt) + (policy.contactWithinMs ?? 3_600_000)) : undefined),
+      owner: openDuty?.owner,
       teams: [...new Set(state.escalations.map((e) => e.team))].sort(),
       risk: state.risk,
       docs: missingRecords().length === 0,
@@ -860,6 +867,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
       { key: CaseStage, value: attrs.stage },
       { key: TherapistRef, value: input.therapist.id },
       { key: NextDeadline, value: attrs.deadline && isOpen() ? new Date(attrs.deadline) : null },
+      { key: NextStepOwner, value: attrs.owner && isOpen() ? attrs.owner : null },
       { key: EscalatedTo, value: attrs.teams },
       { key: RiskConcern, value: attrs.risk },
       { key: DocsComplete, value: attrs.docs },
@@ -868,6 +876,23 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     ]);
   }
 }
+
+const STAGE_LABELS: Record<Stage, string> = {
+  contacting: 'Telling the client',
+  'awaiting-choice': "Waiting for the client's choice",
+  'awaiting-callback': 'Waiting for the promised callback',
+  'awaiting-phone-outcome': 'Waiting for the phone call to the client',
+  'awaiting-follow-up': 'Waiting for the therapist to follow up',
+  'awaiting-documentation': 'Rebooked; waiting for the MPB records',
+  completed: 'Complete',
+  closed: 'Closed',
+};
+
+const RECORD_LABELS: Record<RecordName, string> = {
+  attendance: 'attendance marked "Appointment Cancelled by Therapist/VHG"',
+  clinicalNote: 'clinical note of how the client was told and what was agreed',
+  nextSession: 'next session booked',
+};
 
 function ownerName(owner: Owner): string {
   switch (owner) {

@@ -11,6 +11,8 @@ const DAY = 24 * HOUR;
 
 export const policySchema = z
   .object({
+    /** A new case must have told the client (or handed the call to someone) within this. */
+    contactWithinMs: z.number().int().positive(),
     /** How long a client has to pick one of the offered slots. */
     clientResponseWindowMs: z.number().int().positive(),
     /** The choice must be made at least this long before the earliest offered slot. */
@@ -48,6 +50,7 @@ export type Policy = z.infer<typeof policySchema>;
 
 /** Defaults a clinical lead would accept; each can be overridden through POLICY_JSON. */
 export const DEFAULT_POLICY: Policy = {
+  contactWithinMs: 1 * HOUR,
   clientResponseWindowMs: 2 * DAY,
   choiceCutoffBeforeSlotMs: 2 * HOUR,
   followUpWindowMs: 1 * DAY,

@@ -11,6 +11,8 @@ export const EscalatedTo = defineSearchAttributeKey('EscalatedTo', SearchAttribu
 export const RiskConcern = defineSearchAttributeKey('RiskConcern', SearchAttributeType.BOOL);
 export const DocsComplete = defineSearchAttributeKey('DocsComplete', SearchAttributeType.BOOL);
 export const SessionStart = defineSearchAttributeKey('SessionStart', SearchAttributeType.DATETIME);
+/** Who has the next step: client, therapist, support, network or risk; empty when nothing is open. */
+export const NextStepOwner = defineSearchAttributeKey('NextStepOwner', SearchAttributeType.KEYWORD);
 /** When the oldest escalation still waiting for a lead's acknowledgement was raised. */
 export const UnackedEscalationSince = defineSearchAttributeKey('UnackedEscalationSince', SearchAttributeType.DATETIME);
 
@@ -23,4 +25,5 @@ export const SEARCH_ATTRIBUTES = [
   DocsComplete,
   SessionStart,
   UnackedEscalationSince,
+  NextStepOwner,
 ] as const;

@@ -424,7 +424,7 @@ describe('documentation and closing', () => {
         expect.arrayContaining([
           expect.objectContaining({ kind: 'message', channel: 'email', outcome: 'sent', text: expect.stringMatching(/^Client: cancellation/) }),
           expect.objectContaining({ kind: 'escalation', team: 'risk' }),
-          expect.objectContaining({ kind: 'duty', text: expect.stringMatching(/^client: Choose one of the offered slots, by /) }),
+          expect.objectContaining({ kind: 'duty', text: expect.stringMatching(/^For the client: Choose one of the offered slots, by /) }),
         ]),
       );
       expect(v.duties[0]).toEqual(expect.objectContaining({ owner: 'client', metBy: 'client', metAt: expect.any(String), deadline: expect.any(String) }));

@@ -1,31 +1,36 @@
 /**
  * Composition root of the worker process: reads config, builds the real channels and records
- * adapters, hands them to createActivities, and runs until SIGINT/SIGTERM.
+ * adapters, hands them to createActivities, and runs until SIGINT/SIGTERM. Workflow data is
+ * encrypted with PAYLOAD_KEYS; Temporal's own logs go through the same redacting logger.
  */
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { buildActivityDeps } from './activities/deps';
 import { loadConfigOrExit } from './src/config';
+import { createLogger, TemporalPinoLogger } from './src/log';
 import { createCaseWorker } from './src/temporal/worker';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  const log = createLogger({ level: config.logLevel, base: { service: 'worker' } });
+  Runtime.install({ logger: new TemporalPinoLogger(log.child({ component: 'temporal' })) });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
     const worker = await createCaseWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities(buildActivityDeps(config)),
+      activities: createActivities(buildActivityDeps(config, log.child({ component: 'activities' }))),
+      payloadKeys: config.payloadKeys,
     });
-    console.log(`worker: polling task queue ${config.temporal.taskQueue} on ${config.temporal.address}`);
+    log.info({ event: 'polling', taskQueue: config.temporal.taskQueue, temporal: config.temporal.address }, 'worker polling');
     await worker.run();
   } finally {
     await connection.close();
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(`worker: stopped: ${e instanceof Error ? e.message : String(e)}`);
+main().catch((err: unknown) => {
+  createLogger({ base: { service: 'worker' } }).fatal({ event: 'stopped', err }, 'worker stopped');
   process.exit(1);
 });

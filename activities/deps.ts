@@ -6,6 +6,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { Config } from '../src/config';
+import type { Logger } from '../src/log';
 import type { Mailer } from '../src/mail/mailer';
 import { SmtpMailer } from '../src/mail/smtp';
 import { unavailableMailer } from '../src/mail/unavailable';
@@ -17,7 +18,7 @@ import type { SmsSender } from '../src/sms/sender';
 import { unavailableSms } from '../src/sms/unavailable';
 import type { ActivityDeps } from './index';
 
-export function buildActivityDeps(config: Config): ActivityDeps {
+export function buildActivityDeps(config: Config, logger?: Logger): ActivityDeps {
   const production = config.env === 'production';
   const now = () => new Date();
   const mailbox = () => new MailboxMailer({ dir: config.mail.mailboxDir, from: config.mail.from, now });
@@ -41,5 +42,6 @@ export function buildActivityDeps(config: Config): ActivityDeps {
         : undefined,
     attempt: () => Context.current().info.attempt,
     now,
+    logger,
   };
 }

@@ -2,10 +2,11 @@
  * The case workflow's activities. Each one is thin: pick the channel, render the wording, send,
  * and return what was delivered. Every client, clock and attempt counter comes in through
  * `deps`, so tests drive them without a Temporal worker and nothing is created at import time.
- * Nothing is logged here: the workflow history already records each delivery.
+ * Each delivery is logged by case, step, channel and message id: never an address or a name.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../src/config';
+import { silentLogger, type Logger } from '../src/log';
 import { LinkSealer } from '../src/links';
 import { clientEmail, clientFacts } from '../src/mail/client';
 import type { EmailContent } from '../src/mail/content';
@@ -28,10 +29,13 @@ export interface ActivityDeps {
   /** The current activity attempt, from 1 (Context.current().info.attempt in the worker). */
   attempt(): number;
   now(): Date;
+  /** Redacting logger (src/log.ts); silent when not given. */
+  logger?: Logger;
 }
 
 export function createActivities(deps: ActivityDeps): CaseActivities {
   const { config } = deps;
+  const log = deps.logger ?? silentLogger;
   const render = createEmailRenderer();
   const links = new LinkSealer(config.linkKeys, () => deps.now().getTime());
   const staff: StaffContext = {
@@ -42,9 +46,10 @@ export function createActivities(deps: ActivityDeps): CaseActivities {
     recordsMode: config.records.mode,
   };
 
-  async function email(to: string, caseId: string, step: string, content: EmailContent): Promise<Delivery> {
+  async function email(to: string, caseId: string, step: string, content: EmailContent, audience: string): Promise<Delivery> {
     const messageId = messageIdFor(caseId, step, deps.attempt());
     await deps.mailer.send({ to, messageId, date: deps.now(), ...render(content) });
+    log.info({ event: 'sent', caseId, step, channel: 'email', audience, messageId }, 'email sent');
     return { channel: 'email', messageId, acceptedAt: deps.now().toISOString() };
   }
 
@@ -56,30 +61,31 @@ export function createActivities(deps: ActivityDeps): CaseActivities {
           : undefined;
       const facts = clientFacts(notice, chooseUrl);
       if (notice.channel === 'email') {
-        return email(address(notice.to.email, 'email address'), notice.caseId, notice.step, clientEmail(facts, config.serviceName));
+        return email(address(notice.to.email, 'email address'), notice.caseId, notice.step, clientEmail(facts, config.serviceName), 'client');
       }
       if (notice.channel === 'sms') {
         const phone = address(notice.to.phone, 'mobile number');
         const reference = smsReference(notice.caseId, notice.step);
         const sent = await deps.sms.send(phone, clientSms(facts, config.serviceName), reference, { retry: deps.attempt() > 1 });
+        log.info({ event: 'sent', caseId: notice.caseId, step: notice.step, channel: 'sms', audience: 'client', messageId: sent.id }, 'sms sent');
         return { channel: 'sms', messageId: sent.id, acceptedAt: deps.now().toISOString() };
       }
       throw ApplicationFailure.nonRetryable('A client notice needs the channel email or sms', INVALID_NOTICE);
     },
 
     async notifyTherapist(notice) {
-      return email(address(notice.to, 'therapist email address'), notice.caseId, notice.step, therapistEmail(notice, staff));
+      return email(address(notice.to, 'therapist email address'), notice.caseId, notice.step, therapistEmail(notice, staff), 'therapist');
     },
 
     async notifyProvider(notice) {
-      return email(config.teams.provider, notice.caseId, notice.step, providerEmail(notice, staff));
+      return email(config.teams.provider, notice.caseId, notice.step, providerEmail(notice, staff), 'provider');
     },
 
     async escalate(notice) {
       if (!(TEAMS as readonly string[]).includes(notice.team)) {
         throw ApplicationFailure.nonRetryable('An escalation needs a known team', INVALID_NOTICE);
       }
-      return email(config.teams[notice.team], notice.caseId, notice.step, escalationEmail(notice, staff));
+      return email(config.teams[notice.team], notice.caseId, notice.step, escalationEmail(notice, staff), `team:${notice.team}`);
     },
 
     async checkRecords(query) {

@@ -3,6 +3,7 @@
  * stops the process with a message that names the variable; secrets are never printed.
  */
 import { z } from 'zod';
+import { parseKeyList, type NamedKey } from './keys';
 import { parseLinkKeys, type LinkKey } from './links';
 import { resolvePolicy, type Policy } from './shared/policy';
 
@@ -65,6 +66,23 @@ const envSchema = z.object({
   MPB_API_TOKEN: optionalString,
   MPB_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   LINK_KEYS: optionalString,
+  AUTH_MODE: optionalString.pipe(z.enum(['oidc', 'dev'], { message: "must be 'oidc' or 'dev'" }).optional()),
+  OIDC_ISSUER_URL: optionalUrl(['http:', 'https:']),
+  OIDC_CLIENT_ID: optionalString,
+  OIDC_CLIENT_SECRET: optionalString,
+  OIDC_SCOPES: z.string().trim().min(1).default('openid profile email'),
+  OIDC_ROLE_CLAIM: z.string().trim().min(1).default('roles'),
+  OIDC_THERAPIST_ROLE: z.string().trim().min(1).default('therapist'),
+  OIDC_CLINICAL_LEAD_ROLE: z.string().trim().min(1).default('clinical-lead'),
+  OIDC_STAFF_REF_CLAIM: z.string().trim().min(1).default('staff_ref'),
+  SESSION_KEYS: optionalString,
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
+  API_TOKENS: optionalString,
+  CODEC_TOKENS: optionalString,
+  PAYLOAD_KEYS: optionalString,
+  TRUST_PROXY_HOPS: z.coerce.number({ message: 'must be a whole number of proxies' }).int().min(0).max(10).default(0),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
   POLICY_JSON: z
     .string()
     .trim()
@@ -97,10 +115,81 @@ export interface Config {
   policy: Policy;
   /** Keys sealing client links; the first seals. A fixed, public key outside production. */
   linkKeys: LinkKey[];
+  /** Keys encrypting workflow payloads (client and worker); the first encrypts, all decrypt. */
+  payloadKeys: NamedKey[];
+  auth: AuthConfig;
+  /** How many reverse proxies sit in front of the web app (Express `trust proxy`). */
+  trustProxyHops: number;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export type StaffRole = 'therapist' | 'clinical-lead';
+
+export interface OidcConfig {
+  issuerUrl: string;
+  clientId: string;
+  /** Absent for a public client (PKCE only). */
+  clientSecret?: string;
+  scopes: string;
+  /** The claim listing the user's roles (an array or a space-separated string). */
+  roleClaim: string;
+  roles: Record<StaffRole, string>;
+  /** The claim carrying the staff reference recorded on cases (a therapist's matches therapistId). */
+  staffRefClaim: string;
+  redirectUri: string;
+}
+
+/** A named secret for machine callers (Authorization: Bearer). */
+export interface BearerToken {
+  name: string;
+  token: string;
+}
+
+export interface AuthConfig {
+  /** `dev`: anyone may sign in as anyone (never in production). `oidc`: the provider decides. */
+  mode: 'dev' | 'oidc';
+  oidc?: OidcConfig;
+  sessionKeys: NamedKey[];
+  idleTimeoutMs: number;
+  absoluteTimeoutMs: number;
+  /** Secure, `__Host-` cookies: only when the public address is https (browsers drop them on http). */
+  secureCookies: boolean;
+  /** The JSON API's callers. */
+  apiTokens: BearerToken[];
+  /** Machine callers of the codec endpoint (the Temporal CLI, say); staff use their session. */
+  codecTokens: BearerToken[];
 }
 
 /** Development only: anyone can read this key, so production refuses to start without LINK_KEYS. */
 const DEVELOPMENT_LINK_KEYS = 'dev:ZGV2ZWxvcG1lbnQtb25seS1ub3QtYS1zZWNyZXQtISE=';
+/** Development only, public like the link key: production requires SESSION_KEYS. */
+const DEVELOPMENT_SESSION_KEYS = 'dev:ZGV2LXNlc3Npb24ta2V5LW5vdC1hLXNlY3JldC0hISE=';
+/** Development only, public like the link key: production requires PAYLOAD_KEYS. */
+const DEVELOPMENT_PAYLOAD_KEYS = 'dev:ZGV2LXBheWxvYWQta2V5LW5vdC1hLXNlY3JldC0hISE=';
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const isLocal = (url: string) => LOCAL_HOSTS.has(new URL(url).hostname);
+
+const TOKEN_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+const TOKEN_VALUE = /^[A-Za-z0-9._~+/=-]{32,512}$/;
+
+/** Parses `name:token[,name:token...]`; tokens are at least 32 characters. */
+export function parseBearerTokens(spec: string): BearerToken[] {
+  const tokens = spec
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const at = part.indexOf(':');
+      const name = part.slice(0, at);
+      const token = part.slice(at + 1);
+      if (at <= 0 || !TOKEN_NAME.test(name)) throw new Error('each entry must be name:token');
+      if (!TOKEN_VALUE.test(token)) throw new Error(`the token for ${name} must be 32 or more characters (letters, digits, . _ ~ + / = -)`);
+      return { name, token };
+    });
+  if (new Set(tokens.map((t) => t.name)).size !== tokens.length) throw new Error('each name must be used once');
+  return tokens;
+}
 
 export class ConfigError extends Error {}
 
@@ -129,11 +218,68 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`  LINK_KEYS: ${err instanceof Error ? err.message : 'invalid'}`);
     }
   }
+  const production = e.NODE_ENV === 'production';
+  const keyList = (name: 'SESSION_KEYS' | 'PAYLOAD_KEYS', value: string | undefined, devKeys: string): NamedKey[] => {
+    if (!value && production) {
+      problems.push(`  ${name}: required in production (keyId:base64 of 32 random bytes)`);
+      return [];
+    }
+    try {
+      return parseKeyList(value ?? devKeys);
+    } catch (err) {
+      problems.push(`  ${name}: ${err instanceof Error ? err.message : 'invalid'}`);
+      return [];
+    }
+  };
+  const sessionKeys = keyList('SESSION_KEYS', e.SESSION_KEYS, DEVELOPMENT_SESSION_KEYS);
+  const payloadKeys = keyList('PAYLOAD_KEYS', e.PAYLOAD_KEYS, DEVELOPMENT_PAYLOAD_KEYS);
+  const tokens = (name: 'API_TOKENS' | 'CODEC_TOKENS', value: string | undefined): BearerToken[] => {
+    try {
+      return value ? parseBearerTokens(value) : [];
+    } catch (err) {
+      problems.push(`  ${name}: ${err instanceof Error ? err.message : 'invalid'}`);
+      return [];
+    }
+  };
+  const apiTokens = tokens('API_TOKENS', e.API_TOKENS);
+  const codecTokens = tokens('CODEC_TOKENS', e.CODEC_TOKENS);
+
+  const publicBaseUrl = e.PUBLIC_BASE_URL.replace(/\/+$/, '');
+  const https = new URL(publicBaseUrl).protocol === 'https:';
+  if (production && !https && !isLocal(publicBaseUrl)) {
+    problems.push('  PUBLIC_BASE_URL: must be https in production (sessions need Secure cookies)');
+  }
+  const authMode = e.AUTH_MODE ?? (production || e.OIDC_ISSUER_URL ? 'oidc' : 'dev');
+  let oidc: OidcConfig | undefined;
+  if (authMode === 'dev' && production) {
+    problems.push('  AUTH_MODE: the development sign-in cannot be used in production; configure OIDC_ISSUER_URL and OIDC_CLIENT_ID');
+  } else if (authMode === 'oidc') {
+    if (!e.OIDC_ISSUER_URL) problems.push('  OIDC_ISSUER_URL: required for OpenID Connect sign-in');
+    if (!e.OIDC_CLIENT_ID) problems.push('  OIDC_CLIENT_ID: required for OpenID Connect sign-in');
+    if (e.OIDC_ISSUER_URL && production && new URL(e.OIDC_ISSUER_URL).protocol !== 'https:' && !isLocal(e.OIDC_ISSUER_URL)) {
+      problems.push('  OIDC_ISSUER_URL: must be https in production');
+    }
+    if (e.OIDC_ISSUER_URL && e.OIDC_CLIENT_ID) {
+      oidc = {
+        issuerUrl: e.OIDC_ISSUER_URL,
+        clientId: e.OIDC_CLIENT_ID,
+        clientSecret: e.OIDC_CLIENT_SECRET,
+        scopes: e.OIDC_SCOPES,
+        roleClaim: e.OIDC_ROLE_CLAIM,
+        roles: { therapist: e.OIDC_THERAPIST_ROLE, 'clinical-lead': e.OIDC_CLINICAL_LEAD_ROLE },
+        staffRefClaim: e.OIDC_STAFF_REF_CLAIM,
+        redirectUri: `${publicBaseUrl}/auth/callback`,
+      };
+    }
+  }
+  if (e.SESSION_IDLE_MINUTES * 60 > e.SESSION_ABSOLUTE_HOURS * 3600) {
+    problems.push('  SESSION_IDLE_MINUTES: must not be longer than SESSION_ABSOLUTE_HOURS');
+  }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   return {
     env: e.NODE_ENV,
     port: e.PORT,
-    publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+    publicBaseUrl,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, '') },
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, mailboxDir: e.MAILBOX_DIR },
     serviceName: e.SERVICE_NAME,
@@ -147,6 +293,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     records: { mode: e.MPB_MODE, baseUrl: e.MPB_BASE_URL, token: e.MPB_API_TOKEN, timeoutMs: e.MPB_TIMEOUT_MS },
     policy: e.POLICY_JSON,
     linkKeys,
+    payloadKeys,
+    auth: {
+      mode: authMode,
+      oidc,
+      sessionKeys,
+      idleTimeoutMs: e.SESSION_IDLE_MINUTES * 60_000,
+      absoluteTimeoutMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000,
+      secureCookies: https,
+      apiTokens,
+      codecTokens,
+    },
+    trustProxyHops: e.TRUST_PROXY_HOPS,
+    logLevel: e.LOG_LEVEL,
   };
 }
 

@@ -4,13 +4,11 @@
  * rotate: the first key seals, every listed key opens.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { parseKeyList, type NamedKey } from './keys';
 
 export type LinkPurpose = 'choose';
 
-export interface LinkKey {
-  id: string;
-  key: Buffer;
-}
+export type LinkKey = NamedKey;
 
 export interface OpenedLink {
   caseId: string;
@@ -22,26 +20,11 @@ export type LinkFailure = 'malformed' | 'unknown-key' | 'tampered' | 'expired' |
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-const KEY_ID = /^[A-Za-z0-9]{1,16}$/;
 /** Caps the work done on hostile input before any crypto runs. */
 const MAX_TOKEN_LENGTH = 256;
 
 /** Parses LINK_KEYS: `kid:base64key[,kid:base64key...]`, each key 32 bytes. */
-export function parseLinkKeys(spec: string): LinkKey[] {
-  const keys = spec
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean)
-    .map((part) => {
-      const [id, b64, ...rest] = part.split(':');
-      if (!id || !b64 || rest.length > 0 || !KEY_ID.test(id)) throw new Error('each entry must be keyId:base64key');
-      const key = Buffer.from(b64, 'base64');
-      if (key.length !== 32) throw new Error(`key ${id} must be 32 bytes of base64`);
-      return { id, key };
-    });
-  if (keys.length === 0) throw new Error('at least one key is required');
-  return keys;
-}
+export const parseLinkKeys = parseKeyList;
 
 export class LinkSealer {
   constructor(
@@ -72,6 +55,9 @@ export class LinkSealer {
     if (!key) return { ok: false, reason: 'unknown-key' };
     const raw = Buffer.from(data, 'base64url');
     if (raw.length < IV_BYTES + TAG_BYTES + 2) return { ok: false, reason: 'malformed' };
+    // Base64 leaves spare bits in its last character: without this, several spellings of one
+    // token would all open, and a "changed" link could still work.
+    if (raw.toString('base64url') !== data) return { ok: false, reason: 'malformed' };
     let body: unknown;
     try {
       const decipher = createDecipheriv('aes-256-gcm', key.key, raw.subarray(0, IV_BYTES));

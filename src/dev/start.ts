@@ -57,10 +57,14 @@ export function defaultChildren(): ChildCommand[] {
   ];
 }
 
-/** The `temporal server start-dev` arguments for this project. */
-export function devServerArgs(o: { dbFile: string; port: number; uiPort: number; namespace: string }): string[] {
+/**
+ * The `temporal server start-dev` arguments for this project. `codecEndpoint` is the web app's
+ * codec server: the Web UI decrypts case data through it (for a signed-in clinical lead).
+ */
+export function devServerArgs(o: { dbFile: string; port: number; uiPort: number; namespace: string; codecEndpoint?: string }): string[] {
   const args = ['server', 'start-dev', '--db-filename', o.dbFile, '--ip', '127.0.0.1', '--port', String(o.port), '--ui-port', String(o.uiPort)];
   if (o.namespace !== 'default') args.push('--namespace', o.namespace);
+  if (o.codecEndpoint) args.push('--ui-codec-endpoint', o.codecEndpoint);
   for (const k of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${k.name}=${SEARCH_ATTRIBUTE_FLAG_TYPE[k.type]}`);
   // WAL with synchronous=NORMAL survives a crash of the server; tests use OFF on throwaway data.
   args.push(
@@ -226,7 +230,7 @@ export async function startDev(options: StartOptions = {}): Promise<number> {
   const running: Running[] = [];
 
   say(`starting Temporal dev server (${fresh ? 'new database' : 'existing database'} ${path.relative(root, dbFile)})…`);
-  const serverArgs = devServerArgs({ dbFile, port: temporalPort, uiPort, namespace: config.temporal.namespace });
+  const serverArgs = devServerArgs({ dbFile, port: temporalPort, uiPort, namespace: config.temporal.namespace, codecEndpoint: `${config.publicBaseUrl}/codec` });
   const server = launch({ name: 'temporal', command: cli.executable.path, args: serverArgs }, root, width, serverMuted);
 
   let resolveExit!: (code: number) => void;

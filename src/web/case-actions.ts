@@ -17,6 +17,7 @@ import {
   reportUnhappyUpdate,
 } from '../shared/messages';
 import type { CaseService } from '../cases';
+import type { StaffRole } from '../config';
 import { isOpen } from './case-status';
 import { isCalendarDate, localTimeProblem, normaliseDate, ukDateTimeToIso } from './uk-time';
 
@@ -58,33 +59,35 @@ export type ParsedAction =
   | { ok: true; run: (handle: CaseHandle, updateId: string) => Promise<unknown> }
   | { ok: false; errors: Record<string, string> };
 
-const ONE_LINE = /^[^\p{Cc}\p{Cf}\u2028\u2029]*$/u;
 const MULTI_LINE = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/u;
-
-const staffRef = z
-  .string()
-  .trim()
-  .min(1, 'Enter your staff reference')
-  .max(60, 'Your staff reference must be 60 characters or fewer')
-  .regex(ONE_LINE, 'Your staff reference must be on one line');
 
 const note = z.string().trim().max(1000, 'The note must be 1000 characters or fewer').regex(MULTI_LINE, 'Remove control characters from the note');
 
 /** Field ids are unique on the page: every action's fields are prefixed with its name. */
 export const actionField = (action: ActionName, name: string) => `${action}-${name}`;
 
-/** The fields each action's form posts, by name. */
+/**
+ * The fields each action's form posts, by name. Who acted (`by`) is never a field: it is the
+ * signed-in member of staff.
+ */
 export const ACTION_FIELDS: Record<ActionName, string[]> = {
-  'phone-outcome': ['by', 'reached', 'new-time', 'callback', 'note'],
-  rebooking: ['by', 'slot'],
-  absence: ['by', 'expected-return'],
-  'confirm-record': ['by', 'record'],
-  'records-unavailable': ['by'],
-  risk: ['by'],
-  unhappy: ['by', 'kind'],
-  acknowledge: ['by'],
-  close: ['by', 'reason', 'note'],
+  'phone-outcome': ['reached', 'new-time', 'callback', 'note'],
+  rebooking: ['slot'],
+  absence: ['expected-return'],
+  'confirm-record': ['record'],
+  'records-unavailable': [],
+  risk: [],
+  unhappy: ['kind'],
+  acknowledge: [],
+  close: ['reason', 'note'],
 };
+
+/** Actions only a clinical lead may take. */
+export const LEAD_ONLY_ACTIONS: readonly ActionName[] = ['acknowledge', 'close'];
+
+export function mayTake(role: StaffRole, action: ActionName): boolean {
+  return role === 'clinical-lead' || !LEAD_ONLY_ACTIONS.includes(action);
+}
 
 export function readActionValues(action: ActionName, body: Record<string, unknown>): ActionValues {
   const values: ActionValues = {};
@@ -96,15 +99,12 @@ export function readActionValues(action: ActionName, body: Record<string, unknow
   return values;
 }
 
-/** Parses an action's posted fields into the Workflow Update it performs. */
-export function parseAction(action: ActionName, values: ActionValues): ParsedAction {
+/** Parses an action's posted fields into the Workflow Update it performs, recorded as `who`. */
+export function parseAction(action: ActionName, values: ActionValues, who: string): ParsedAction {
   const errors: Record<string, string> = {};
   const fail = (name: string, message: string) => {
     errors[actionField(action, name)] ??= message;
   };
-  const by = staffRef.safeParse(values.by ?? '');
-  if (!by.success) fail('by', by.error.issues[0]!.message);
-  const who = by.success ? by.data : '';
   const optionalNote = () => {
     const n = note.safeParse(values.note ?? '');
     if (!n.success) fail('note', n.error.issues[0]!.message);

@@ -5,7 +5,11 @@ import type nunjucks from 'nunjucks';
 import type { CaseService } from '../cases';
 import type { Config } from '../config';
 import type { LinkSealer } from '../links';
+import { silentLogger, type Logger } from '../log';
 import type { Mailbox } from './mailbox';
+import { CsrfTokens } from './security/csrf';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './security/limits';
+import type { OidcClient } from './security/oidc';
 
 export interface AppDeps {
   config: Config;
@@ -15,11 +19,21 @@ export interface AppDeps {
   mailbox?: Mailbox;
   /** For tests; defaults to the system clock. */
   now?: () => Date;
+  /** Structured, redacting logger (src/log.ts); silent when not given. */
+  logger?: Logger;
+  /** OpenID Connect sign-in; built from config.auth.oidc when not given. */
+  oidc?: OidcClient;
+  /** Request rate limits; tests lower them. */
+  limits?: Partial<RateLimits>;
 }
 
 export interface WebContext {
   deps: AppDeps;
+  log: Logger;
+  csrf: CsrfTokens;
+  limits: RateLimits;
   now(): Date;
+  /** Renders a template with res.locals (signed-in staff, CSRF token) and `data`. */
   render(res: Response, status: number, template: string, data?: Record<string, unknown>): void;
   /** A fresh id for a rendered action form, so a double click makes one Workflow Update. */
   newUpdateId(): string;
@@ -28,9 +42,12 @@ export interface WebContext {
 export function createContext(deps: AppDeps, views: nunjucks.Environment): WebContext {
   return {
     deps,
+    log: deps.logger ?? silentLogger,
+    csrf: new CsrfTokens(deps.config.auth.sessionKeys),
+    limits: { ...DEFAULT_RATE_LIMITS, ...deps.limits },
     now: deps.now ?? (() => new Date()),
     render(res, status, template, data = {}) {
-      const html = views.render(template, data);
+      const html = views.render(template, { ...res.locals, ...data });
       res.status(status).type('html').send(html);
     },
     newUpdateId: () => randomUUID(),

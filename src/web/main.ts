@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { CaseService } from '../cases';
 import { loadConfigOrExit } from '../config';
 import { LinkSealer } from '../links';
+import { createLogger, type Logger } from '../log';
 import { connectTemporal } from '../temporal/client';
 import { createApp, type AppDeps } from './app';
 import { directoryMailbox } from './mailbox';
@@ -28,6 +29,12 @@ export async function startWebServer(deps: AppDeps, port: number, host?: string)
   });
   // Keep-alive sockets would otherwise hold a stop open for the idle timeout.
   server.keepAliveTimeout = 5_000;
+  // Node's parser rejects a method it does not know before Express sees it: say 501, not 400.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = err.code === 'HPE_INVALID_METHOD' ? '501 Not Implemented' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
   const actual = (server.address() as AddressInfo).port;
   return {
     server,
@@ -46,6 +53,7 @@ export function stopWebServer(server: Server): Promise<void> {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  const log: Logger = createLogger({ level: config.logLevel, base: { service: 'web' } });
   const temporal = await connectTemporal(config).catch((err: unknown) => {
     throw new Error(`cannot reach Temporal at ${config.temporal.address} (${err instanceof Error ? err.message : String(err)}); is the server running?`);
   });
@@ -63,24 +71,26 @@ async function main(): Promise<void> {
       cases,
       links: new LinkSealer(config.linkKeys),
       mailbox: devMailbox ? directoryMailbox(config.mail.mailboxDir) : undefined,
+      logger: log,
     },
     config.port,
   );
-  console.log(`shortnotice web listening on ${web.url} (public address ${config.publicBaseUrl})`);
-  if (devMailbox) console.log(`development mailbox: ${web.url}/dev/mailbox`);
+  log.info({ event: 'listening', url: web.url, publicBaseUrl: config.publicBaseUrl, auth: config.auth.mode }, `shortnotice web listening on ${web.url}`);
+  if (config.auth.mode === 'dev') log.warn({ event: 'dev-sign-in' }, 'development sign-in is on: anyone can sign in as anyone (never in production)');
+  if (devMailbox) log.info({ event: 'dev-mailbox' }, `development mailbox: ${web.url}/dev/mailbox`);
 
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`shortnotice web: ${signal} received, stopping`);
+    log.info({ event: 'stopping', signal }, 'stopping');
     web
       .stop()
       .then(() => temporal.close())
       .then(
         () => process.exit(0),
         (err: unknown) => {
-          console.error(`shortnotice web: stop failed: ${err instanceof Error ? err.message : String(err)}`);
+          log.error({ event: 'stop-failed', err }, 'stop failed');
           process.exit(1);
         },
       );
@@ -91,7 +101,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err: unknown) => {
-    console.error(`shortnotice web failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    createLogger({ base: { service: 'web' } }).fatal({ event: 'start-failed', err }, 'shortnotice web failed to start');
     process.exit(1);
   });
 }

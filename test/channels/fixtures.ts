@@ -27,8 +27,16 @@ export const CALLBACK_BY = '2026-11-30T17:00:00Z';
 export const BOOKED = '2026-12-03T14:30:00Z';
 export const EXPECTED_RETURN = '2026-12-07';
 
+/** What production requires besides LINK_KEYS (its own keys and a real sign-in), for tests that run as production. */
+const PRODUCTION_SETTINGS = {
+  SESSION_KEYS: 'k1:cHJvZHVjdGlvbi1zaGFwZWQtc2Vzc2lvbi1rZXktMDE=',
+  PAYLOAD_KEYS: 'k1:cHJvZHVjdGlvbi1zaGFwZWQtcGF5bG9hZC1rZXktMDE=',
+  OIDC_ISSUER_URL: 'https://login.example.org',
+  OIDC_CLIENT_ID: 'shortnotice',
+};
+
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: BASE_URL, ...env });
+  return loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: BASE_URL, ...(env.NODE_ENV === 'production' ? PRODUCTION_SETTINGS : {}), ...env });
 }
 
 export const CLIENT_KINDS: ClientMessageKind[] = ['slotOffer', 'callbackPromise', 'absenceUpdate', 'confirmation'];

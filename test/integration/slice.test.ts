@@ -23,10 +23,14 @@ let baseUrl: string;
 let config: Config;
 let stopWorker: () => Promise<void>;
 
+/** The JSON API's callers present a bearer token from API_TOKENS. */
+const API_TOKEN = 'slice-test-api-token-0123456789abcdefghij';
+const json = { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` };
+
 beforeAll(async () => {
   env = await createDevServerEnv();
   smtp = await startSmtpSink();
-  config = loadConfig({ NODE_ENV: 'test', SMTP_URL: smtp.url, TEMPORAL_TASK_QUEUE: 'slice-test', PUBLIC_BASE_URL: 'http://127.0.0.1:1' });
+  config = loadConfig({ NODE_ENV: 'test', SMTP_URL: smtp.url, TEMPORAL_TASK_QUEUE: 'slice-test', PUBLIC_BASE_URL: 'http://127.0.0.1:1', API_TOKENS: `slice:${API_TOKEN}` });
   const worker = await createCaseWorker({
     connection: env.nativeConnection,
     namespace: 'default',
@@ -72,7 +76,7 @@ function submission() {
 
 test('a cancellation submitted over HTTP starts one workflow whose email reaches the SMTP inbox, and a repeat starts nothing new', async () => {
   const body = submission();
-  const res = await fetch(`${baseUrl}/api/cancellations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${baseUrl}/api/cancellations`, { method: 'POST', headers: json, body: JSON.stringify(body) });
   expect(res.status).toBe(201);
   const created = (await res.json()) as { cancellations: { id: string; links: { self: string } }[] };
   expect(created.cancellations).toHaveLength(1);
@@ -84,14 +88,14 @@ test('a cancellation submitted over HTTP starts one workflow whose email reaches
   expect(mail.text).toContain('Samaritans');
   expect(mail.text).toMatch(/\/c\/[A-Za-z0-9._-]+/);
 
-  const again = await fetch(`${baseUrl}/api/cancellations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const again = await fetch(`${baseUrl}/api/cancellations`, { method: 'POST', headers: json, body: JSON.stringify(body) });
   expect(again.status).toBe(201);
   expect(((await again.json()) as typeof created).cancellations[0]!.id).toBe(id);
   const runs = [];
   for await (const wf of env.client.workflow.list({ query: `WorkflowId = 'cancellation-${id}'` })) runs.push(wf);
   expect(runs).toHaveLength(1);
 
-  const state = await fetch(`${baseUrl}/api/cancellations/${id}`);
+  const state = await fetch(`${baseUrl}/api/cancellations/${id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
   expect(state.status).toBe(200);
   const view = (await state.json()) as { stage: string; caseId: string };
   expect(view.caseId).toBe(id);
@@ -102,7 +106,7 @@ test('an invalid submission is refused with field errors and starts no workflow'
   const body = submission();
   (body.sessions[0]!.client as Record<string, unknown>).email = undefined;
   const before = await env.client.workflow.count('WorkflowType = "cancellationCase"');
-  const res = await fetch(`${baseUrl}/api/cancellations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${baseUrl}/api/cancellations`, { method: 'POST', headers: json, body: JSON.stringify(body) });
   expect(res.status).toBe(400);
   expect(await res.json()).toEqual({ errors: [expect.objectContaining({ path: 'sessions.0.client.email' })] });
   expect((await env.client.workflow.count('WorkflowType = "cancellationCase"')).count).toBe(before.count);

@@ -82,6 +82,16 @@ async function check(page: Page, name: string): Promise<void> {
   expect(await axe(page, name)).toEqual([]);
 }
 
+/** Signs in as the therapist T1042 through the development sign-in, as a person would. */
+async function signIn(page: Page, role: 'Therapist' | 'Clinical lead' = 'Therapist'): Promise<void> {
+  await page.goto(url('/auth/sign-in'));
+  await page.getByLabel(role, { exact: true }).check({ force: true });
+  await page.fill('#ref', role === 'Therapist' ? 'T1042' : 'LEAD7');
+  await page.fill('#name', role === 'Therapist' ? 'Alex Morgan' : 'Jo Patel');
+  await page.fill('#email', role === 'Therapist' ? 'alex.morgan@example.org' : 'jo.patel@example.org');
+  await Promise.all([page.waitForURL((u) => u.pathname === '/cancellations/new'), page.click('button[type="submit"]')]);
+}
+
 async function newContext(bypassCSP: boolean): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
   const context = await browser.newContext({ bypassCSP, locale: 'en-GB', timezoneId: 'Europe/London' });
   const page = await context.newPage();
@@ -116,8 +126,13 @@ async function fillSession(page: Page, i: number, s: { id: string; start: string
 describe('in a browser', () => {
   it('when a therapist fills in the form with two sessions, then errors, the added session and the confirmation all work and pass axe', async () => {
     const { context, page, problems } = await newContext(true);
-    await page.goto(url('/cancellations/new'));
+    await page.goto(url('/auth/sign-in'));
+    await check(page, 'sign-in');
+    await signIn(page);
     await check(page, 'form');
+    // The reference is the signed-in therapist's; name and email start from the sign-in.
+    expect(await page.inputValue('#therapist-id')).toBe('T1042');
+    expect(await page.getAttribute('#therapist-id', 'readonly')).not.toBeNull();
 
     await page.click('button[value="submit"]:not(.app-default-submit)');
     await page.waitForSelector('.nhsuk-error-summary');
@@ -125,7 +140,6 @@ describe('in a browser', () => {
     expect(await page.locator('.nhsuk-error-summary a').count()).toBeGreaterThan(3);
     await check(page, 'form-errors');
 
-    await page.fill('#therapist-id', 'T1042');
     await page.fill('#therapist-name', 'Alex Morgan');
     await page.fill('#therapist-email', 'alex.morgan@example.org');
     await page.check('#reason', { force: true });
@@ -150,6 +164,7 @@ describe('in a browser', () => {
 
   it('when staff open a case and a client opens their link, then both pages pass axe', async () => {
     const { context, page, problems } = await newContext(true);
+    await signIn(page, 'Clinical lead');
     await page.goto(url(`/cancellations/${CASE_ID}`));
     await page.evaluate(`document.querySelectorAll('details').forEach((el) => { el.open = true; })`);
     await check(page, 'case');
@@ -165,7 +180,8 @@ describe('in a browser', () => {
 
   it('when pages load under the Content Security Policy, then nothing is refused and no script fails', async () => {
     const { context, page, problems } = await newContext(false);
-    for (const p of ['/cancellations/new', `/cancellations/${CASE_ID}`, `/c/${token}`]) {
+    await signIn(page);
+    for (const p of ['/auth/sign-in', '/cancellations/new', `/cancellations/${CASE_ID}`, `/c/${token}`]) {
       await page.goto(url(p));
       await page.waitForLoadState('networkidle');
     }

@@ -1,14 +1,15 @@
-import request from 'supertest';
 import { createApp } from '../../src/web/app';
 import { formatUk } from '../../src/shared/time';
 import { isoToUkLocal } from '../../src/web/uk-time';
-import { caseView, CASE_ID, DAY, fromNow, HOUR, makeDeps } from './fakes';
+import { caseView, CASE_ID, DAY, fromNow, HOUR, LEAD, makeDeps, signIn, THERAPIST, type StaffLogin } from './fakes';
 import type { CaseView } from '../../src/shared/case';
 
-function setup(view: Partial<CaseView> = {}) {
+/** The app with one case (therapist T1042), and `who` signed in (the case's therapist by default). */
+async function setup(view: Partial<CaseView> = {}, who: StaffLogin = THERAPIST) {
   const d = makeDeps();
   d.cases.add(caseView(view));
-  return { ...d, app: createApp(d.deps) };
+  const app = createApp(d.deps);
+  return { ...d, app, staff: await signIn(app, who) };
 }
 
 const UPDATE_ID = '0f8c2b9e-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
@@ -17,37 +18,51 @@ const actionUrl = (name: string) => `/cancellations/${CASE_ID}/actions/${name}`;
 describe('the staff case page', () => {
   it('when a case waits for the client, then it says so in one sentence with their first name and the deadline', async () => {
     const deadline = fromNow(2 * DAY);
-    const { app } = setup({ nextDeadline: deadline });
+    const { staff } = await setup({ nextDeadline: deadline });
 
-    const res = await request(app).get(`/cancellations/${CASE_ID}`).expect(200);
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
 
     expect(res.text).toContain(`Waiting for Sam to choose a slot until ${formatUk(deadline)}.`);
   });
 
-  it('when a case is open, then it shows the timeline, open duties, records checklist and an action form for each action', async () => {
-    const { app } = setup();
+  it('when a case is open, then it shows the timeline, open duties, records checklist and a form for each action the therapist may take', async () => {
+    const { staff } = await setup();
 
-    const res = await request(app).get(`/cancellations/${CASE_ID}`).expect(200);
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
 
     expect(res.text).toContain('Client: cancellation with 2 slots to choose from');
     expect(res.text).toContain('Choose one of the offered slots');
     expect(res.text).toContain('Sam (client)');
     expect(res.text).toContain('Attendance marked');
     expect(res.text).toContain('Clinical note');
-    for (const name of ['phone-outcome', 'rebooking', 'absence', 'confirm-record', 'records-unavailable', 'risk', 'unhappy', 'close']) {
+    for (const name of ['phone-outcome', 'rebooking', 'absence', 'confirm-record', 'records-unavailable', 'risk', 'unhappy']) {
       expect(res.text).toContain(`action="${actionUrl(name)}"`);
-      expect(res.text).toContain(`id="${name}-by"`);
     }
+    // Who acts is the signed-in member of staff, never a field.
+    expect(res.text).not.toMatch(/name="by"/);
+    expect(res.text).toContain('Recorded as Alex Morgan (T1042).');
+    // Closing and acknowledging are for clinical leads.
+    expect(res.text).not.toContain(`action="${actionUrl('close')}"`);
     expect(res.text).not.toContain(`action="${actionUrl('acknowledge')}"`);
     const ids = [...res.text.matchAll(/name="updateId" value="([^"]+)"/g)].map((m) => m[1]);
-    expect(ids.length).toBe(8);
-    expect(new Set(ids).size).toBe(8);
+    expect(ids.length).toBe(7);
+    expect(new Set(ids).size).toBe(7);
+  });
+
+  it('when a clinical lead opens the case, then the close form is offered too', async () => {
+    const { staff } = await setup({}, LEAD);
+
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
+
+    expect(res.text).toContain(`action="${actionUrl('close')}"`);
+    expect(res.text).toContain('Recorded as Jo Patel (LEAD7).');
+    expect([...res.text.matchAll(/name="updateId" value="([^"]+)"/g)]).toHaveLength(8);
   });
 
   it('when escalations wait for acknowledgement, then the sentence says so and the acknowledge form is shown', async () => {
-    const { app } = setup({ escalations: [{ team: 'network', reason: 'The client is unhappy with the cancellation', at: fromNow(-HOUR) }] });
+    const { staff } = await setup({ escalations: [{ team: 'network', reason: 'The client is unhappy with the cancellation', at: fromNow(-HOUR) }] }, LEAD);
 
-    const res = await request(app).get(`/cancellations/${CASE_ID}`).expect(200);
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
 
     expect(res.text).toContain('An escalation is waiting for acknowledgement.');
     expect(res.text).toContain('the clinical network team');
@@ -55,9 +70,9 @@ describe('the staff case page', () => {
   });
 
   it('when the case is closed, then it says who closed it and offers no actions', async () => {
-    const { app } = setup({ stage: 'closed', duties: [], nextDeadline: undefined, closed: { by: 'LEAD7', reason: 'discharged', at: fromNow(-HOUR) } });
+    const { staff } = await setup({ stage: 'closed', duties: [], nextDeadline: undefined, closed: { by: 'LEAD7', reason: 'discharged', at: fromNow(-HOUR) } });
 
-    const res = await request(app).get(`/cancellations/${CASE_ID}`).expect(200);
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
 
     expect(res.text).toContain('Closed by LEAD7');
     expect(res.text).toContain('the client was discharged');
@@ -65,30 +80,31 @@ describe('the staff case page', () => {
   });
 
   it('when the case does not exist, then it shows a 404 page', async () => {
-    const { app } = setup();
-    const res = await request(app).get('/cancellations/c99999999999999999999').expect(404);
+    const { staff } = await setup();
+    const res = await staff.get('/cancellations/c99999999999999999999').expect(404);
     expect(res.text).toContain('Case not found');
   });
 
   const newTime = fromNow(5 * DAY);
   const newTimeLocal = isoToUkLocal(newTime)!.dateTime;
-  const actions: [string, Record<string, string>, string, unknown[]][] = [
-    ['phone-outcome', { by: 'T1042', reached: 'yes', 'new-time': newTimeLocal, note: 'Agreed' }, 'recordPhoneOutcome', [{ by: 'T1042', reached: true, rebookedSlot: newTime, note: 'Agreed' }]],
-    ['phone-outcome', { by: 'T1042', reached: 'no' }, 'recordPhoneOutcome', [{ by: 'T1042', reached: false }]],
-    ['rebooking', { by: 'T1042', slot: newTimeLocal }, 'recordRebooking', [{ by: 'T1042', slot: newTime }]],
-    ['absence', { by: 'T1042', 'expected-return': '2099-01-31' }, 'reportAbsence', [{ by: 'T1042', expectedReturn: '2099-01-31' }]],
-    ['confirm-record', { by: 'T1042', record: 'clinicalNote' }, 'confirmRecord', [{ by: 'T1042', record: 'clinicalNote' }]],
-    ['records-unavailable', { by: 'T1042' }, 'reportRecordsUnavailable', [{ by: 'T1042' }]],
-    ['risk', { by: 'T1042' }, 'raiseRisk', [{ by: 'T1042', source: 'therapist' }]],
-    ['unhappy', { by: 'T1042', kind: 'cannot-wait' }, 'reportUnhappy', [{ by: 'T1042', source: 'therapist', cannotWait: true }]],
-    ['acknowledge', { by: 'LEAD7' }, 'acknowledgeEscalations', [{ by: 'LEAD7' }]],
-    ['close', { by: 'LEAD7', reason: 'handed-over', note: 'To the Leeds team' }, 'closeCase', [{ by: 'LEAD7', reason: 'handed-over', note: 'To the Leeds team' }]],
+  // A posted `by` is ignored: the update records whoever is signed in.
+  const actions: [string, StaffLogin, Record<string, string>, string, unknown[]][] = [
+    ['phone-outcome', THERAPIST, { reached: 'yes', 'new-time': newTimeLocal, note: 'Agreed' }, 'recordPhoneOutcome', [{ by: 'T1042', reached: true, rebookedSlot: newTime, note: 'Agreed' }]],
+    ['phone-outcome', THERAPIST, { reached: 'no' }, 'recordPhoneOutcome', [{ by: 'T1042', reached: false }]],
+    ['rebooking', THERAPIST, { slot: newTimeLocal }, 'recordRebooking', [{ by: 'T1042', slot: newTime }]],
+    ['absence', THERAPIST, { 'expected-return': '2099-01-31' }, 'reportAbsence', [{ by: 'T1042', expectedReturn: '2099-01-31' }]],
+    ['confirm-record', THERAPIST, { record: 'clinicalNote' }, 'confirmRecord', [{ by: 'T1042', record: 'clinicalNote' }]],
+    ['records-unavailable', THERAPIST, {}, 'reportRecordsUnavailable', [{ by: 'T1042' }]],
+    ['risk', THERAPIST, { by: 'SOMEONE-ELSE' }, 'raiseRisk', [{ by: 'T1042', source: 'therapist' }]],
+    ['unhappy', THERAPIST, { kind: 'cannot-wait' }, 'reportUnhappy', [{ by: 'T1042', source: 'therapist', cannotWait: true }]],
+    ['acknowledge', LEAD, {}, 'acknowledgeEscalations', [{ by: 'LEAD7' }]],
+    ['close', LEAD, { by: 'T1042', reason: 'handed-over', note: 'To the Leeds team' }, 'closeCase', [{ by: 'LEAD7', reason: 'handed-over', note: 'To the Leeds team' }]],
   ];
 
-  it.each(actions)('when the %s form is sent, then it runs the matching update with the form update id and redirects to the page', async (name, fields, update, args) => {
-    const { app, cases } = setup();
+  it.each(actions)('when the %s form is sent, then it runs the matching update as the signed-in member of staff, with the form update id, and redirects to the page', async (name, who, fields, update, args) => {
+    const { staff, cases } = await setup({}, who);
 
-    const res = await request(app).post(actionUrl(name)).type('form').send({ ...fields, updateId: UPDATE_ID }).expect(303);
+    const res = await staff.post(actionUrl(name), { ...fields, updateId: UPDATE_ID }).expect(303);
 
     expect(res.headers.location).toBe(`/cancellations/${CASE_ID}?done=${name}`);
     expect(cases.updates).toHaveLength(1);
@@ -98,38 +114,38 @@ describe('the staff case page', () => {
   });
 
   it('when the same form is sent twice (a double click), then both carry the same update id, so Temporal applies it once', async () => {
-    const { app, cases } = setup();
-    const body = { by: 'T1042', updateId: UPDATE_ID };
+    const { staff, cases } = await setup();
+    const body = { updateId: UPDATE_ID };
 
-    await request(app).post(actionUrl('risk')).type('form').send(body).expect(303);
-    await request(app).post(actionUrl('risk')).type('form').send(body).expect(303);
+    await staff.post(actionUrl('risk'), body).expect(303);
+    await staff.post(actionUrl('risk'), body).expect(303);
 
     expect(cases.updates.map((u) => u.updateId)).toEqual([UPDATE_ID, UPDATE_ID]);
   });
 
   it('when an action went through, then the page confirms it', async () => {
-    const { app } = setup();
-    const res = await request(app).get(`/cancellations/${CASE_ID}?done=risk`).expect(200);
+    const { staff } = await setup();
+    const res = await staff.get(`/cancellations/${CASE_ID}?done=risk`).expect(200);
     expect(res.text).toContain('Risk concern raised. Risk duty has been alerted.');
   });
 
-  it('when the staff reference is missing, then the page comes back with the error beside the field and nothing is changed', async () => {
-    const { app, cases } = setup();
+  it('when a field is missing, then the page comes back with the error beside the field and nothing is changed', async () => {
+    const { staff, cases } = await setup({}, LEAD);
 
-    const res = await request(app).post(actionUrl('close')).type('form').send({ by: '', reason: 'other', note: 'Kept note' }).expect(422);
+    const res = await staff.post(actionUrl('close'), { reason: '', note: 'Kept note' }).expect(422);
 
-    expect(res.text).toContain('<a href="#close-by">');
-    expect(res.text).toContain('id="close-by-error"');
+    expect(res.text).toContain('<a href="#close-reason">');
+    expect(res.text).toContain('Choose why you are closing the case');
     expect(res.text).toMatch(/<details[^>]*id="action-close"[^>]* open/);
     expect(res.text).toContain('Kept note');
     expect(cases.updates).toHaveLength(0);
   });
 
   it('when the workflow refuses an update, then the page shows its reason and nothing else changes', async () => {
-    const { app, cases } = setup();
+    const { staff, cases } = await setup();
     cases.refuseWith = 'Record the rebooking before confirming the next session in MPB';
 
-    const res = await request(app).post(actionUrl('confirm-record')).type('form').send({ by: 'T1042', record: 'nextSession', updateId: UPDATE_ID }).expect(409);
+    const res = await staff.post(actionUrl('confirm-record'), { record: 'nextSession', updateId: UPDATE_ID }).expect(409);
 
     expect(res.text).toContain('This action was not taken');
     expect(res.text).toContain('Record the rebooking before confirming the next session in MPB');
@@ -139,20 +155,18 @@ describe('the staff case page', () => {
   });
 
   it('when the action is unknown, then it answers 404 and runs nothing', async () => {
-    const { app, cases } = setup();
-    await request(app).post(actionUrl('delete-everything')).type('form').send({ by: 'T1042' }).expect(404);
+    const { staff, cases } = await setup();
+    await staff.post(actionUrl('delete-everything')).expect(404);
     expect(cases.updates).toHaveLength(0);
   });
 
   it('when reading the case fails, then a calm error page is shown without a stack trace', async () => {
-    const { app, cases } = setup();
+    const { staff, cases } = await setup();
     cases.view.mockRejectedValueOnce(new Error('14 UNAVAILABLE: connection refused'));
-    const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
 
-    const res = await request(app).get(`/cancellations/${CASE_ID}`).expect(500);
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(500);
 
     expect(res.text).toContain('Sorry, there is a problem');
     expect(res.text).not.toMatch(/UNAVAILABLE|at .*\.ts:\d+/);
-    spy.mockRestore();
   });
 });

@@ -2,6 +2,8 @@
  * A fake case service for route tests: records what the app asked of Temporal and answers with
  * views the test sets up. Real config, real link sealing.
  */
+import type { Express } from 'express';
+import request from 'supertest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AppDeps, Mailbox } from '../../src/web/app';
@@ -13,8 +15,58 @@ import type { CaseView } from '../../src/shared/case';
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
+/** The JSON API's token in tests (API_TOKENS=tests:<this>). */
+export const API_TOKEN = 'test-api-token-0123456789-abcdefghijklmnop';
+export const CODEC_TOKEN = 'test-codec-token-0123456789-abcdefghijklmn';
+
 export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', SUPPORT_PHONE: '0333 222 0710', ...env });
+  return loadConfig({ NODE_ENV: 'test', SUPPORT_PHONE: '0333 222 0710', API_TOKENS: `tests:${API_TOKEN}`, CODEC_TOKENS: `cli:${CODEC_TOKEN}`, ...env });
+}
+
+export interface StaffLogin {
+  role: 'therapist' | 'clinical-lead';
+  ref: string;
+  name: string;
+  email?: string;
+}
+
+/** The therapist of caseView() and validSubmission(). */
+export const THERAPIST: StaffLogin = { role: 'therapist', ref: 'T1042', name: 'Alex Morgan', email: 'alex.morgan@example.org' };
+export const OTHER_THERAPIST: StaffLogin = { role: 'therapist', ref: 'T2077', name: 'Robin Lee', email: 'robin.lee@example.org' };
+export const LEAD: StaffLogin = { role: 'clinical-lead', ref: 'LEAD7', name: 'Jo Patel', email: 'jo.patel@example.org' };
+
+/** The CSRF token in a page's forms. */
+export function csrfFrom(html: string): string {
+  const m = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!m) throw new Error('no CSRF token on the page');
+  return m[1]!;
+}
+
+export interface Staff {
+  agent: ReturnType<typeof request.agent>;
+  csrf: string;
+  get(url: string): request.Test;
+  /** Posts a form as the browser would, with the page's CSRF token. */
+  post(url: string, body?: Record<string, unknown>): request.Test;
+}
+
+/** Signs in through the development sign-in, as a browser would; the agent keeps the cookie. */
+export async function signIn(app: Express, who: StaffLogin = THERAPIST): Promise<Staff> {
+  const agent = request.agent(app);
+  const form = await agent.get('/auth/sign-in').expect(200);
+  await agent
+    .post('/auth/sign-in')
+    .type('form')
+    .send({ _csrf: csrfFrom(form.text), role: who.role, ref: who.ref, name: who.name, email: who.email ?? '' })
+    .expect(303);
+  const home = await agent.get('/cancellations/new').expect(200);
+  const csrf = csrfFrom(home.text);
+  return {
+    agent,
+    csrf,
+    get: (url) => agent.get(url),
+    post: (url, body = {}) => agent.post(url).type('form').send({ _csrf: csrf, ...body }),
+  };
 }
 
 /** An instant `ms` from now, on the minute (form fields have minutes, not seconds). */

@@ -1,11 +1,12 @@
-import request from 'supertest';
 import { createApp } from '../../src/web/app';
 import { isoToUkLocal } from '../../src/web/uk-time';
-import { DAY, fromNow, makeDeps } from './fakes';
+import { DAY, fromNow, makeDeps, signIn } from './fakes';
 
-function setup() {
+/** The app, with the therapist T1042 (Alex Morgan) signed in. */
+async function setup() {
   const d = makeDeps();
-  return { ...d, app: createApp(d.deps) };
+  const app = createApp(d.deps);
+  return { ...d, app, staff: await signIn(app) };
 }
 
 const local = (iso: string) => isoToUkLocal(iso)!;
@@ -47,9 +48,9 @@ function fieldHtml(html: string, id: string): string {
 
 describe('the cancellation form', () => {
   it('when opened, then it shows labelled fields for the therapist and one session, and both submit buttons', async () => {
-    const { app } = setup();
+    const { staff } = await setup();
 
-    const res = await request(app).get('/cancellations/new').expect(200);
+    const res = await staff.get('/cancellations/new').expect(200);
 
     for (const id of ['therapist-id', 'therapist-name', 'therapist-email', 'session-0-id', 'session-0-start-date', 'session-0-first-name', 'session-0-email', 'session-0-phone', 'session-0-slot-0', 'session-0-callback', 'session-0-risk-note']) {
       expect(res.text).toContain(`for="${id}"`);
@@ -62,10 +63,10 @@ describe('the cancellation form', () => {
   });
 
   it('when fields are missing or wrong, then it shows an error summary linking to each field, inline errors, and keeps the input', async () => {
-    const { app, cases } = setup();
+    const { staff, cases } = await setup();
     const body = formBody({ 'therapist-name': '', 'therapist-email': 'not-an-email', 'session-0-contact': 'sms', 'session-0-first-name': 'Sam <b>' });
 
-    const res = await request(app).post('/cancellations').type('form').send(body).expect(422);
+    const res = await staff.post('/cancellations', body).expect(422);
 
     expect(res.text).toMatch(/<title>Error: /);
     const summary = res.text.slice(res.text.indexOf('nhsuk-error-summary'), res.text.indexOf('</ul>', res.text.indexOf('nhsuk-error-summary')));
@@ -88,13 +89,10 @@ describe('the cancellation form', () => {
   });
 
   it('when the session is in the past, then the form says so beside the date, as the API would', async () => {
-    const { app, cases } = setup();
+    const { staff, cases } = await setup();
     const past = local(fromNow(-DAY));
 
-    const res = await request(app)
-      .post('/cancellations')
-      .type('form')
-      .send(formBody({ 'session-0-start-date': past.date, 'session-0-start-time': past.time }))
+    const res = await staff.post('/cancellations', formBody({ 'session-0-start-date': past.date, 'session-0-start-time': past.time }))
       .expect(422);
 
     expect(res.text).toContain('<a href="#session-0-start-date">');
@@ -103,12 +101,9 @@ describe('the cancellation form', () => {
   });
 
   it('when a slot is before the session, then the error points at that slot input', async () => {
-    const { app } = setup();
+    const { staff } = await setup();
 
-    const res = await request(app)
-      .post('/cancellations')
-      .type('form')
-      .send(formBody({ 'session-0-slot-0': '', 'session-0-slot-2': local(fromNow(2 * DAY)).dateTime }))
+    const res = await staff.post('/cancellations', formBody({ 'session-0-slot-0': '', 'session-0-slot-2': local(fromNow(2 * DAY)).dateTime }))
       .expect(422);
 
     expect(res.text).toContain('<a href="#session-0-slot-2">');
@@ -116,16 +111,16 @@ describe('the cancellation form', () => {
   });
 
   it('when no way to rebook is chosen, then it asks for one', async () => {
-    const { app } = setup();
-    const res = await request(app).post('/cancellations').type('form').send(formBody({ 'session-0-rebook': '' })).expect(422);
+    const { staff } = await setup();
+    const res = await staff.post('/cancellations', formBody({ 'session-0-rebook': '' })).expect(422);
     expect(res.text).toContain('<a href="#session-0-rebook">');
     expect(res.text).toContain('Choose whether to offer new times or to call the client back');
   });
 
   it('when "Add another session" is pressed, then the form comes back with a second session and the input kept, without submitting', async () => {
-    const { app, cases } = setup();
+    const { staff, cases } = await setup();
 
-    const res = await request(app).post('/cancellations').type('form').send(formBody({ action: 'add-session' })).expect(200);
+    const res = await staff.post('/cancellations', formBody({ action: 'add-session' })).expect(200);
 
     expect(res.text).toContain('id="session-1-id"');
     expect(res.text).not.toContain('id="session-2-id"');
@@ -137,10 +132,10 @@ describe('the cancellation form', () => {
   });
 
   it('when a session is removed, then the others move up with their input', async () => {
-    const { app } = setup();
+    const { staff } = await setup();
     const body = formBody({ 'session-1-id': 'S-2', 'session-1-first-name': 'Priya', action: 'remove-session-0' });
 
-    const res = await request(app).post('/cancellations').type('form').send(body).expect(200);
+    const res = await staff.post('/cancellations', body).expect(200);
 
     expect(fieldHtml(res.text, 'session-0-id')).toContain('value="S-2"');
     expect(fieldHtml(res.text, 'session-0-first-name')).toContain('value="Priya"');
@@ -148,13 +143,13 @@ describe('the cancellation form', () => {
   });
 
   it('when two sessions have errors, then the summary names the session', async () => {
-    const { app } = setup();
-    const res = await request(app).post('/cancellations').type('form').send(formBody({ 'session-1-id': 'S-2' })).expect(422);
+    const { staff } = await setup();
+    const res = await staff.post('/cancellations', formBody({ 'session-1-id': 'S-2' })).expect(422);
     expect(res.text).toContain("Session 2: Enter the client&#39;s first name");
   });
 
   it('when the form is valid, then it submits once and confirms each case with a link to its page', async () => {
-    const { app, cases } = setup();
+    const { staff, cases } = await setup();
     const second = local(fromNow(4 * DAY));
     const body = formBody({
       'session-1-id': 'S-2',
@@ -170,7 +165,7 @@ describe('the cancellation form', () => {
       'session-1-risk-note': 'Said things were hard this week',
     });
 
-    const res = await request(app).post('/cancellations').type('form').send(body).expect(200);
+    const res = await staff.post('/cancellations', body).expect(200);
 
     expect(cases.submit).toHaveBeenCalledTimes(1);
     const sub = cases.submitted[0]!;
@@ -185,7 +180,7 @@ describe('the cancellation form', () => {
   });
 
   it('when times are entered in summer and in winter, then they are sent as the right UTC instants', async () => {
-    const { app, cases } = setup();
+    const { staff, cases } = await setup();
     const y = new Date().getUTCFullYear() + 1;
     const body = formBody({
       'session-0-start-date': `${y}-07-01`,
@@ -194,7 +189,7 @@ describe('the cancellation form', () => {
       'expected-return': `${y}-07-08`,
     });
 
-    await request(app).post('/cancellations').type('form').send(body).expect(200);
+    await staff.post('/cancellations', body).expect(200);
 
     const s = cases.submitted[0]!.sessions[0]!;
     expect(s.startsAt).toBe(`${y}-07-01T09:00:00.000Z`);
@@ -203,14 +198,11 @@ describe('the cancellation form', () => {
   });
 
   it('when a time falls in the hour skipped as the clocks go forward, then it is refused with a reason', async () => {
-    const { app, cases } = setup();
+    const { staff, cases } = await setup();
     const y = new Date().getUTCFullYear() + 1;
     const lastSundayOfMarch = 31 - new Date(Date.UTC(y, 2, 31)).getUTCDay();
 
-    const res = await request(app)
-      .post('/cancellations')
-      .type('form')
-      .send(formBody({ 'session-0-start-date': `${y}-03-${lastSundayOfMarch}`, 'session-0-start-time': '01:30' }))
+    const res = await staff.post('/cancellations', formBody({ 'session-0-start-date': `${y}-03-${lastSundayOfMarch}`, 'session-0-start-time': '01:30' }))
       .expect(422);
 
     expect(res.text).toContain('the clocks go forward');

@@ -6,7 +6,7 @@ import { createApp, type Mailbox, type MailDetail } from '../../src/web/app';
 import { directoryMailbox } from '../../src/web/mailbox';
 import { writeMailboxMessage } from '../../src/mailbox/mailbox';
 import { formatUk } from '../../src/shared/time';
-import { makeDeps } from './fakes';
+import { makeDeps, signIn } from './fakes';
 
 const message: MailDetail = {
   id: '20261127T100000123Z-0123456789-abcdef',
@@ -24,14 +24,15 @@ const fakeMailbox: Mailbox = {
   read: async (id) => (id === message.id ? message : undefined),
 };
 
-function setup(mailbox: Mailbox | null = fakeMailbox) {
+/** The app with a signed-in member of staff: what was "sent" is as private as the case pages. */
+async function setup(mailbox: Mailbox | null = fakeMailbox) {
   const d = makeDeps({ mailbox: mailbox ?? undefined });
-  return createApp(d.deps);
+  return signIn(createApp(d.deps));
 }
 
 describe('the development mailbox', () => {
   it('when messages were written, then the list shows date, recipient and subject with a link to each', async () => {
-    const res = await request(setup()).get('/dev/mailbox').expect(200);
+    const res = await (await setup()).get('/dev/mailbox').expect(200);
 
     expect(res.text).toContain(formatUk(message.date));
     expect(res.text).toContain('sam@example.org');
@@ -39,7 +40,7 @@ describe('the development mailbox', () => {
   });
 
   it('when a message is opened, then its headers and text are shown, and its HTML only in a sandboxed frame', async () => {
-    const res = await request(setup()).get(`/dev/mailbox/${message.id}`).expect(200);
+    const res = await (await setup()).get(`/dev/mailbox/${message.id}`).expect(200);
 
     expect(res.text).toContain('shortnotice &lt;no-reply@shortnotice.localhost&gt;');
     expect(res.text).toContain('Hello Sam,\nYour appointment is cancelled.');
@@ -48,19 +49,25 @@ describe('the development mailbox', () => {
   });
 
   it("when the message's HTML is fetched, then it is served under a sandboxing policy that runs no script", async () => {
-    const res = await request(setup()).get(`/dev/mailbox/${message.id}/html`).expect(200);
+    const res = await (await setup()).get(`/dev/mailbox/${message.id}/html`).expect(200);
 
     expect(res.headers['content-security-policy']).toMatch(/^sandbox; default-src 'none'/);
     expect(res.text).toContain('<b>Sam</b>');
   });
 
   it('when the message does not exist, then it answers 404', async () => {
-    await request(setup()).get('/dev/mailbox/20990101T000000000Z-0000000000-000000').expect(404);
-    await request(setup()).get('/dev/mailbox/..%2F..%2Fetc%2Fpasswd').expect(404);
+    await (await setup()).get('/dev/mailbox/20990101T000000000Z-0000000000-000000').expect(404);
+    await (await setup()).get('/dev/mailbox/..%2F..%2Fetc%2Fpasswd').expect(404);
+  });
+
+  it('when nobody is signed in, then the mailbox sends them to sign in', async () => {
+    const app = createApp(makeDeps({ mailbox: fakeMailbox }).deps);
+    const res = await request(app).get('/dev/mailbox').expect(303);
+    expect(res.headers.location).toBe('/auth/sign-in');
   });
 
   it('when no mailbox is configured, then the pages do not exist', async () => {
-    await request(setup(null)).get('/dev/mailbox').expect(404);
+    await (await setup(null)).get('/dev/mailbox').expect(404);
   });
 
   it('when backed by a mailbox directory, then messages written there are listed and readable', async () => {
@@ -80,10 +87,10 @@ describe('the development mailbox', () => {
         ].join('\r\n'),
       );
       const id = await writeMailboxMessage(dir, raw, '<m2@shortnotice.localhost>');
-      const app = setup(directoryMailbox(dir));
+      const staff = await setup(directoryMailbox(dir));
 
-      const list = await request(app).get('/dev/mailbox').expect(200);
-      const detail = await request(app).get(`/dev/mailbox/${id}`).expect(200);
+      const list = await staff.get('/dev/mailbox').expect(200);
+      const detail = await staff.get(`/dev/mailbox/${id}`).expect(200);
 
       expect(list.text).toContain('priya@example.org');
       expect(list.text).toContain('Choose a new time');

@@ -12,6 +12,7 @@ import {
   actionField,
   availableActions,
   isActionName,
+  mayTake,
   parseAction,
   readActionValues,
   readUpdateId,
@@ -20,6 +21,9 @@ import {
 } from '../case-actions';
 import { CLOSE_REASON_LABELS, contactLabel, isOpen, RECORD_LABELS, STAGE_LABELS, statusSentence, teamLabel } from '../case-status';
 import type { WebContext } from '../context';
+import { canSeeCase, staffOf } from '../security/auth';
+import { methodNotAllowed, staffOnly } from '../security/guards';
+import type { StaffUser } from '../security/session';
 
 interface ActionState {
   values: ActionValues;
@@ -44,7 +48,8 @@ export function caseRoutes(ctx: WebContext): Router {
 
   const renderCase = (res: Response, status: number, view: CaseView, extras: PageExtras = {}) => {
     const forms: Record<string, ActionState & { updateId: string }> = {};
-    for (const name of availableActions(view)) {
+    const role = staffOf(res).role;
+    for (const name of availableActions(view).filter((a) => mayTake(role, a))) {
       const kept = extras.action === name ? extras.state : undefined;
       forms[name] = { updateId: ctx.newUpdateId(), values: kept?.values ?? {}, errors: kept?.errors ?? {} };
     }
@@ -69,26 +74,44 @@ export function caseRoutes(ctx: WebContext): Router {
     });
   };
 
-  router.get('/cancellations/:id', async (req, res) => {
-    const view = await ctx.deps.cases.view(req.params.id);
+  /**
+   * The case, if this member of staff may see it. Another therapist's case answers exactly as a
+   * case that does not exist, so its id reveals nothing.
+   */
+  const visibleCase = async (user: StaffUser, id: string): Promise<CaseView | undefined> => {
+    const view = await ctx.deps.cases.view(id);
+    if (view && !canSeeCase(user, view)) {
+      ctx.log.warn({ event: 'case-refused', caseId: id, ref: user.ref }, 'a therapist asked for a case that is not theirs');
+      return undefined;
+    }
+    return view;
+  };
+
+  router.route('/cancellations/:id').get(...staffOnly(ctx), async (req, res) => {
+    const view = await visibleCase(staffOf(res), req.params.id);
     if (!view) {
       ctx.render(res, 404, 'not-found.njk', { what: 'case' });
       return;
     }
     const done = typeof req.query.done === 'string' && isActionName(req.query.done) ? ACTION_DONE[req.query.done] : undefined;
     renderCase(res, 200, view, { done });
-  });
+  }).all(methodNotAllowed('GET, HEAD'));
 
-  router.post('/cancellations/:id/actions/:action', async (req, res) => {
+  router.route('/cancellations/:id/actions/:action').post(...staffOnly(ctx), async (req, res) => {
     const { id, action } = req.params;
-    const view = isActionName(action) ? await ctx.deps.cases.view(id) : undefined;
+    const user = staffOf(res);
+    const view = isActionName(action) ? await visibleCase(user, id) : undefined;
     if (!view || !isActionName(action)) {
       ctx.render(res, 404, 'not-found.njk', { what: 'case' });
       return;
     }
+    if (!mayTake(user.role, action)) {
+      ctx.render(res, 403, 'auth/problem.njk', { title: 'You cannot do this', message: 'Only a clinical lead can close a case or acknowledge escalations.' });
+      return;
+    }
     const body = (req.body ?? {}) as Record<string, unknown>;
     const values = readActionValues(action, body);
-    const parsed = parseAction(action, values);
+    const parsed = parseAction(action, values, user.ref);
     if (!parsed.ok) {
       const order = ACTION_FIELDS[action].map((f) => actionField(action, f));
       const errorList = Object.entries(parsed.errors)
@@ -109,7 +132,7 @@ export function caseRoutes(ctx: WebContext): Router {
       return;
     }
     res.redirect(303, `/cancellations/${encodeURIComponent(id)}?done=${action}`);
-  });
+  }).all(methodNotAllowed('POST'));
 
   return router;
 }

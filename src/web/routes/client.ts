@@ -10,6 +10,8 @@ import type { CaseView } from '../../shared/case';
 import { chooseSlotUpdate, reportUnhappyUpdate, requestCallUpdate } from '../../shared/messages';
 import { readUpdateId } from '../case-actions';
 import type { WebContext } from '../context';
+import { linkBinding, postedToken } from '../security/csrf';
+import { methodNotAllowed, refuseForm } from '../security/guards';
 
 type Choice = { kind: 'slot'; slot: string } | { kind: 'call' } | { kind: 'cannot-wait' };
 
@@ -26,15 +28,23 @@ export function clientRoutes(ctx: WebContext): Router {
   const router = Router();
   router.use('/c', clientHeaders);
 
+  /**
+   * The case behind the link, or a calm page. Only a link that opens gets a CSRF token for its
+   * forms, bound to the link itself.
+   */
   const openLink = async (req: Request, res: Response): Promise<CaseView | undefined> => {
-    const opened = ctx.deps.links.open(String(req.params.token ?? ''), 'choose');
+    const token = String(req.params.token ?? '');
+    const opened = ctx.deps.links.open(token, 'choose');
     if (!opened.ok) {
       const expired = opened.reason === 'expired';
+      // The reason, never the token: a link is a key to a client's page.
+      ctx.log.info({ event: 'client-link-refused', reason: opened.reason }, 'a client link did not open');
       ctx.render(res, expired ? 410 : 404, 'client/link-problem.njk', { expired });
       return undefined;
     }
     const view = await ctx.deps.cases.view(opened.link.caseId);
     if (!view) ctx.render(res, 404, 'client/link-problem.njk', { expired: false });
+    else res.locals.csrfToken = ctx.csrf.issue(linkBinding(token));
     return view;
   };
 
@@ -65,14 +75,20 @@ export function clientRoutes(ctx: WebContext): Router {
     });
   };
 
-  router.get('/c/:token', async (req, res) => {
+  const route = router.route('/c/:token');
+  route.get(async (req, res) => {
     const view = await openLink(req, res);
     if (view) showCase(res, 200, view);
   });
 
-  router.post('/c/:token', async (req, res) => {
+  route.post(async (req, res) => {
     const view = await openLink(req, res);
     if (!view) return;
+    if (!ctx.csrf.verify(linkBinding(String(req.params.token)), postedToken(req))) {
+      refuseForm(ctx, req, res);
+      return;
+    }
+    // A choice has been made already (booked, or the case is over): the link decided once; say so.
     if (view.bookedSlot || view.stage === 'closed' || view.stage === 'completed') {
       showCase(res, 200, view);
       return;
@@ -110,6 +126,7 @@ export function clientRoutes(ctx: WebContext): Router {
       slot: choice.kind === 'slot' ? choice.slot : undefined,
     });
   });
+  route.all(methodNotAllowed('GET, HEAD, POST'));
 
   return router;
 }

@@ -16,6 +16,18 @@ import {
   type FormError,
 } from '../cancellation-form';
 import type { WebContext } from '../context';
+import { staffOf } from '../security/auth';
+import { methodNotAllowed, staffOnly } from '../security/guards';
+import type { StaffUser } from '../security/session';
+
+/**
+ * A therapist cancels their own sessions: their reference is the signed-in one, whatever the
+ * form says (their name and email start from their account and may be corrected). A clinical
+ * lead cancels on a therapist's behalf and fills in all three.
+ */
+function asSignedIn(form: CancellationForm, user: StaffUser): CancellationForm {
+  return user.role === 'therapist' ? { ...form, therapistId: user.ref } : form;
+}
 
 export function formRoutes(ctx: WebContext): Router {
   const router = Router();
@@ -23,16 +35,26 @@ export function formRoutes(ctx: WebContext): Router {
   const show = (res: Parameters<WebContext['render']>[0], status: number, form: CancellationForm, errors: FormError[] = []) =>
     ctx.render(res, status, 'cancellation-form.njk', {
       form,
+      therapistFixed: staffOf(res).role === 'therapist',
       errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
       errorList: errors.map((e) => ({ text: e.summary, href: `#${e.field}` })),
       maxSessions: MAX_SESSIONS,
     });
 
-  router.get('/cancellations/new', (_req, res) => show(res, 200, emptyForm()));
+  router
+    .route('/cancellations/new')
+    .get(...staffOnly(ctx), (_req, res) => {
+      const user = staffOf(res);
+      const form = emptyForm();
+      if (user.role === 'therapist') Object.assign(form, { therapistId: user.ref, therapistName: user.name, therapistEmail: user.email ?? '' });
+      show(res, 200, form);
+    })
+    .all(methodNotAllowed('GET, HEAD'));
 
-  router.post('/cancellations', async (req, res) => {
+  router.route('/cancellations').post(...staffOnly(ctx), async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const form = readForm(body);
+    const user = staffOf(res);
+    const form = asSignedIn(readForm(body), user);
     const action = readAction(body);
     if (action.kind === 'add-session') {
       if (form.sessions.length < MAX_SESSIONS) form.sessions.push(emptySession());
@@ -50,6 +72,7 @@ export function formRoutes(ctx: WebContext): Router {
       return;
     }
     const cases = await ctx.deps.cases.submit(result.submission);
+    ctx.log.info({ event: 'cancellations-submitted', by: user.ref, cases: cases.map((c) => c.caseId) }, 'cancellations submitted from the form');
     ctx.render(res, 200, 'cancellation-confirmation.njk', {
       therapistName: result.submission.therapist.name,
       cases: result.submission.sessions.map((s, i) => ({
@@ -61,7 +84,7 @@ export function formRoutes(ctx: WebContext): Router {
         risk: s.risk?.concern === true,
       })),
     });
-  });
+  }).all(methodNotAllowed('POST'));
 
   return router;
 }

@@ -6,11 +6,14 @@
 import { Router } from 'express';
 import type { WebContext } from '../context';
 import type { Mailbox } from '../mailbox';
+import { staffOnly } from '../security/guards';
 
 const MAIL_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
 export function mailboxRoutes(ctx: WebContext, mailbox: Mailbox): Router {
   const router = Router();
+  // What was "sent" carries clients' names and addresses: staff only, like the case pages.
+  router.use('/dev/mailbox', ...staffOnly(ctx));
 
   router.get('/dev/mailbox', async (_req, res) => {
     const messages = await mailbox.list();

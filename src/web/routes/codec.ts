@@ -1,0 +1,146 @@
+/**
+ * The codec server for the Temporal Web UI (and `temporal --codec-endpoint`): POST
+ * /codec/encode and /codec/decode take and return `{ "payloads": [...] }`, each payload in
+ * protobuf JSON form (metadata values and data in base64), for the namespace in X-Namespace.
+ *
+ * Decoding shows case data in the clear, so only these may call it:
+ * - a clinical lead's session cookie, sent by the Web UI at TEMPORAL_UI_URL with "include
+ *   cross-origin credentials" turned on (CORS allows that one origin, with credentials); a
+ *   cookie-authenticated call must come from that origin;
+ * - a bearer token from CODEC_TOKENS (command-line tools; no browser, no Origin).
+ * Therapists see their own cases only, which a codec cannot tell apart, so they are refused.
+ * Any other origin gets 403 and no CORS headers, so its page cannot read the answer either.
+ */
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Payload } from '@temporalio/common';
+import { z } from 'zod';
+import { AesGcmPayloadCodec } from '../../temporal/codec';
+import type { WebContext } from '../context';
+import { bearerMatcher } from '../security/auth';
+import { sessionOf } from '../security/session';
+
+const CODEC_BODY_LIMIT = '4mb';
+const MAX_PAYLOADS = 1000;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+const base64 = z.string().max(6_000_000).regex(BASE64, 'must be base64');
+const bodySchema = z.object({
+  payloads: z
+    .array(
+      z.object({
+        metadata: z.record(z.string().max(200), base64).optional(),
+        data: base64.optional(),
+      }),
+    )
+    .max(MAX_PAYLOADS),
+});
+
+type JsonPayload = { metadata?: Record<string, string>; data?: string };
+
+const fromJson = (p: JsonPayload): Payload => ({
+  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])),
+  data: new Uint8Array(Buffer.from(p.data ?? '', 'base64')),
+});
+
+const toJson = (p: Payload): JsonPayload => ({
+  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+  data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
+});
+
+export function codecRoutes(ctx: WebContext): Router {
+  const { config } = ctx.deps;
+  const router = Router();
+  const uiOrigin = new URL(config.temporal.uiUrl).origin;
+  const codec = new AesGcmPayloadCodec(config.payloadKeys);
+  const matchToken = bearerMatcher(config.auth.codecTokens);
+  const fail = (res: Response, status: number, message: string) => res.status(status).json({ message });
+
+  // CORS for the Web UI's origin only; everything else is refused before anything is read.
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    res.set('Vary', 'Origin');
+    const origin = req.get('origin');
+    if (origin !== undefined && origin !== uiOrigin) {
+      ctx.log.warn({ event: 'codec-refused', reason: 'origin' }, 'codec request from another origin');
+      fail(res, 403, 'This origin may not use the codec');
+      return;
+    }
+    if (origin === uiOrigin) {
+      res.set({ 'Access-Control-Allow-Origin': uiOrigin, 'Access-Control-Allow-Credentials': 'true' });
+    }
+    if (req.method === 'OPTIONS') {
+      if (origin !== uiOrigin) {
+        fail(res, 403, 'This origin may not use the codec');
+        return;
+      }
+      res.set({
+        'Access-Control-Allow-Methods': 'POST',
+        'Access-Control-Allow-Headers': 'Content-Type, X-Namespace, Authorization',
+        'Access-Control-Max-Age': '600',
+      });
+      res.status(204).end();
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.set('Allow', 'POST, OPTIONS');
+      fail(res, 405, 'Use POST');
+      return;
+    }
+    next();
+  });
+
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    const token = matchToken(req.get('authorization'));
+    const user = sessionOf(req).user;
+    // A cookie rides along on any request the browser makes, so it counts only from the Web UI.
+    const byCookie = user?.role === 'clinical-lead' && req.get('origin') === uiOrigin;
+    if (!token && !byCookie) {
+      const therapist = user?.role === 'therapist';
+      ctx.log.warn({ event: 'codec-refused', reason: therapist ? 'role' : 'unauthenticated' }, 'codec request refused');
+      res.set('WWW-Authenticate', 'Bearer realm="shortnotice-codec"');
+      if (therapist) fail(res, 403, 'Only a clinical lead may decode case data');
+      else fail(res, 401, 'Sign in as a clinical lead and use the Temporal Web UI, or send a codec token');
+      return;
+    }
+    if (req.get('x-namespace') !== config.temporal.namespace) {
+      fail(res, 400, `X-Namespace must be ${config.temporal.namespace}`);
+      return;
+    }
+    res.set('Cache-Control', 'no-store');
+    res.locals.codecCaller = token ? `token:${token.name}` : `staff:${user!.ref}`;
+    next();
+  });
+
+  router.use(express.json({ limit: CODEC_BODY_LIMIT }));
+
+  const handle = (direction: 'encode' | 'decode') => async (req: Request, res: Response) => {
+    const parsed = bodySchema.safeParse(req.body);
+    if (!parsed.success) {
+      fail(res, 400, 'Send {"payloads": [...]} with base64 metadata and data');
+      return;
+    }
+    const payloads = parsed.data.payloads.map(fromJson);
+    let out: Payload[];
+    if (direction === 'encode') {
+      out = await codec.encode(payloads);
+    } else {
+      // One payload that will not decode (a retired key) must not hide the rest: it stays as it is.
+      out = await Promise.all(
+        payloads.map(async (p) => {
+          try {
+            return (await codec.decode([p]))[0]!;
+          } catch (e) {
+            ctx.log.warn({ event: 'codec-undecodable', err: e }, 'a payload could not be decoded');
+            return p;
+          }
+        }),
+      );
+    }
+    ctx.log.info({ event: `codec-${direction}`, caller: res.locals.codecCaller as string, payloads: out.length }, `codec ${direction}`);
+    res.json({ payloads: out.map(toJson) });
+  };
+
+  router.post('/encode', handle('encode'));
+  router.post('/decode', handle('decode'));
+  router.use((_req, res) => fail(res, 404, 'Use /codec/encode or /codec/decode'));
+  return router;
+}

@@ -55,4 +55,9 @@ describe('configuration', () => {
     const example = readFileSync(join(__dirname, '../../.env.example'), 'utf8');
     for (const name of ENV_VARIABLES) expect(example).toMatch(new RegExp(`^#?\\s*${name}=`, 'm'));
   });
+
+  test('every variable is in the README configuration table', () => {
+    const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+    for (const name of ENV_VARIABLES) expect(readme).toContain(`\`${name}\``);
+  });
 });

@@ -101,6 +101,7 @@ type TimerKind =
   | 'callback-deadline'
   | 'therapist-reminder'
   | 'phone-deadline'
+  | 'support-phone-deadline'
   | 'absence-overrun'
   | 'docs-check'
   | 'docs-deadline'
@@ -146,6 +147,7 @@ const TIMER_SUMMARIES: Record<TimerKind, string> = {
   'callback-deadline': 'Promised callback time',
   'therapist-reminder': 'Next reminder to the therapist',
   'phone-deadline': 'Deadline to reach the client by phone',
+  'support-phone-deadline': "Support's deadline to reach the client by phone",
   'absence-overrun': 'Expected return from absence',
   'docs-check': 'Next check of the MPB records',
   'docs-deadline': 'Documentation deadline',
@@ -261,7 +263,11 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
           deadline: deadline === undefined ? undefined : iso(deadline),
         }]),
       (d) => note({ kind: 'message', channel: d.channel, outcome: 'sent', team, text: `Escalation delivered to ${ownerName(team)}` }),
-      (e) => note({ kind: 'message', outcome: 'failed', team, text: `Escalation to ${ownerName(team)} could not be delivered: ${failureText(e)}` }),
+      (e) => {
+        note({ kind: 'message', outcome: 'failed', team, text: `Escalation to ${ownerName(team)} could not be delivered: ${failureText(e)}` });
+        // An alert that cannot reach its team goes to support to pass on by phone.
+        if (team !== 'support') escalate('support', `An escalation to the ${ownerName(team)} could not be delivered; please pass it on: ${reason}`, deadline);
+      },
     );
   }
 
@@ -330,15 +336,15 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
       },
       (e) => {
         note({ kind: 'message', channel, outcome: 'failed', text: `Client could not be reached by ${channel} (${text}): ${failureText(e)}` });
-        if (!isOpen()) return;
+        // A lead closed the case, or the client was rebooked another way while this retried.
+        if (state.stage === 'closed' || ((kind === 'slotOffer' || kind === 'callbackPromise') && state.bookedSlot)) return;
         const start = Date.parse(input.session.startsAt);
         const due = start > now() ? start : now() + policy.phoneOutcomeMinimumMs;
         escalate('support', `The client could not be reached by ${channel} (${text}); session ${formatUk(start)}. Please phone the client`, due);
-        if (kind === 'slotOffer' || kind === 'callbackPromise') {
+        if ((kind === 'slotOffer' || kind === 'callbackPromise') && state.stage === 'contacting') {
           unschedule('choice-deadline', 'callback-reminder', 'callback-deadline');
           setStage('awaiting-phone-outcome');
-          handOver('support', 'Phone the client to tell them of the cancellation and agree a new time', due);
-          schedule('phone-deadline', due);
+          handOverCall(due);
         }
       },
     );
@@ -417,7 +423,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     state.bookedAt = iso();
     state.callbackBy = undefined;
     meetDuties(by);
-    unschedule('choice-deadline', 'follow-up-deadline', 'callback-reminder', 'callback-deadline', 'therapist-reminder', 'phone-deadline');
+    unschedule('choice-deadline', 'follow-up-deadline', 'callback-reminder', 'callback-deadline', 'therapist-reminder', 'phone-deadline', 'support-phone-deadline');
     note({ kind: 'event', by, text: `Rebooked for ${formatUk(slot)}` });
     for (const sibling of input.siblingCaseIds) {
       void getExternalWorkflowHandle(caseWorkflowId(sibling))
@@ -435,6 +441,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     openDuty('Add the cancellation, a clinical note and the next session to MPB', 'therapist', due);
     schedule('docs-deadline', due);
     if (input.recordsMode === 'mpb') schedule('docs-check', now() + policy.documentationCheckIntervalMs);
+    if (state.recordsUnavailable) askSupportForRecords('the therapist cannot reach MPB');
   }
 
   function missingRecords(): RecordName[] {
@@ -474,6 +481,11 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     if (report.expectedReturn === state.expectedReturn) return;
     state.expectedReturn = report.expectedReturn;
     note({ kind: 'event', by: report.by, text: `Expected return now ${formatUkDate(report.expectedReturn)}` });
+    // The therapist cannot see anyone before the new return date: those slots are withdrawn.
+    const returns = Date.parse(`${report.expectedReturn}T00:00:00Z`);
+    for (const slot of state.offeredSlots) {
+      if (Date.parse(slot) < returns && !state.takenSlots.includes(slot)) state.takenSlots.push(slot);
+    }
     schedule('absence-overrun', absenceOverrunAt(report.expectedReturn));
     if (byMessage) tellClient('absenceUpdate', `absence update (expected return ${formatUkDate(report.expectedReturn)})`);
     else callTask('absenceUpdate', 'call task to tell the client of the longer absence', now() + policy.followUpWindowMs);
@@ -517,7 +529,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
         }
         break;
       case 'therapist-reminder':
-        if (state.stage === 'awaiting-callback' || state.stage === 'awaiting-follow-up') {
+        if (state.stage === 'awaiting-callback' || state.stage === 'awaiting-follow-up' || state.stage === 'awaiting-phone-outcome') {
           tellTherapist(state.stage === 'awaiting-callback' ? 'callbackReminder' : 'followUpDuty', 'the client is still waiting to be rebooked', {
             callbackBy: state.callbackBy,
             slots: availableSlots(),
@@ -530,7 +542,14 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
           const start = Date.parse(input.session.startsAt);
           const due = Math.max(start, now() + policy.phoneOutcomeMinimumMs);
           escalate('support', `No phone outcome recorded; please phone the client before the session at ${formatUk(start)}`, due);
-          handOver('support', 'Phone the client to tell them of the cancellation and agree a new time', due);
+          handOverCall(due);
+        }
+        break;
+      case 'support-phone-deadline':
+        if (state.stage === 'awaiting-phone-outcome') {
+          escalate('network', `Nobody has reached the client by phone; the session was at ${formatUk(input.session.startsAt)}`);
+          handOver('therapist', 'Reach the client by any means and agree a new time', now() + policy.followUpWindowMs);
+          schedule('therapist-reminder', now() + policy.reminderRepeatMs);
         }
         break;
       case 'absence-overrun':
@@ -565,12 +584,25 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     }
   }
 
+  /** Support takes over the call; if support cannot make it in time either, the network team hears. */
+  function handOverCall(due: number): void {
+    unschedule('phone-deadline');
+    handOver('support', 'Phone the client to tell them of the cancellation and agree a new time', due);
+    schedule('support-phone-deadline', due);
+  }
+
+  /**
+   * Asks support to add the records. Before the rebooking support is told at once but the duty
+   * stays where it is; the hand-over happens when the documentation stage starts.
+   */
   function askSupportForRecords(why: string): void {
     if (state.docsSupportAsked) return;
-    state.docsSupportAsked = true;
     const due = now() + policy.documentationGraceMs;
     escalate('support', `Please add the missing MPB records on the therapist's behalf (${why}): ${missingRecords().join(', ')}`, due);
-    if (state.stage === 'awaiting-documentation') handOver('support', 'Add the missing records to MPB', due);
+    if (state.stage === 'awaiting-documentation') {
+      state.docsSupportAsked = true;
+      handOver('support', 'Add the missing records to MPB', due);
+    }
   }
 
   // ---- handlers (all registered before the first await) ----------------------------------------
@@ -628,13 +660,15 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
         book(o.rebookedSlot, o.by);
       } else if (o.reached && o.callbackBy) {
         meetDuties(o.by);
-        unschedule('phone-deadline', 'follow-up-deadline', 'therapist-reminder');
+        unschedule('phone-deadline', 'support-phone-deadline', 'follow-up-deadline', 'therapist-reminder');
         awaitCallback(Date.parse(o.callbackBy));
       } else if (!o.reached && state.stage === 'awaiting-phone-outcome' && !state.duties.some((d) => !d.metAt && d.owner === 'support')) {
         const start = Date.parse(input.session.startsAt);
         const due = Math.max(start, now() + policy.phoneOutcomeMinimumMs);
         escalate('support', `The therapist could not reach the client by phone; please try before the session at ${formatUk(start)}`, due);
-        handOver('support', 'Phone the client to tell them of the cancellation and agree a new time', due);
+        handOverCall(due);
+      } else if (!o.reached && state.stage === 'awaiting-phone-outcome') {
+        escalate('network', 'Neither the therapist nor support has reached the client by phone');
       }
       return status();
     },
@@ -776,6 +810,12 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
           e.acknowledgedBy = by;
         }
       }
+      for (const d of state.duties) {
+        if (!d.metAt && d.owner === 'risk') {
+          d.metAt = iso();
+          d.metBy = by;
+        }
+      }
       note({ kind: 'event', by, text: 'Escalations acknowledged' });
       return status();
     },
@@ -808,9 +848,14 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
   let published = '';
   for (;;) {
     publish();
-    if (!isOpen() || (state.bookedSlot && missingRecords().length === 0)) break;
+    if (!isOpen()) break;
+    if (state.bookedSlot && missingRecords().length === 0) {
+      if (!riskAwaitingAcknowledgement()) break;
+      awaitRiskAcknowledgement();
+    }
     if (inflight === 0 && historyTooLong()) {
-      await condition(allHandlersFinished);
+      // A handler finishing during the wait may start an activity: wait for that too.
+      await condition(() => inflight === 0 && allHandlersFinished());
       await continueAsNew<typeof cancellationCase>(input, state);
     }
     const next = state.timers.reduce<Timer | undefined>((a, t) => (!a || t.at < a.at ? t : a), undefined);
@@ -836,6 +881,18 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
   await condition(() => inflight === 0 && allHandlersFinished());
   publish();
   return { stage: state.stage as 'completed' | 'closed', bookedSlot: state.bookedSlot, closedBy: state.closed?.by, closeReason: state.closed?.reason };
+
+  function riskAwaitingAcknowledgement(): Escalation | undefined {
+    return state.escalations.find((e) => e.team === 'risk' && !e.acknowledgedAt);
+  }
+
+  /** Rebooked and documented, but a risk concern has not been acknowledged: that is the duty now. */
+  function awaitRiskAcknowledgement(): void {
+    const risk = riskAwaitingAcknowledgement();
+    if (!risk || state.duties.some((d) => !d.metAt && d.owner === 'risk')) return;
+    meetDuties(input.therapist.id);
+    openDuty('Acknowledge the risk concern on the case page', 'risk', Date.parse(risk.at) + policy.escalationAckWindowMs);
+  }
 
   function historyTooLong(): boolean {
     const info = workflowInfo();
@@ -935,6 +992,7 @@ export function describe(state: CaseState, input: CaseInput): string {
     case 'awaiting-follow-up':
       return `Waiting for the therapist to follow up with the client${until}.${escalated}`;
     case 'awaiting-documentation': {
+      if (duty?.owner === 'risk') return `Rebooked and documented; waiting for a clinical lead to acknowledge the risk concern${until}.${escalated}`;
       const done = RECORDS.filter((r) => state.records[r].done).length;
       return `Rebooked for ${formatUk(state.bookedSlot!)}; waiting for ${duty ? ownerName(duty.owner) : 'the therapist'} to complete the MPB records (${done} of 3)${until}.${escalated}`;
     }

@@ -14,23 +14,21 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
-import { createActivities } from '../../activities';
-import { buildActivityDeps } from '../../activities/deps';
+import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { CaseService } from '../../src/cases';
 import { loadConfig } from '../../src/config';
 import { LinkSealer } from '../../src/links';
 import { formatWhen } from '../../src/mail/format';
 import { formatUk } from '../../src/shared/time';
-import { createCaseWorker } from '../../src/temporal/worker';
 import { createApp } from '../../src/web/app';
 import { isoToUkLocal, ukDateTimeToIso } from '../../src/web/uk-time';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../helpers/smtp-sink';
 import { createDevServerEnv } from '../helpers/temporal';
-import { DAY, workflowBundle } from '../workflows/harness';
+import { launchChromium, watchProblems } from '../helpers/browser';
+import { runRealWorker } from '../helpers/case-worker';
+import { DAY } from '../workflows/harness';
 import { signIn, type StaffIdentity } from './sign-in';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
 const SHOTS = path.join(ARTIFACTS, 'screenshots');
 const AXE = require.resolve('axe-core/axe.min.js');
@@ -74,18 +72,7 @@ beforeAll(async () => {
   baseUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 
   const config = loadConfig({ NODE_ENV: 'test', SMTP_URL: smtp.url, TEMPORAL_TASK_QUEUE: 'e2e-rebooking', PUBLIC_BASE_URL: baseUrl });
-  const worker = await createCaseWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue: config.temporal.taskQueue,
-    activities: createActivities(buildActivityDeps(config)),
-    workflowBundle: await workflowBundle(),
-  });
-  const running = worker.run();
-  stopWorker = async () => {
-    worker.shutdown();
-    await running;
-  };
+  stopWorker = await runRealWorker(env, config);
   const cases = new CaseService({
     client: env.client,
     taskQueue: config.temporal.taskQueue,
@@ -96,10 +83,7 @@ beforeAll(async () => {
   http.on('request', createApp({ config, cases, links: new LinkSealer(config.linkKeys) }));
   http.keepAliveTimeout = 5_000;
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--lang=en-GB'],
-  });
+  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
@@ -138,19 +122,8 @@ async function openBrowser(options: BrowserContextOptions = {}): Promise<Session
   context.setDefaultTimeout(30_000);
   context.setDefaultNavigationTimeout(PATIENCE_MS);
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
-  });
-  page.on('response', (r) => {
-    if (r.request().resourceType() !== 'document' && r.status() >= 400) problems.push(`asset ${r.status()}: ${r.url()}`);
-  });
-  page.on('requestfailed', (r) => {
-    // A load cut short because the page moved on (the favicon, typically) is not a fault.
-    const why = r.failure()?.errorText ?? '';
-    if (why !== 'net::ERR_ABORTED') problems.push(`request failed (${why}): ${r.url()}`);
-  });
+  // A load cut short because the page moved on (the favicon, typically) is not a fault.
+  const problems = watchProblems(page, (why) => why === 'net::ERR_ABORTED');
   return { context, page, problems };
 }
 

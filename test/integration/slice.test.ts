@@ -5,16 +5,13 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../activities';
-import { buildActivityDeps } from '../../activities/deps';
 import { CaseService } from '../../src/cases';
 import { loadConfig, type Config } from '../../src/config';
 import { LinkSealer } from '../../src/links';
-import { createCaseWorker } from '../../src/temporal/worker';
 import { createApp } from '../../src/web/app';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 import { createDevServerEnv } from '../helpers/temporal';
-import { workflowBundle } from '../workflows/harness';
+import { runRealWorker } from '../helpers/case-worker';
 
 let env: TestWorkflowEnvironment;
 let smtp: SmtpSink;
@@ -31,18 +28,7 @@ beforeAll(async () => {
   env = await createDevServerEnv();
   smtp = await startSmtpSink();
   config = loadConfig({ NODE_ENV: 'test', SMTP_URL: smtp.url, TEMPORAL_TASK_QUEUE: 'slice-test', PUBLIC_BASE_URL: 'http://127.0.0.1:1', API_TOKENS: `slice:${API_TOKEN}` });
-  const worker = await createCaseWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue: config.temporal.taskQueue,
-    activities: createActivities(buildActivityDeps(config)),
-    workflowBundle: await workflowBundle(),
-  });
-  const running = worker.run();
-  stopWorker = async () => {
-    worker.shutdown();
-    await running;
-  };
+  stopWorker = await runRealWorker(env, config);
   const cases = new CaseService({ client: env.client, taskQueue: config.temporal.taskQueue, policy: config.policy, recordsMode: 'attestation', idKey: config.linkKeys[0]!.key });
   const app = createApp({ config, cases, links: new LinkSealer(config.linkKeys) });
   server = app.listen(0, '127.0.0.1');

@@ -6,12 +6,12 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { caseWorkflowId } from '../../src/shared/ids';
 import { lateQuery, uiListUrl, uiWorkflowUrl, type Thresholds } from '../../src/ops/visibility';
+import { launchChromium } from '../helpers/browser';
 import { FAST_POLICY, startCluster, type ClientDetails, type Cluster } from './fixtures';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
 const CANARY: ClientDetails = { firstName: 'Zebedee-canary', email: 'canary-client@example.invalid', phone: '+447700900999' };
 const NEEDLES = ['zebedee', 'canary-client', 'example.invalid', '7700900999'];
@@ -37,10 +37,7 @@ beforeAll(async () => {
   await c.until(ids.choiceOther, (v) => v.stage === 'awaiting-choice', 'slots offered');
   await c.until(ids.phone, (v) => v.stage === 'awaiting-phone-outcome', 'phone task');
   await c.until(ids.late, (v) => v.stage === 'awaiting-follow-up' && v.escalations.length > 0, 'follow-up missed');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, locale: 'en-GB' });
   page.setDefaultTimeout(30_000);
 }, 180_000);

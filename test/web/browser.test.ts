@@ -6,12 +6,12 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../src/web/main';
 import { isoToUkLocal } from '../../src/web/uk-time';
+import { launchChromium, watchProblems } from '../helpers/browser';
 import { caseView, CASE_ID, DAY, fromNow, HOUR, makeDeps, type Deps } from './fakes';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
 const SHOTS = path.join(ARTIFACTS, 'screenshots');
 const AXE = require.resolve('axe-core/axe.min.js');
@@ -41,10 +41,7 @@ beforeAll(async () => {
   );
   token = d.links.seal(CASE_ID, 'choose', 14 * DAY);
   server = await startWebServer(d.deps, 0, '127.0.0.1');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--lang=en-GB'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -95,17 +92,7 @@ async function signIn(page: Page, role: 'Therapist' | 'Clinical lead' = 'Therapi
 async function newContext(bypassCSP: boolean): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
   const context = await browser.newContext({ bypassCSP, locale: 'en-GB', timezoneId: 'Europe/London' });
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    // A page answered with 404 or 422 on purpose is logged as a failed load; the check below
-    // covers what matters, the page's own assets.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
-  });
-  page.on('response', (r) => {
-    if (r.request().resourceType() !== 'document' && r.status() >= 400) problems.push(`asset ${r.status()}: ${r.url()}`);
-  });
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+  const problems = watchProblems(page);
   return { context, page, problems };
 }
 

@@ -107,7 +107,7 @@ describe('contacting the client and rebooking', () => {
       await env.sleep(2 * DAY - P.phoneOutcomeLeadMs - HOUR);
       await c.until(() => true);
       expect(rec.escalations('support')).toEqual([]);
-      await env.sleep(2 * HOUR);
+      await env.sleep(90 * MINUTE); // past the phone deadline, before the session starts
       const v = await c.until((x) => x.duties.some((d) => !d.metAt && d.owner === 'support'), 'support duty');
       expect(rec.escalations('support')).toEqual([expect.objectContaining({ team: 'support', sessionStartsAt: input.session.startsAt })]);
       expect(v.stage).toBe('awaiting-phone-outcome');
@@ -172,6 +172,36 @@ describe('contacting the client and rebooking', () => {
       await env.sleep(30 * MINUTE);
       await c.until((x) => x.stage === 'awaiting-phone-outcome', 'support hand-over after retries');
       expect(rec.escalations('support')).toHaveLength(1);
+    });
+  });
+
+  test('W5 an offer that fails only after the therapist has rebooked the client by phone changes nothing', async () => {
+    const rec = new Recorder({ client: 'down' });
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const c = await startCase(env, tq, caseInput(t));
+      await c.handle.executeUpdate(recordRebookingUpdate, { args: [{ by: 'T-1001', slot: new Date(t + 5 * DAY).toISOString() }] });
+      await env.sleep(30 * MINUTE);
+      const v = await c.until((x) => x.timeline.some((e) => e.outcome === 'failed'), 'the offer to fail');
+      expect(v.stage).toBe('awaiting-documentation');
+      expect(v.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'therapist' })]);
+      // Support is asked to phone about the confirmation that could not be sent, not about the offer.
+      expect(rec.escalations().map((e) => e.reason)).toEqual([expect.stringMatching(/^The client could not be reached by email \(new session confirmed/)]);
+    });
+  });
+
+  test('W3 W5 if support cannot reach the client by phone either, the network team hears at the support deadline', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const c = await startCase(env, tq, caseInput(t, { client: { ref: 'C-8', firstName: 'Jo', preferredContact: 'phone', phone: '+447700900789' } }));
+      await c.until((v) => v.stage === 'awaiting-phone-outcome');
+      await c.handle.executeUpdate(recordPhoneOutcomeUpdate, { args: [{ by: 'T-1001', reached: false }] });
+      await c.until((v) => v.duties.some((d) => !d.metAt && d.owner === 'support'));
+      await env.sleep(2 * DAY + MINUTE);
+      const v = await c.until((x) => x.escalations.some((e) => e.team === 'network'), 'network escalation');
+      expect(rec.escalations('network')).toEqual([expect.objectContaining({ reason: expect.stringMatching(/Nobody has reached the client/) })]);
+      expect(v.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'therapist' })]);
     });
   });
 
@@ -247,8 +277,11 @@ describe('the absence', () => {
 
       const longer = isoDate(t + 20 * DAY);
       await ca.handle.executeUpdate(reportAbsenceUpdate, { args: [{ by: 'T-1001', expectedReturn: longer }] });
-      await ca.until((v) => v.expectedReturn === longer);
+      const va = await ca.until((v) => v.expectedReturn === longer);
       await cb.until((v) => v.expectedReturn === longer, 'sibling case to hear of the absence');
+      // The therapist is away until then: the slots before it are no longer offered.
+      expect(va.offeredSlots).toEqual([]);
+      await expectRefused(ca.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: (caseInput(t).rebook as { slots: string[] }).slots[0]! }] }), /not one of the offered|just been taken/);
       expect(rec.clientMessages.filter((m) => m.kind === 'absenceUpdate').map((m) => m.channel).sort()).toEqual(['email', 'sms']);
       expect(rec.providerMessages.filter((m) => m.kind === 'absenceExtended')).toHaveLength(2);
       const network = rec.escalations('network');
@@ -299,6 +332,31 @@ describe('escalations', () => {
       // The slow client message still arrives, after the alert.
       await c.until((v) => v.stage === 'awaiting-choice');
       expect(rec.sent.map((s) => s.to)).toEqual(['team', 'client']);
+    });
+  });
+
+  test('W10 a risk alert that cannot be delivered goes to support to pass on', async () => {
+    const rec = new Recorder({ unreachableTeams: ['risk'] });
+    await withWorker(env, rec, async (tq) => {
+      const c = await startCase(env, tq, caseInput(await now(), { risk: { concern: true } }));
+      await c.until((v) => v.escalations.some((e) => e.team === 'support'), 'fallback to support');
+      expect(rec.escalations('support')).toEqual([expect.objectContaining({ reason: expect.stringMatching(/risk duty could not be delivered/) })]);
+    });
+  });
+
+  test('W10 W12 a rebooked, documented case with a risk concern completes only once a lead acknowledges the concern', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const input = caseInput(await now(), { risk: { concern: true } });
+      const c = await startCase(env, tq, input);
+      await c.until((v) => v.stage === 'awaiting-choice');
+      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: (input.rebook as { slots: string[] }).slots[0]! }] });
+      await confirmAllRecords(c);
+      const v = await c.until((x) => x.duties.some((d) => !d.metAt && d.owner === 'risk'), 'risk acknowledgement duty');
+      expect(v.stage).toBe('awaiting-documentation');
+      expect(v.status).toMatch(/acknowledge the risk concern/);
+      await c.handle.executeUpdate(acknowledgeEscalationsUpdate, { args: [{ by: 'LEAD-1' }] });
+      expect((await c.handle.result()).stage).toBe('completed');
     });
   });
 
@@ -372,6 +430,21 @@ describe('documentation and closing', () => {
       const result = await c.handle.result();
       expect(result.stage).toBe('completed');
       expect(rec.recordChecks).toBeGreaterThanOrEqual(2);
+    });
+  });
+
+  test('W13 MPB reported unreachable before the rebooking: support is told at once and owns the records once the client is rebooked', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const input = caseInput(await now());
+      const c = await startCase(env, tq, input);
+      await c.until((v) => v.stage === 'awaiting-choice');
+      await c.handle.executeUpdate(reportRecordsUnavailableUpdate, { args: [{ by: 'T-1001' }] });
+      await c.until((v) => v.escalations.length === 1);
+      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: (input.rebook as { slots: string[] }).slots[0]! }] });
+      const v = await c.until((x) => x.stage === 'awaiting-documentation' && x.escalations.length === 2);
+      expect(v.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'support' })]);
+      expect(rec.escalations('support')).toHaveLength(2);
     });
   });
 

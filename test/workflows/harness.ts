@@ -46,6 +46,8 @@ export interface FakeOptions {
   /** How the client's channel behaves. */
   client?: 'ok' | 'rejected' | 'down' | 'slow';
   records?: () => RecordsStatus;
+  /** Teams whose address refuses escalations. */
+  unreachableTeams?: EscalationNotice['team'][];
 }
 
 export class Recorder {
@@ -87,6 +89,7 @@ export class Recorder {
         return delivered('email');
       },
       escalate: async (notice) => {
+        if (this.opts.unreachableTeams?.includes(notice.team)) throw ApplicationFailure.nonRetryable('address rejected', FailureType.ChannelRejected);
         this.sent.push({ to: 'team', notice });
         return delivered('email');
       },

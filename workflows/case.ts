@@ -19,7 +19,7 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { CaseActivities, ClientMessageKind, Delivery, TherapistNotice } from '../src/shared/activities';
+import type { CaseActivities, ClientMessageKind, ClientNotice, Delivery, TherapistNotice } from '../src/shared/activities';
 import {
   RECORDS,
   type CaseInput,
@@ -313,7 +313,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
    * Messages the client on their preferred channel (email or SMS). A permanent failure, or one
    * that outlasts the retry budget, goes to support at once so someone phones the client (W5).
    */
-  function tellClient(kind: ClientMessageKind, text: string, onSent?: (d: Delivery) => void): void {
+  function tellClient(kind: ClientMessageKind, text: string, onSent?: (d: Delivery) => void, facts: Partial<ClientNotice> = {}): void {
     const channel = input.client.preferredContact === 'sms' ? 'sms' : 'email';
     background(
       () =>
@@ -329,6 +329,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
           callbackBy: state.callbackBy,
           bookedSlot: state.bookedSlot,
           expectedReturn: state.expectedReturn,
+          ...facts,
         }]),
       (d) => {
         note({ kind: 'message', channel: d.channel, outcome: 'sent', text: `Client: ${text}` });
@@ -558,6 +559,9 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
             expectedReturn: state.expectedReturn,
           });
           tellProvider('absenceOverrun', `the expected return (${formatUkDate(state.expectedReturn)}) has passed with no update`);
+          // The client hears too: no date to give, but that we have not forgotten them.
+          if (byMessage) tellClient('absenceUpdate', 'still no date for a new appointment', undefined, { expectedReturn: undefined });
+          else callTask('absenceUpdate', 'call task to tell the client there is still no date', now() + policy.followUpWindowMs);
           schedule('absence-overrun', now() + policy.absenceUpdateCadenceMs);
         }
         break;

@@ -310,6 +310,9 @@ describe('the absence', () => {
       await c.until(() => true);
       expect(rec.therapistMessages.filter((m) => m.kind === 'absenceOverrunReminder')).toHaveLength(1);
       expect(rec.providerMessages.filter((m) => m.kind === 'absenceOverrun')).toHaveLength(1);
+      const updates = rec.clientMessages.filter((m) => m.kind === 'absenceUpdate');
+      expect(updates).toHaveLength(1);
+      expect(updates[0]!.expectedReturn).toBeUndefined(); // no date to promise any more
       await env.sleep(P.absenceUpdateCadenceMs);
       await c.until(() => true);
       expect(rec.therapistMessages.filter((m) => m.kind === 'absenceOverrunReminder')).toHaveLength(2);

@@ -74,6 +74,7 @@ const envSchema = z.object({
   OIDC_ROLE_CLAIM: z.string().trim().min(1).default('roles'),
   OIDC_THERAPIST_ROLE: z.string().trim().min(1).default('therapist'),
   OIDC_CLINICAL_LEAD_ROLE: z.string().trim().min(1).default('clinical-lead'),
+  OIDC_ESCALATION_TEAM_ROLE: z.string().trim().min(1).default('escalation-team'),
   OIDC_STAFF_REF_CLAIM: z.string().trim().min(1).default('staff_ref'),
   SESSION_KEYS: optionalString,
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
@@ -123,7 +124,12 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
 }
 
-export type StaffRole = 'therapist' | 'clinical-lead';
+/**
+ * therapist: their own cases only. clinical-lead: every case; the only role that closes cases.
+ * escalation-team (risk duty, the clinical network team, support): every case, a therapist's
+ * actions on any of them, and acknowledging escalations; not closing.
+ */
+export type StaffRole = 'therapist' | 'clinical-lead' | 'escalation-team';
 
 export interface OidcConfig {
   issuerUrl: string;
@@ -266,7 +272,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         clientSecret: e.OIDC_CLIENT_SECRET,
         scopes: e.OIDC_SCOPES,
         roleClaim: e.OIDC_ROLE_CLAIM,
-        roles: { therapist: e.OIDC_THERAPIST_ROLE, 'clinical-lead': e.OIDC_CLINICAL_LEAD_ROLE },
+        roles: { therapist: e.OIDC_THERAPIST_ROLE, 'clinical-lead': e.OIDC_CLINICAL_LEAD_ROLE, 'escalation-team': e.OIDC_ESCALATION_TEAM_ROLE },
         staffRefClaim: e.OIDC_STAFF_REF_CLAIM,
         redirectUri: `${publicBaseUrl}/auth/callback`,
       };

@@ -996,7 +996,7 @@ export function describe(state: CaseState, input: CaseInput): string {
     case 'awaiting-follow-up':
       return `Waiting for the therapist to follow up with the client${until}.${escalated}`;
     case 'awaiting-documentation': {
-      if (duty?.owner === 'risk') return `Rebooked and documented; waiting for a clinical lead to acknowledge the risk concern${until}.${escalated}`;
+      if (duty?.owner === 'risk') return `Rebooked and documented; waiting for a clinical lead or risk duty to acknowledge the risk concern${until}.${escalated}`;
       const done = RECORDS.filter((r) => state.records[r].done).length;
       return `Rebooked for ${formatUk(state.bookedSlot!)}; waiting for ${duty ? ownerName(duty.owner) : 'the therapist'} to complete the MPB records (${done} of 3)${until}.${escalated}`;
     }
@@ -1029,6 +1029,7 @@ function view(state: CaseState, input: CaseInput): Omit<CaseView, 'sending'> {
     escalations: state.escalations,
     timeline: state.timeline,
     risk: state.risk,
+    riskNote: input.risk?.note,
     records: state.records,
     recordsMode: input.recordsMode,
     recordsUnavailable: state.recordsUnavailable,

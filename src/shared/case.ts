@@ -109,6 +109,11 @@ export interface CaseView {
   escalations: Escalation[];
   timeline: TimelineEntry[];
   risk: boolean;
+  /**
+   * What the therapist wrote about the risk when cancelling (free text, personal data): shown on
+   * the staff case page only; never in the timeline, emails, search attributes or logs.
+   */
+  riskNote?: string;
   records: Record<RecordName, RecordState>;
   recordsMode: RecordsMode;
   recordsUnavailable: boolean;

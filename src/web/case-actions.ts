@@ -83,10 +83,26 @@ export const ACTION_FIELDS: Record<ActionName, string[]> = {
 };
 
 /** Actions only a clinical lead may take. */
-export const LEAD_ONLY_ACTIONS: readonly ActionName[] = ['acknowledge', 'close'];
+export const LEAD_ONLY_ACTIONS: readonly ActionName[] = ['close'];
+/** Actions a therapist may not take, even on their own case. */
+export const NOT_FOR_THERAPISTS: readonly ActionName[] = ['acknowledge', 'close'];
 
+/**
+ * A clinical lead may take every action; the escalation team (risk duty, the clinical network
+ * team, support) every action but closing; a therapist neither closing nor acknowledging.
+ * Which cases each may act on is canSeeCase's rule.
+ */
 export function mayTake(role: StaffRole, action: ActionName): boolean {
-  return role === 'clinical-lead' || !LEAD_ONLY_ACTIONS.includes(action);
+  switch (role) {
+    case 'clinical-lead':
+      return true;
+    case 'escalation-team':
+      return !LEAD_ONLY_ACTIONS.includes(action);
+    case 'therapist':
+      return !NOT_FOR_THERAPISTS.includes(action);
+    default:
+      return false;
+  }
 }
 
 export function readActionValues(action: ActionName, body: Record<string, unknown>): ActionValues {

@@ -1,7 +1,8 @@
 /**
  * Staff sign-in and who may see what: every staff route refuses the signed-out, a therapist sees
- * their own cases only, only clinical leads close and acknowledge, sessions expire and are new
- * at every sign-in, the API wants a token, and the development sign-in never runs in production.
+ * their own cases only and neither closes nor acknowledges (the escalation team's rules are in
+ * roles.test.ts), sessions expire and are new at every sign-in, the API wants a token, and the
+ * development sign-in never runs in production.
  */
 import request from 'supertest';
 import { loadConfig } from '../../src/config';

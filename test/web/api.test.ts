@@ -125,6 +125,16 @@ describe('GET /api/cancellations/:id', () => {
     expect(res.headers['cache-control']).toBe('no-store');
   });
 
+  it('when the case has a risk note, then the API view leaves the note out', async () => {
+    const { app, cases } = setup();
+    cases.add(caseView({ risk: true, riskNote: 'canary-risk-note' }));
+
+    const res = await request(app).get(`/api/cancellations/${CASE_ID}`).set(...AUTH).expect(200);
+
+    expect(res.body.risk).toBe(true);
+    expect(JSON.stringify(res.body)).not.toContain('canary-risk-note');
+  });
+
   it.each([['an unknown id', 'c99999999999999999999'], ['a malformed id', '..%2Fetc']])(
     'when given %s, then it answers 404 "No such case"',
     async (_name, id) => {

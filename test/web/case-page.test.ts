@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import request from 'supertest';
 import { createApp } from '../../src/web/app';
 import { formatUk } from '../../src/shared/time';
 import { isoToUkLocal } from '../../src/web/uk-time';
-import { caseView, CASE_ID, DAY, fromNow, HOUR, LEAD, makeDeps, signIn, THERAPIST, type StaffLogin } from './fakes';
+import { caseView, CASE_ID, DAY, ESCALATION, fromNow, HOUR, LEAD, makeDeps, signIn, THERAPIST, type StaffLogin } from './fakes';
 import type { CaseView } from '../../src/shared/case';
 
 /** The app with one case (therapist T1042), and `who` signed in (the case's therapist by default). */
@@ -168,5 +171,61 @@ describe('the staff case page', () => {
 
     expect(res.text).toContain('Sorry, there is a problem');
     expect(res.text).not.toMatch(/UNAVAILABLE|at .*\.ts:\d+/);
+  });
+});
+
+describe("the therapist's risk note", () => {
+  const NOTE = 'Said she "can\'t go on" <script>alert(1)</script>\nLives alone; GP is Dr Okafor';
+  const ESCAPED = 'Said she &quot;can&#39;t go on&quot; &lt;script&gt;alert(1)&lt;/script&gt;\nLives alone; GP is Dr Okafor';
+
+  it.each([
+    ["the case's therapist", THERAPIST],
+    ['a clinical lead', LEAD],
+    ['the escalation team', ESCALATION],
+  ])('when %s opens a case with a risk note, then it is in the risk panel as escaped text with its line break kept, and not in the timeline', async (_who, who) => {
+    const { staff } = await setup({ risk: true, riskNote: NOTE }, who);
+
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
+
+    const panel = /<div class="nhsuk-warning-callout app-risk" id="risk">[\s\S]*?<\/div>/.exec(res.text)?.[0] ?? '';
+    expect(panel).toContain(`<p class="app-risk__note">${ESCAPED}</p>`);
+    expect(res.text).not.toContain('<script>alert(1)');
+    expect(res.text.split('id="timeline"')[1]).not.toContain('Dr Okafor');
+  });
+
+  it('when the note is styled, then its line breaks are kept by CSS (white-space: pre-line), not by unescaped HTML', () => {
+    const css = readFileSync(join(__dirname, '../../src/web/public/app.css'), 'utf8');
+    expect(css).toMatch(/\.app-risk__note\s*\{[^}]*white-space:\s*pre-line/);
+    const template = readFileSync(join(__dirname, '../../src/web/views/case.njk'), 'utf8');
+    expect(template).toContain('{{ riskNote }}');
+    expect(template).not.toMatch(/riskNote\s*\|\s*safe/);
+  });
+
+  it('when the risk was raised without a note, then the panel says there is none', async () => {
+    const { staff } = await setup({ risk: true }, LEAD);
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
+    expect(res.text).toContain('The therapist left no note about the risk.');
+    expect(res.text).not.toContain('app-risk__note');
+  });
+
+  it('when there is no risk concern or note, then there is no risk panel', async () => {
+    const { staff } = await setup();
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
+    expect(res.text).not.toContain('id="risk"');
+  });
+
+  it.each([
+    ['waiting for a choice', {}],
+    ['already rebooked', { bookedSlot: fromNow(5 * DAY) }],
+  ])("when the client opens their link to the same case (%s), then the note is nowhere on their page", async (_stage, change) => {
+    const d = makeDeps();
+    d.cases.add(caseView({ risk: true, riskNote: NOTE, ...change }));
+    const app = createApp(d.deps);
+    const token = d.links.seal(CASE_ID, 'choose', 14 * DAY);
+
+    const res = await request(app).get(`/c/${token}`).expect(200);
+
+    expect(res.text).toContain('Sam');
+    for (const part of ['Dr Okafor', 'Lives alone', 'alert(1)', "can't go on", 'can&#39;t go on']) expect(res.text).not.toContain(part);
   });
 });

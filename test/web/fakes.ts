@@ -7,7 +7,7 @@ import request from 'supertest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AppDeps, Mailbox } from '../../src/web/app';
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig, type Config, type StaffRole } from '../../src/config';
 import { LinkSealer } from '../../src/links';
 import type { Submission } from '../../src/shared/api';
 import type { CaseView } from '../../src/shared/case';
@@ -24,7 +24,7 @@ export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
 }
 
 export interface StaffLogin {
-  role: 'therapist' | 'clinical-lead';
+  role: StaffRole;
   ref: string;
   name: string;
   email?: string;
@@ -34,6 +34,8 @@ export interface StaffLogin {
 export const THERAPIST: StaffLogin = { role: 'therapist', ref: 'T1042', name: 'Alex Morgan', email: 'alex.morgan@example.org' };
 export const OTHER_THERAPIST: StaffLogin = { role: 'therapist', ref: 'T2077', name: 'Robin Lee', email: 'robin.lee@example.org' };
 export const LEAD: StaffLogin = { role: 'clinical-lead', ref: 'LEAD7', name: 'Jo Patel', email: 'jo.patel@example.org' };
+/** Risk duty, the clinical network team or support: every case, but not closing. */
+export const ESCALATION: StaffLogin = { role: 'escalation-team', ref: 'SUP3', name: 'Kit Evans', email: 'kit.evans@example.org' };
 
 /** The CSRF token in a page's forms. */
 export function csrfFrom(html: string): string {
@@ -59,7 +61,9 @@ export async function signIn(app: Express, who: StaffLogin = THERAPIST): Promise
     .type('form')
     .send({ _csrf: csrfFrom(form.text), role: who.role, ref: who.ref, name: who.name, email: who.email ?? '' })
     .expect(303);
-  const home = await agent.get('/cancellations/new').expect(200);
+  // The escalation team does not cancel sessions: the form refuses them, but its page still has
+  // the sign-out form, whose token is the session's.
+  const home = await agent.get('/cancellations/new').expect(who.role === 'escalation-team' ? 403 : 200);
   const csrf = csrfFrom(home.text);
   return {
     agent,

@@ -56,7 +56,9 @@ export function apiRoutes(ctx: WebContext): Router {
         res.status(404).json(notFound);
         return;
       }
-      res.json(view);
+      // The risk note is for clinical staff on the authenticated case page, not for integrations.
+      const { riskNote: _riskNote, ...forIntegrations } = view;
+      res.json(forIntegrations);
     })
     .all(methodNotAllowed('GET, HEAD'));
 

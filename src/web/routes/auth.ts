@@ -18,7 +18,7 @@ const HOME = '/cancellations/new';
 const ONE_LINE = /^[^\p{Cc}\p{Cf}\u2028\u2029]*$/u;
 
 const devSignIn = z.object({
-  role: z.enum(['therapist', 'clinical-lead'], { message: 'Choose a role' }),
+  role: z.enum(['therapist', 'clinical-lead', 'escalation-team'], { message: 'Choose a role' }),
   ref: z
     .string()
     .trim()

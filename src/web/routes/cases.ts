@@ -56,6 +56,8 @@ export function caseRoutes(ctx: WebContext): Router {
     const openDuties = view.duties.filter((d) => !d.metAt);
     ctx.render(res, status, 'case.njk', {
       view,
+      // What the therapist wrote about the risk: for staff who may see this case only (auto-escaped).
+      riskNote: canSeeCase(staffOf(res), view) ? view.riskNote : undefined,
       status: statusSentence(view),
       stageLabel: STAGE_LABELS[view.stage],
       contact: contactLabel(view.preferredContact),
@@ -106,7 +108,8 @@ export function caseRoutes(ctx: WebContext): Router {
       return;
     }
     if (!mayTake(user.role, action)) {
-      ctx.render(res, 403, 'auth/problem.njk', { title: 'You cannot do this', message: 'Only a clinical lead can close a case or acknowledge escalations.' });
+      const message = action === 'close' ? 'Only a clinical lead can close a case.' : 'Only a clinical lead or the escalation team can acknowledge escalations.';
+      ctx.render(res, 403, 'auth/problem.njk', { title: 'You cannot do this', message });
       return;
     }
     const body = (req.body ?? {}) as Record<string, unknown>;

@@ -94,10 +94,11 @@ export function codecRoutes(ctx: WebContext): Router {
     // A cookie rides along on any request the browser makes, so it counts only from the Web UI.
     const byCookie = user?.role === 'clinical-lead' && req.get('origin') === uiOrigin;
     if (!token && !byCookie) {
-      const therapist = user?.role === 'therapist';
-      ctx.log.warn({ event: 'codec-refused', reason: therapist ? 'role' : 'unauthenticated' }, 'codec request refused');
+      // Therapists and the escalation team: a codec cannot tell one case from another.
+      const wrongRole = user !== undefined && user.role !== 'clinical-lead';
+      ctx.log.warn({ event: 'codec-refused', reason: wrongRole ? 'role' : 'unauthenticated' }, 'codec request refused');
       res.set('WWW-Authenticate', 'Bearer realm="shortnotice-codec"');
-      if (therapist) fail(res, 403, 'Only a clinical lead may decode case data');
+      if (wrongRole) fail(res, 403, 'Only a clinical lead may decode case data');
       else fail(res, 401, 'Sign in as a clinical lead and use the Temporal Web UI, or send a codec token');
       return;
     }

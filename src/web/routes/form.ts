@@ -23,8 +23,10 @@ import type { StaffUser } from '../security/session';
 /**
  * A therapist cancels their own sessions: their reference is the signed-in one, whatever the
  * form says (their name and email start from their account and may be corrected). A clinical
- * lead cancels on a therapist's behalf and fills in all three.
+ * lead cancels on a therapist's behalf and fills in all three. The escalation team works on
+ * cases already open and does not cancel sessions.
  */
+const MAY_CANCEL = ['therapist', 'clinical-lead'] as const;
 function asSignedIn(form: CancellationForm, user: StaffUser): CancellationForm {
   return user.role === 'therapist' ? { ...form, therapistId: user.ref } : form;
 }
@@ -43,7 +45,7 @@ export function formRoutes(ctx: WebContext): Router {
 
   router
     .route('/cancellations/new')
-    .get(...staffOnly(ctx), (_req, res) => {
+    .get(...staffOnly(ctx, MAY_CANCEL), (_req, res) => {
       const user = staffOf(res);
       const form = emptyForm();
       if (user.role === 'therapist') Object.assign(form, { therapistId: user.ref, therapistName: user.name, therapistEmail: user.email ?? '' });
@@ -51,7 +53,7 @@ export function formRoutes(ctx: WebContext): Router {
     })
     .all(methodNotAllowed('GET, HEAD'));
 
-  router.route('/cancellations').post(...staffOnly(ctx), async (req, res) => {
+  router.route('/cancellations').post(...staffOnly(ctx, MAY_CANCEL), async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const user = staffOf(res);
     const form = asSignedIn(readForm(body), user);

@@ -1,5 +1,6 @@
 /**
- * Who may do what. Staff pages need a signed-in session (therapist or clinical lead); the JSON
+ * Who may do what. Staff pages need a signed-in session (therapist, clinical lead or escalation
+ * team: risk duty, the clinical network team and support); the JSON
  * API and machine callers of the codec endpoint present a bearer token from the environment.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -8,7 +9,11 @@ import type { BearerToken, StaffRole } from '../../config';
 import type { CaseView } from '../../shared/case';
 import { sessionOf, type StaffUser } from './session';
 
-export const ROLE_LABELS: Record<StaffRole, string> = { therapist: 'Therapist', 'clinical-lead': 'Clinical lead' };
+export const ROLE_LABELS: Record<StaffRole, string> = {
+  therapist: 'Therapist',
+  'clinical-lead': 'Clinical lead',
+  'escalation-team': 'Escalation team (risk duty, clinical network team, support)',
+};
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/;
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -62,11 +67,12 @@ export function requireStaff(gate: StaffGate, roles?: readonly StaffRole[]): Req
       gate.unauthenticated(req, res);
       return;
     }
+    // Set before the role check too, so a refusal page still shows who is signed in and sign-out.
+    res.locals.staff = user;
     if (roles && !roles.includes(user.role)) {
       gate.forbidden(req, res);
       return;
     }
-    res.locals.staff = user;
     next();
   };
 }
@@ -77,7 +83,8 @@ export function staffOf(res: Response): StaffUser {
   return user;
 }
 
-/** A therapist sees their own cases only; a clinical lead sees every case. */
+/** A therapist sees their own cases only; a clinical lead and the escalation team see every case. */
 export function canSeeCase(user: StaffUser, view: Pick<CaseView, 'therapistId'>): boolean {
-  return user.role === 'clinical-lead' || view.therapistId === user.ref;
+  if (user.role === 'clinical-lead' || user.role === 'escalation-team') return true;
+  return user.role === 'therapist' && view.therapistId === user.ref;
 }

@@ -16,11 +16,15 @@ export function staffGate(ctx: WebContext): StaffGate {
         message: 'You need to sign in to do this. If you were signed in, your session has ended.',
         signIn: true,
       }),
-    forbidden: (_req, res) =>
+    forbidden: (req, res) => {
+      // The page's sign-out form needs a token, though the route's own CSRF step did not run.
+      const sid = sessionOf(req).data?.sid;
+      if (sid) res.locals.csrfToken = ctx.csrf.issue(sessionBinding(sid));
       ctx.render(res, 403, 'auth/problem.njk', {
         title: 'You cannot do this',
         message: 'Your role does not allow this. Ask a clinical lead if it needs doing.',
-      }),
+      });
+    },
   };
 }
 
@@ -44,7 +48,10 @@ export function sameOriginForms(ctx: WebContext): RequestHandler {
   };
 }
 
-/** Signed-in staff (with one of `roles`, if given); a CSRF token for their forms, checked on POST. */
+/**
+ * Signed-in staff (with one of `roles`, if given; give them wherever a route is not for every
+ * role); a CSRF token for their forms, checked on POST.
+ */
 export function staffOnly(ctx: WebContext, roles?: readonly StaffRole[]): RequestHandler[] {
   const gate = requireStaff(staffGate(ctx), roles);
   const csrf = (req: Request, res: Response, next: NextFunction) => {

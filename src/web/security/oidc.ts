@@ -4,7 +4,8 @@
  * discovery is retried on the next sign-in.
  *
  * The ID token's claims give the member of staff: their role (OIDC_ROLE_CLAIM, a list or a
- * space-separated string; a dotted path reaches nested claims such as realm_access.roles), their
+ * space-separated string; a dotted path reaches nested claims such as realm_access.roles; with
+ * several, clinical lead wins over escalation team, which wins over therapist), their
  * staff reference (OIDC_STAFF_REF_CLAIM), name and email. Without a known role, sign-in is refused.
  */
 import * as oidc from 'openid-client';
@@ -37,6 +38,7 @@ export function staffFromClaims(config: OidcConfig, claims: Record<string, unkno
   const roles = Array.isArray(raw) ? raw.filter((r): r is string => typeof r === 'string') : typeof raw === 'string' ? raw.split(/\s+/) : [];
   let role: StaffRole | undefined;
   if (roles.includes(config.roles['clinical-lead'])) role = 'clinical-lead';
+  else if (roles.includes(config.roles['escalation-team'])) role = 'escalation-team';
   else if (roles.includes(config.roles.therapist)) role = 'therapist';
   if (!role) throw new SignInRefused('The account has no role for this service');
   const ref = claimAt(claims, config.staffRefClaim);

@@ -428,7 +428,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     note({ kind: 'event', by, text: `Rebooked for ${formatUk(slot)}` });
     for (const sibling of input.siblingCaseIds) {
       void getExternalWorkflowHandle(caseWorkflowId(sibling))
-        .signal(slotTakenSignal, { slot })
+        .signal(slotTakenSignal, { slot, from: input.caseId })
         .catch(() => undefined); // a finished sibling needs no news
     }
     if (byMessage) tellClient('confirmation', `new session confirmed for ${formatUk(slot)}`);
@@ -478,7 +478,8 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     );
   }
 
-  function applyAbsence(report: AbsenceReport): void {
+  /** `origin`: this case took the report; it alone tells the provider, for the whole absence. */
+  function applyAbsence(report: AbsenceReport, origin: boolean): void {
     if (report.expectedReturn === state.expectedReturn) return;
     state.expectedReturn = report.expectedReturn;
     note({ kind: 'event', by: report.by, text: `Expected return now ${formatUkDate(report.expectedReturn)}` });
@@ -490,15 +491,17 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     schedule('absence-overrun', absenceOverrunAt(report.expectedReturn));
     if (byMessage) tellClient('absenceUpdate', `absence update (expected return ${formatUkDate(report.expectedReturn)})`);
     else callTask('absenceUpdate', 'call task to tell the client of the longer absence', now() + policy.followUpWindowMs);
-    tellProvider('absenceExtended', `absence extended to ${formatUkDate(report.expectedReturn)}`);
-    checkSignificantAbsence();
+    if (origin) tellProvider('absenceExtended', `absence extended to ${formatUkDate(report.expectedReturn)}`);
+    checkSignificantAbsence(origin);
   }
 
-  function checkSignificantAbsence(): void {
+  /** The network team hears of a significant absence once, from one case of the absence. */
+  function checkSignificantAbsence(speaksForAbsence: boolean): void {
     if (state.significantAbsenceEscalated || !state.expectedReturn) return;
     if (!isSignificantAbsence(policy, Date.parse(input.submittedAt), absenceOverrunAt(state.expectedReturn))) return;
     state.significantAbsenceEscalated = true;
-    escalate('network', `Significant absence: the therapist expects to return ${formatUkDate(state.expectedReturn)}`);
+    if (speaksForAbsence) escalate('network', `Significant absence: the therapist expects to return ${formatUkDate(state.expectedReturn)}`);
+    else note({ kind: 'event', text: 'Significant absence: the network team is told once, through another case of this absence' });
   }
 
   // ---- timers --------------------------------------------------------------------------------
@@ -707,7 +710,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     reportAbsenceUpdate,
     (report) => {
       if (report.expectedReturn !== state.expectedReturn) {
-        applyAbsence(report);
+        applyAbsence(report, true);
         for (const sibling of input.siblingCaseIds) {
           void getExternalWorkflowHandle(caseWorkflowId(sibling))
             .signal(absenceChangedSignal, report)
@@ -726,11 +729,15 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
   );
 
   setHandler(absenceChangedSignal, (report) => {
-    if (isOpen()) applyAbsence(report);
+    if (isOpen()) applyAbsence(report, false);
   });
 
-  setHandler(slotTakenSignal, ({ slot }) => {
+  setHandler(slotTakenSignal, ({ slot, from }) => {
     if (!state.takenSlots.includes(slot)) state.takenSlots.push(slot);
+    // Two clients of the same absence chose the same time at once: one of the two cases says so.
+    if (state.bookedSlot === slot && from !== undefined && from < input.caseId && isOpen()) {
+      escalate('support', `Two clients of this absence booked the same time (${formatUk(slot)}); please rebook one of them`);
+    }
     changed = true;
   });
 
@@ -843,7 +850,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     contactClient();
     if (state.expectedReturn) {
       schedule('absence-overrun', absenceOverrunAt(state.expectedReturn));
-      checkSignificantAbsence();
+      checkSignificantAbsence([input.caseId, ...input.siblingCaseIds].sort()[0] === input.caseId);
     }
   }
 

@@ -72,6 +72,6 @@ export const acknowledgeEscalationsUpdate = defineUpdate<ActionResult, [StaffAct
 export const absenceChangedSignal = defineSignal<[AbsenceReport]>('absenceChanged');
 
 /** Sent by the case whose client booked a slot to the other cases of the same absence. */
-export const slotTakenSignal = defineSignal<[{ slot: string }]>('slotTaken');
+export const slotTakenSignal = defineSignal<[{ slot: string; from?: string }]>('slotTaken');
 
 export const viewQuery = defineQuery<CaseView>('view');

@@ -17,6 +17,7 @@ import {
   reportRecordsUnavailableUpdate,
   reportUnhappyUpdate,
   requestCallUpdate,
+  slotTakenSignal,
 } from '../../src/shared/messages';
 import { DEFAULT_POLICY as P } from '../../src/shared/policy';
 import { caseInput, DAY, expectRefused, HOUR, MINUTE, newCaseId, recordHistory, Recorder, startCase, withWorker } from './harness';
@@ -283,10 +284,9 @@ describe('the absence', () => {
       expect(va.offeredSlots).toEqual([]);
       await expectRefused(ca.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: (caseInput(t).rebook as { slots: string[] }).slots[0]! }] }), /not one of the offered|just been taken/);
       expect(rec.clientMessages.filter((m) => m.kind === 'absenceUpdate').map((m) => m.channel).sort()).toEqual(['email', 'sms']);
-      expect(rec.providerMessages.filter((m) => m.kind === 'absenceExtended')).toHaveLength(2);
-      const network = rec.escalations('network');
-      expect(network).toHaveLength(2); // one per case of the absence
-      expect(new Set(network.map((e) => e.caseId))).toEqual(new Set([a, b]));
+      // The provider and the network team hear once for the whole absence, from the reporting case.
+      expect(rec.providerMessages.filter((m) => m.kind === 'absenceExtended')).toEqual([expect.objectContaining({ caseId: a })]);
+      expect(rec.escalations('network')).toEqual([expect.objectContaining({ caseId: a })]);
 
       // W15: the same report again, or a duplicate signal, changes nothing.
       await ca.handle.executeUpdate(reportAbsenceUpdate, { args: [{ by: 'T-1001', expectedReturn: longer }] });
@@ -296,7 +296,43 @@ describe('the absence', () => {
       await ca.until((v) => v.expectedReturn === even);
       await cb.until((v) => v.expectedReturn === even);
       expect(rec.clientMessages.filter((m) => m.kind === 'absenceUpdate')).toHaveLength(4);
-      expect(rec.escalations('network')).toHaveLength(2); // still once per case
+      expect(rec.escalations('network')).toHaveLength(1); // still once for the absence
+    });
+  });
+
+  test('W8 W17 an absence already significant at submission is escalated once, not once per session', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const ids = [newCaseId(), newCaseId(), newCaseId()];
+      const cases = await Promise.all(
+        ids.map((id) => startCase(env, tq, caseInput(t, { caseId: id, siblingCaseIds: ids.filter((x) => x !== id), expectedReturn: isoDate(t + 30 * DAY) }))),
+      );
+      for (const c of cases) await c.until((v) => v.stage === 'awaiting-choice');
+      expect(rec.escalations('network')).toHaveLength(1);
+    });
+  });
+
+  test('W1 W17 two clients of one absence who booked the same time in a race are caught once, and support is asked to rebook one', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const [low, high] = [newCaseId(), newCaseId()].sort();
+      const input = caseInput(t, { caseId: high!, siblingCaseIds: [low!] });
+      const c = await startCase(env, tq, input);
+      await c.until((v) => v.stage === 'awaiting-choice');
+      const slot = (input.rebook as { slots: string[] }).slots[0]!;
+      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot }] });
+      // The sibling's news that it booked the same slot arrives after this case's own booking.
+      await c.handle.signal(slotTakenSignal, { slot, from: low });
+      await c.until(() => rec.escalations('support').length > 0, 'double-booking alert');
+      expect(rec.escalations('support')).toEqual([expect.objectContaining({ reason: expect.stringMatching(/booked the same time/) })]);
+      // The same news from a case with a later id is that case's to report.
+      await c.handle.signal(slotTakenSignal, { slot, from: `${high}z` });
+      // An update after the signal is handled after it, so the signal has been seen by now.
+      await c.handle.executeUpdate(acknowledgeEscalationsUpdate, { args: [{ by: 'LEAD-1' }] });
+      await c.until(() => true);
+      expect(rec.escalations('support')).toHaveLength(1);
     });
   });
 

@@ -10,7 +10,7 @@ import type { CaseInput, CaseView, RecordsMode } from './shared/case';
 import { caseWorkflowId, isCaseId } from './shared/ids';
 import { viewQuery } from './shared/messages';
 import type { Policy } from './shared/policy';
-import { CaseStage, DocsComplete, NextDeadline, RiskConcern, SessionStart, TherapistRef } from './shared/search-attributes';
+import { CaseStage, DocsComplete, NextDeadline, RiskConcern, SessionStart, SubmissionDigest, TherapistRef } from './shared/search-attributes';
 import { formatUk } from './shared/time';
 import type { cancellationCase } from '../workflows';
 
@@ -26,6 +26,11 @@ export interface CaseServiceDeps {
 
 export interface SubmittedCase {
   caseId: string;
+  /**
+   * True when this session had been submitted before with other details: the earlier case runs
+   * on unchanged (its client may already have been told), so corrections go through its page.
+   */
+  changesIgnored?: boolean;
 }
 
 export class CaseService {
@@ -58,13 +63,15 @@ export class CaseService {
         policy: this.deps.policy,
         recordsMode: this.deps.recordsMode,
       };
-      await this.start(input);
-      results.push({ caseId });
+      const changesIgnored = await this.start(input);
+      results.push(changesIgnored ? { caseId, changesIgnored } : { caseId });
     }
     return results;
   }
 
-  private async start(input: CaseInput): Promise<void> {
+  /** Starts the case, or finds the one already there; says whether that one had other details. */
+  private async start(input: CaseInput): Promise<boolean> {
+    const digest = this.digest(input);
     try {
       await this.deps.client.workflow.start<typeof cancellationCase>('cancellationCase', {
         taskQueue: this.deps.taskQueue,
@@ -74,6 +81,7 @@ export class CaseService {
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: [
           { key: CaseStage, value: 'contacting' },
+          { key: SubmissionDigest, value: digest },
           // Set before any worker runs, so a case nobody picks up still turns late.
           { key: NextDeadline, value: new Date(Date.parse(input.submittedAt) + input.policy.contactWithinMs) },
           { key: TherapistRef, value: input.therapist.id },
@@ -97,6 +105,16 @@ export class CaseService {
       // The same session submitted after its case finished: still one effect.
       if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
     }
+    const earlier = await this.deps.client.workflow.getHandle(caseWorkflowId(input.caseId)).describe();
+    return earlier.typedSearchAttributes.get(SubmissionDigest) !== digest;
+  }
+
+  /** A keyed digest of what the therapist submitted for the session (not when, or the policy). */
+  private digest(input: CaseInput): string {
+    const { therapist, reason, expectedReturn, session, client, rebook, risk } = input;
+    return createHmac('sha256', this.deps.idKey)
+      .update(JSON.stringify({ therapist, reason, expectedReturn, session, client, rebook, risk }))
+      .digest('base64url');
   }
 
   /** The case's current view, or undefined for an unknown id. */

@@ -13,6 +13,11 @@ export const DocsComplete = defineSearchAttributeKey('DocsComplete', SearchAttri
 export const SessionStart = defineSearchAttributeKey('SessionStart', SearchAttributeType.DATETIME);
 /** Who has the next step: client, therapist, support, network or risk; empty when nothing is open. */
 export const NextStepOwner = defineSearchAttributeKey('NextStepOwner', SearchAttributeType.KEYWORD);
+/**
+ * A keyed digest (HMAC) of what was submitted for the session, so a later submission of the same
+ * session can tell whether its details differ. Reveals nothing about them.
+ */
+export const SubmissionDigest = defineSearchAttributeKey('SubmissionDigest', SearchAttributeType.KEYWORD);
 /** When the oldest escalation still waiting for a lead's acknowledgement was raised. */
 export const UnackedEscalationSince = defineSearchAttributeKey('UnackedEscalationSince', SearchAttributeType.DATETIME);
 
@@ -26,4 +31,5 @@ export const SEARCH_ATTRIBUTES = [
   SessionStart,
   UnackedEscalationSince,
   NextStepOwner,
+  SubmissionDigest,
 ] as const;

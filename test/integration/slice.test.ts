@@ -76,7 +76,16 @@ test('a cancellation submitted over HTTP starts one workflow whose email reaches
 
   const again = await fetch(`${baseUrl}/api/cancellations`, { method: 'POST', headers: json, body: JSON.stringify(body) });
   expect(again.status).toBe(201);
-  expect(((await again.json()) as typeof created).cancellations[0]!.id).toBe(id);
+  const repeated = ((await again.json()) as typeof created).cancellations[0]!;
+  expect(repeated.id).toBe(id);
+  expect(repeated).not.toHaveProperty('changesIgnored');
+
+  // The same session with a corrected address: the earlier case stands, and the caller is told.
+  const corrected = structuredClone(body);
+  corrected.sessions[0]!.client.email = 'sam.new@example.org';
+  const third = await fetch(`${baseUrl}/api/cancellations`, { method: 'POST', headers: json, body: JSON.stringify(corrected) });
+  expect(third.status).toBe(201);
+  expect(((await third.json()) as { cancellations: unknown[] }).cancellations).toEqual([expect.objectContaining({ id, changesIgnored: true })]);
   const runs = [];
   for await (const wf of env.client.workflow.list({ query: `WorkflowId = 'cancellation-${id}'` })) runs.push(wf);
   expect(runs).toHaveLength(1);

@@ -179,6 +179,16 @@ describe('the cancellation form', () => {
     expect(res.text).toContain('S-2');
   });
 
+  it('when a session had been submitted before with other details, then the confirmation says the earlier details stand', async () => {
+    const { staff, cases } = await setup();
+    cases.submit.mockImplementationOnce(async () => [{ caseId: 'c00000000000000000000', changesIgnored: true }]);
+
+    const res = await staff.post('/cancellations', formBody()).expect(200);
+
+    expect(res.text).toContain('Sent before');
+    expect(res.text).toMatch(/already cancelled with other details/);
+  });
+
   it('when times are entered in summer and in winter, then they are sent as the right UTC instants', async () => {
     const { staff, cases } = await setup();
     const y = new Date().getUTCFullYear() + 1;

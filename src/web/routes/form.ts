@@ -79,6 +79,7 @@ export function formRoutes(ctx: WebContext): Router {
       therapistName: result.submission.therapist.name,
       cases: result.submission.sessions.map((s, i) => ({
         caseId: cases[i]?.caseId,
+        changesIgnored: cases[i]?.changesIgnored === true,
         sessionRef: s.id,
         sessionTime: formatUk(s.startsAt),
         firstName: s.client.firstName,

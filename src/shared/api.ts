@@ -16,13 +16,15 @@ const ONE_LINE = /^[^\p{Cc}\p{Cf}\u2028\u2029]*$/u;
 /** Free text may break lines, but carries no other control characters. */
 const MULTI_LINE = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/u;
 
+// Control characters are refused before trimming: a tab or zero-width character at either end
+// must be refused, not silently dropped.
 const oneLine = (max: number) =>
   z
     .string()
+    .regex(ONE_LINE, 'Must be on one line, with no control characters')
     .trim()
     .min(1, 'Enter a value')
-    .max(max, `Must be ${max} characters or fewer`)
-    .regex(ONE_LINE, 'Must be on one line, with no control characters');
+    .max(max, `Must be ${max} characters or fewer`);
 
 const reference = z
   .string()
@@ -47,6 +49,7 @@ const phone = z
 
 const email = z
   .string()
+  .regex(ONE_LINE, 'Must be on one line, with no control characters')
   .trim()
   .max(254, 'Must be 254 characters or fewer')
   .pipe(z.email({ message: 'Enter an email address like name@example.org' }));

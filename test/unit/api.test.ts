@@ -78,3 +78,28 @@ describe('the v1 submission schema', () => {
     expect(errors(body)).toEqual([expect.objectContaining({ path: 'sessions.1.id' })]);
   });
 });
+
+describe('names and addresses with invisible characters', () => {
+  test.each([
+    ['a tab before a name', '\t\tSam'],
+    ['a zero-width no-break space after a name', 'Sam\uFEFF'],
+    ['a line separator', '\u2028Sam'],
+  ])('%s is refused rather than silently trimmed', (_what, firstName) => {
+    const body = valid();
+    body.sessions[0]!.client.firstName = firstName;
+    expect(errors(body)).toEqual([expect.objectContaining({ path: 'sessions.0.client.firstName' })]);
+  });
+
+  test('a tab around an email address is refused', () => {
+    const body = valid();
+    body.therapist.email = '\talex@example.org';
+    expect(errors(body)).toEqual([expect.objectContaining({ path: 'therapist.email' })]);
+  });
+
+  test('ordinary spaces around a name are still trimmed', () => {
+    const body = valid();
+    body.sessions[0]!.client.firstName = '  Sam  ';
+    const r = submissionSchema(now).safeParse(body);
+    expect(r.success && r.data.sessions[0]!.client.firstName).toBe('Sam');
+  });
+});

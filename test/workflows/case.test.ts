@@ -20,7 +20,7 @@ import {
   slotTakenSignal,
 } from '../../src/shared/messages';
 import { DEFAULT_POLICY as P } from '../../src/shared/policy';
-import { caseInput, DAY, expectRefused, HOUR, MINUTE, newCaseId, recordHistory, Recorder, startCase, withWorker } from './harness';
+import { caseInput, DAY, expectRefused, slotsOf, HOUR, MINUTE, newCaseId, recordHistory, Recorder, startCase, withWorker } from './harness';
 
 let env: TestWorkflowEnvironment;
 
@@ -48,15 +48,15 @@ describe('contacting the client and rebooking', () => {
       const input = caseInput(await now());
       const c = await startCase(env, tq, input);
       const waiting = await c.until((v) => v.stage === 'awaiting-choice', 'slot offer');
-      expect(rec.clientMessages).toEqual([expect.objectContaining({ kind: 'slotOffer', channel: 'email', slots: (input.rebook as { slots: string[] }).slots })]);
+      expect(rec.clientMessages).toEqual([expect.objectContaining({ kind: 'slotOffer', channel: 'email', slots: slotsOf(input) })]);
       expect(waiting.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'client' })]);
 
-      const slot = (input.rebook as { slots: string[] }).slots[1]!;
+      const slot = slotsOf(input)[1]!;
       await expectRefused(c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: new Date((await now()) + 9 * DAY).toISOString() }] }), /not one of the offered slots/);
       expect(await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot }] })).toEqual({ slot });
       // W15: a repeated choice answers the same; a different one is refused.
       expect(await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot }] })).toEqual({ slot });
-      await expectRefused(c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: (input.rebook as { slots: string[] }).slots[0]! }] }), /already been booked/);
+      await expectRefused(c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: slotsOf(input)[0]! }] }), /already been booked/);
 
       const booked = await c.until((v) => v.stage === 'awaiting-documentation', 'documentation stage');
       expect(booked.bookedSlot).toBe(slot);
@@ -85,7 +85,7 @@ describe('contacting the client and rebooking', () => {
       const input = caseInput(await now(), { client: { ref: 'C-3', firstName: 'Ana', preferredContact: 'sms', phone: '+447700900456' } });
       const c = await startCase(env, tq, input);
       await c.until((v) => v.stage === 'awaiting-choice');
-      const slot = (input.rebook as { slots: string[] }).slots[0]!;
+      const slot = slotsOf(input)[0]!;
       await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot }] });
       await c.until((v) => v.stage === 'awaiting-documentation');
       expect(rec.clientMessages.map((m) => [m.kind, m.channel])).toEqual([
@@ -282,7 +282,7 @@ describe('the absence', () => {
       await cb.until((v) => v.expectedReturn === longer, 'sibling case to hear of the absence');
       // The therapist is away until then: the slots before it are no longer offered.
       expect(va.offeredSlots).toEqual([]);
-      await expectRefused(ca.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: (caseInput(t).rebook as { slots: string[] }).slots[0]! }] }), /not one of the offered|just been taken/);
+      await expectRefused(ca.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: slotsOf(caseInput(t))[0]! }] }), /not one of the offered|just been taken/);
       expect(rec.clientMessages.filter((m) => m.kind === 'absenceUpdate').map((m) => m.channel).sort()).toEqual(['email', 'sms']);
       // The provider and the network team hear once for the whole absence, from the reporting case.
       expect(rec.providerMessages.filter((m) => m.kind === 'absenceExtended')).toEqual([expect.objectContaining({ caseId: a })]);
@@ -321,7 +321,7 @@ describe('the absence', () => {
       const input = caseInput(t, { caseId: high!, siblingCaseIds: [low!] });
       const c = await startCase(env, tq, input);
       await c.until((v) => v.stage === 'awaiting-choice');
-      const slot = (input.rebook as { slots: string[] }).slots[0]!;
+      const slot = slotsOf(input)[0]!;
       await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot }] });
       // The sibling's news that it booked the same slot arrives after this case's own booking.
       await c.handle.signal(slotTakenSignal, { slot, from: low });
@@ -388,8 +388,7 @@ describe('escalations', () => {
     await withWorker(env, rec, async (tq) => {
       const input = caseInput(await now(), { risk: { concern: true } });
       const c = await startCase(env, tq, input);
-      await c.until((v) => v.stage === 'awaiting-choice');
-      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: (input.rebook as { slots: string[] }).slots[0]! }] });
+      await c.chooseOffered();
       await confirmAllRecords(c);
       const v = await c.until((x) => x.duties.some((d) => !d.metAt && d.owner === 'risk'), 'risk acknowledgement duty');
       expect(v.stage).toBe('awaiting-documentation');
@@ -433,8 +432,7 @@ describe('documentation and closing', () => {
     await withWorker(env, rec, async (tq) => {
       const input = caseInput(await now());
       const c = await startCase(env, tq, input);
-      await c.until((v) => v.stage === 'awaiting-choice');
-      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: (input.rebook as { slots: string[] }).slots[0]! }] });
+      await c.chooseOffered();
       await c.until((v) => v.stage === 'awaiting-documentation');
       await c.handle.executeUpdate(confirmRecordUpdate, { args: [{ by: 'T-1001', record: 'attendance' }] });
 
@@ -450,7 +448,7 @@ describe('documentation and closing', () => {
       expect(v.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'support' })]);
 
       await confirmAllRecords(c, 'SUPPORT-1');
-      expect(await c.handle.result()).toEqual(expect.objectContaining({ stage: 'completed', bookedSlot: (input.rebook as { slots: string[] }).slots[0] }));
+      expect(await c.handle.result()).toEqual(expect.objectContaining({ stage: 'completed', bookedSlot: slotsOf(input)[0] }));
     });
   });
 
@@ -460,8 +458,7 @@ describe('documentation and closing', () => {
     await withWorker(env, rec, async (tq) => {
       const input = caseInput(await now(), { recordsMode: 'mpb' });
       const c = await startCase(env, tq, input);
-      await c.until((v) => v.stage === 'awaiting-choice');
-      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: (input.rebook as { slots: string[] }).slots[0]! }] });
+      await c.chooseOffered();
       await env.sleep(P.documentationCheckIntervalMs + MINUTE);
       await c.until((v) => v.timeline.some((e) => e.text.startsWith('MPB checked')));
       expect((await c.view()).stage).toBe('awaiting-documentation');
@@ -480,7 +477,7 @@ describe('documentation and closing', () => {
       await c.until((v) => v.stage === 'awaiting-choice');
       await c.handle.executeUpdate(reportRecordsUnavailableUpdate, { args: [{ by: 'T-1001' }] });
       await c.until((v) => v.escalations.length === 1);
-      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: (input.rebook as { slots: string[] }).slots[0]! }] });
+      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: slotsOf(input)[0]! }] });
       const v = await c.until((x) => x.stage === 'awaiting-documentation' && x.escalations.length === 2);
       expect(v.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'support' })]);
       expect(rec.escalations('support')).toHaveLength(2);
@@ -517,7 +514,7 @@ describe('documentation and closing', () => {
       const input = caseInput(await now());
       const c = await startCase(env, tq, input);
       await c.until((v) => v.stage === 'awaiting-choice');
-      const slot = (input.rebook as { slots: string[] }).slots[0]!;
+      const slot = slotsOf(input)[0]!;
       await Promise.all([1, 2].map(() => c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot }], updateId: 'form-123' })));
       await c.until((v) => v.stage === 'awaiting-documentation');
       expect(rec.clientMessages.filter((m) => m.kind === 'confirmation')).toHaveLength(1);
@@ -529,8 +526,7 @@ describe('documentation and closing', () => {
     await withWorker(env, rec, async (tq) => {
       const input = caseInput(await now(), { risk: { concern: true } });
       const c = await startCase(env, tq, input);
-      await c.until((v) => v.stage === 'awaiting-choice');
-      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: (input.rebook as { slots: string[] }).slots[0]! }] });
+      await c.chooseOffered();
       const v = await c.until((x) => x.stage === 'awaiting-documentation');
       expect(v.timeline).toEqual(
         expect.arrayContaining([

@@ -14,7 +14,7 @@ import type { CaseActivities, ClientNotice, EscalationNotice, ProviderNotice, Re
 import { FailureType } from '../../src/shared/activities';
 import type { CaseInput, CaseView } from '../../src/shared/case';
 import { caseWorkflowId } from '../../src/shared/ids';
-import { viewQuery } from '../../src/shared/messages';
+import { chooseSlotUpdate, viewQuery } from '../../src/shared/messages';
 import { DEFAULT_POLICY } from '../../src/shared/policy';
 import { createCaseWorker, WORKFLOWS_PATH } from '../../src/temporal/worker';
 import type { cancellationCase } from '../../workflows';
@@ -126,8 +126,15 @@ export function caseInput(nowMs: number, over: Partial<CaseInput> = {}): CaseInp
   };
 }
 
+/** The slots a slot-offer case offers (empty for a callback case). */
+export function slotsOf(input: CaseInput): string[] {
+  return 'slots' in input.rebook ? input.rebook.slots : [];
+}
+
 export interface RunningCase {
   handle: WorkflowHandle<typeof cancellationCase>;
+  /** Waits for the offer to reach the client, then chooses the offered slot at `index` as the client. */
+  chooseOffered(index?: number): Promise<string>;
   view(): Promise<CaseView>;
   /** Waits (in real time, without skipping) until the view satisfies the predicate. */
   until(pred: (v: CaseView) => boolean, what?: string): Promise<CaseView>;
@@ -150,7 +157,13 @@ export async function startCase(env: TestWorkflowEnvironment, taskQueue: string,
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  return { handle, view, until };
+  const chooseOffered = async (index = 0) => {
+    await until((v) => v.stage === 'awaiting-choice', 'slot offer');
+    const slot = slotsOf(input)[index]!;
+    await handle.executeUpdate(chooseSlotUpdate, { args: [{ slot }] });
+    return slot;
+  };
+  return { handle, view, until, chooseOffered };
 }
 
 /**

@@ -8,14 +8,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../src/config';
 import { silentLogger, type Logger } from '../src/log';
 import { LinkSealer } from '../src/links';
-import { clientEmail, clientFacts } from '../src/mail/client';
+import { clientEmail, clientFacts } from '../src/wording/client';
 import type { EmailContent } from '../src/mail/content';
 import { INVALID_NOTICE } from '../src/mail/format';
 import { messageIdFor, type Mailer } from '../src/mail/mailer';
 import { createEmailRenderer } from '../src/mail/render';
-import { escalationEmail, providerEmail, therapistEmail, type StaffContext } from '../src/mail/staff';
+import { escalationEmail, providerEmail, therapistEmail, type StaffContext } from '../src/wording/staff';
 import type { RecordsChecker } from '../src/records/checker';
-import { clientSms } from '../src/sms/messages';
+import { clientSms } from '../src/wording/sms';
 import type { SmsSender } from '../src/sms/sender';
 import { FailureType, type CaseActivities, type Delivery } from '../src/shared/activities';
 import { TEAMS } from '../src/shared/case';
@@ -50,7 +50,7 @@ export function createActivities(deps: ActivityDeps): CaseActivities {
     const messageId = messageIdFor(caseId, step, deps.attempt());
     await deps.mailer.send({ to, messageId, date: deps.now(), ...render(content) });
     log.info({ event: 'sent', caseId, step, channel: 'email', audience, messageId }, 'email sent');
-    return { channel: 'email', messageId, acceptedAt: deps.now().toISOString() };
+    return { channel: 'email', messageId, acceptedAt: deps.now().toISOString(), ...(deps.mailer.confirmsDelivery ? { delivered: true } : {}) };
   }
 
   return {
@@ -68,7 +68,13 @@ export function createActivities(deps: ActivityDeps): CaseActivities {
         const reference = smsReference(notice.caseId, notice.step);
         const sent = await deps.sms.send(phone, clientSms(facts, config.serviceName), reference, { retry: deps.attempt() > 1 });
         log.info({ event: 'sent', caseId: notice.caseId, step: notice.step, channel: 'sms', audience: 'client', messageId: sent.id }, 'sms sent');
-        return { channel: 'sms', messageId: sent.id, acceptedAt: deps.now().toISOString() };
+        return {
+          channel: 'sms',
+          messageId: sent.id,
+          notifyId: sent.id,
+          acceptedAt: deps.now().toISOString(),
+          ...(deps.sms.confirmsDelivery ? { delivered: true } : {}),
+        };
       }
       throw ApplicationFailure.nonRetryable('A client notice needs the channel email or sms', INVALID_NOTICE);
     },
@@ -85,7 +91,18 @@ export function createActivities(deps: ActivityDeps): CaseActivities {
       if (!(TEAMS as readonly string[]).includes(notice.team)) {
         throw ApplicationFailure.nonRetryable('An escalation needs a known team', INVALID_NOTICE);
       }
-      return email(config.teams[notice.team], notice.caseId, notice.step, escalationEmail(notice, staff), `team:${notice.team}`);
+      const to = notice.recipient ?? notice.team;
+      if (!(TEAMS as readonly string[]).includes(to)) throw ApplicationFailure.nonRetryable('An escalation copy needs a known team', INVALID_NOTICE);
+      return email(config.teams[to], notice.caseId, notice.step, escalationEmail(notice, staff), `team:${to}`);
+    },
+
+    async smsStatus(query) {
+      const status = await deps.sms.status(query.notifyId);
+      log.info({ event: 'sms-status', caseId: query.caseId, step: query.step, state: status.state, reason: status.reason }, 'sms status');
+      // Still on its way: fail retryably, so Temporal asks again later with backoff.
+      if (status.state === 'pending') throw ApplicationFailure.retryable(`The text is still on its way (${status.reason ?? 'pending'})`, 'DeliveryPending');
+      if (status.state === 'unknown') throw ApplicationFailure.nonRetryable(`No delivery receipt can be had (${status.reason ?? 'unknown'})`, 'DeliveryUnknown');
+      return { step: query.step, status: status.state, ...(status.reason ? { reason: status.reason } : {}) };
     },
 
     async checkRecords(query) {

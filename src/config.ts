@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import { parseKeyList, type NamedKey } from './keys';
 import { parseLinkKeys, type LinkKey } from './links';
-import { resolvePolicy, type Policy } from './shared/policy';
+import type { Policy } from './shared/policy';
+import { resolvePolicy } from './shared/policy-schema';
+import type { StaffRole } from './shared/case';
 
 const optionalString = z
   .string()
@@ -58,6 +60,7 @@ const envSchema = z.object({
   SUPPORT_EMAIL: email.default('vita.support@vhg.co.uk'),
   SUPPORT_PHONE: z.string().trim().min(3).default('0333 222 0710'),
   PROVIDER_EMAIL: email.default('network.clinical@vhg.co.uk'),
+  CLINICAL_LEAD_EMAIL: optionalString.pipe(email.optional()),
   NOTIFY_API_KEY: optionalString,
   NOTIFY_SMS_TEMPLATE_ID: optionalString,
   NOTIFY_BASE_URL: url(['http:', 'https:']).default('https://api.notifications.service.gov.uk'),
@@ -110,7 +113,8 @@ export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   mail: { smtpUrl?: string; from: string; mailboxDir: string };
   serviceName: string;
-  teams: { network: string; risk: string; support: string; provider: string; supportPhone: string };
+  /** Where each team's alerts go; `lead` (the clinical lead, top of every ladder) defaults to the network team. */
+  teams: { network: string; risk: string; support: string; lead: string; provider: string; supportPhone: string };
   sms: { notify?: { apiKey: string; templateId: string; baseUrl: string } };
   records: { mode: 'attestation' | 'mpb'; baseUrl?: string; token?: string; timeoutMs: number };
   policy: Policy;
@@ -129,7 +133,7 @@ export interface Config {
  * escalation-team (risk duty, the clinical network team, support): every case, a therapist's
  * actions on any of them, and acknowledging escalations; not closing.
  */
-export type StaffRole = 'therapist' | 'clinical-lead' | 'escalation-team';
+export type { StaffRole };
 
 export interface OidcConfig {
   issuerUrl: string;
@@ -289,7 +293,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, '') },
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, mailboxDir: e.MAILBOX_DIR },
     serviceName: e.SERVICE_NAME,
-    teams: { network: e.NETWORK_CLINICAL_EMAIL, risk: e.RISK_DUTY_EMAIL, support: e.SUPPORT_EMAIL, provider: e.PROVIDER_EMAIL, supportPhone: e.SUPPORT_PHONE },
+    teams: {
+      network: e.NETWORK_CLINICAL_EMAIL,
+      risk: e.RISK_DUTY_EMAIL,
+      support: e.SUPPORT_EMAIL,
+      lead: e.CLINICAL_LEAD_EMAIL ?? e.NETWORK_CLINICAL_EMAIL,
+      provider: e.PROVIDER_EMAIL,
+      supportPhone: e.SUPPORT_PHONE,
+    },
     sms: {
       notify:
         e.NOTIFY_API_KEY && e.NOTIFY_SMS_TEMPLATE_ID

@@ -22,6 +22,8 @@ export interface Mailer {
   /** Resolves once the server (or the mailbox) has accepted the message; throws otherwise. */
   send(mail: OutgoingMail): Promise<SentMail>;
   close(): Promise<void>;
+  /** True when acceptance is delivery (the development mailbox); a relay's acceptance is not. */
+  readonly confirmsDelivery?: boolean;
 }
 
 const ID_PART = /[^A-Za-z0-9_-]+/g;

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import type { EmailContent, RenderedEmail } from './content';
-import { CRISIS_HEADING, CRISIS_LINES } from './crisis';
+import { CRISIS_HEADING, CRISIS_LINES } from '../wording/crisis';
 import { oneLine } from './format';
 
 const TEMPLATE_DIR = path.join(__dirname, 'templates');

@@ -38,6 +38,8 @@ export interface MailboxMailerOptions {
 
 export class MailboxMailer implements Mailer {
   private readonly transport: Transporter;
+  /** A message written to the mailbox has arrived: there is nobody further to deliver it to. */
+  readonly confirmsDelivery = true;
 
   constructor(private readonly options: MailboxMailerOptions) {
     this.transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });

@@ -90,7 +90,7 @@ const STAGE_TITLES: Record<Stage, string> = {
   closed: 'Closed by a lead',
 };
 
-const TEAM_TITLES: Record<Team, string> = { network: 'the clinical network team', risk: 'risk duty', support: 'support' };
+const TEAM_TITLES: Record<Team, string> = { network: 'the clinical network team', risk: 'risk duty', support: 'support', lead: 'the clinical lead' };
 
 export interface SavedView {
   name: string;

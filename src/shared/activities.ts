@@ -17,7 +17,12 @@ export const FailureType = {
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
-export type ClientMessageKind = 'slotOffer' | 'callbackPromise' | 'absenceUpdate' | 'confirmation';
+/**
+ * slotOffer and callbackPromise are first notices of a cancellation; absenceUpdate keeps the
+ * client informed; confirmation answers their choice; bookingWithdrawn tells them a new session
+ * that fell inside a longer absence cannot go ahead.
+ */
+export type ClientMessageKind = 'slotOffer' | 'callbackPromise' | 'absenceUpdate' | 'confirmation' | 'bookingWithdrawn';
 
 export interface ClientNotice {
   caseId: string;
@@ -32,6 +37,8 @@ export interface ClientNotice {
   callbackBy?: string;
   bookedSlot?: string;
   expectedReturn?: string;
+  /** For bookingWithdrawn: the session that will not go ahead. */
+  withdrawnSlot?: string;
 }
 
 export type TherapistMessageKind =
@@ -41,6 +48,12 @@ export type TherapistMessageKind =
   | 'confirmation'
   | 'documentationReminder'
   | 'absenceOverrunReminder';
+
+/**
+ * Why a person is asked to phone: cancel (tell of the cancellation and rebook), absenceUpdate,
+ * followUp (no choice made), notReached (support could not reach the client either).
+ */
+export type CallPurpose = 'cancel' | 'absenceUpdate' | 'followUp' | 'notReached';
 
 export interface TherapistNotice {
   caseId: string;
@@ -53,7 +66,7 @@ export interface TherapistNotice {
   sessionStartsAt: string;
   deadline?: string;
   /** For call tasks: the client's chosen method, and whether a voicemail may be left. */
-  contact?: { method: ContactMethod; phone?: string; voicemailAllowed: boolean; purpose: 'cancel' | 'absenceUpdate' | 'followUp' };
+  contact?: { method: ContactMethod; phone?: string; voicemailAllowed: boolean; purpose: CallPurpose };
   slots?: string[];
   callbackBy?: string;
   bookedSlot?: string;
@@ -81,12 +94,41 @@ export interface EscalationNotice {
   therapistRef: string;
   sessionStartsAt: string;
   deadline?: string;
+  /** 1 for the first alert; higher for each chase of an unacknowledged escalation. */
+  alert?: number;
+  /**
+   * Who this copy goes to, when not the escalation's own team: a rung up the ladder copied in
+   * because the team has not acknowledged it, or support asked to pass on an undelivered alert.
+   */
+  recipient?: Team;
 }
 
 export interface Delivery {
   channel: 'email' | 'sms';
   messageId: string;
   acceptedAt: string;
+  /** Notify's id for an SMS, to follow its delivery status. */
+  notifyId?: string;
+  /**
+   * The channel already knows the message reached its recipient (the development mailbox); a real
+   * relay's acceptance is not delivery.
+   */
+  delivered?: boolean;
+}
+
+/** What finally became of a message: from Notify's status, or a bounce (RFC 3464) for email. */
+export interface DeliveryReport {
+  /** The case step that sent it (from the deterministic Message-ID or the Notify reference). */
+  step: string;
+  status: 'delivered' | 'failed';
+  /** Plain words, no personal data, e.g. "permanent-failure" or "5.1.1 mailbox unknown". */
+  reason?: string;
+}
+
+export interface SmsStatusQuery {
+  caseId: string;
+  step: string;
+  notifyId: string;
 }
 
 export interface RecordsQuery {
@@ -106,4 +148,9 @@ export interface CaseActivities {
   escalate(notice: EscalationNotice): Promise<Delivery>;
   /** Asks the records system (MPB) which of the three records exist; throws while it is down. */
   checkRecords(query: RecordsQuery): Promise<RecordsStatus>;
+  /**
+   * Follows an SMS until Notify says it was delivered or failed. While Notify still reports it as
+   * on its way, the activity fails (retryably) and Temporal asks again later with backoff.
+   */
+  smsStatus(query: SmsStatusQuery): Promise<DeliveryReport>;
 }

@@ -1,10 +1,12 @@
 /**
  * Signals, updates and queries of the case workflow. Staff and client actions are Workflow
  * Updates so a refusal comes back to the page with its reason; the web layer passes a
- * per-form update id so a double click is one effect.
+ * per-form update id so a double click is one effect. Staff actions carry the actor's role (and
+ * team), taken from their signed-in session, so the workflow can say who may discharge what.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CaseView, CloseReason, RecordName } from './case';
+import type { DeliveryReport } from './activities';
+import type { CaseView, CloseReason, RecordName, StaffRole, Team } from './case';
 
 export interface ChooseSlot {
   slot: string;
@@ -12,43 +14,53 @@ export interface ChooseSlot {
 export interface ChoiceResult {
   slot: string;
 }
-export interface PhoneOutcome {
+/** Who acted: the staff reference, with the role and team of their session. */
+export interface StaffAction {
   by: string;
+  role?: StaffRole;
+  team?: Exclude<Team, 'lead'>;
+}
+export interface PhoneOutcome extends StaffAction {
   reached: boolean;
   /** What was agreed: a new session time, or when the therapist will call back. */
   rebookedSlot?: string;
   callbackBy?: string;
+  /** What happened, in the caller's words (staff pages only). */
   note?: string;
 }
-export interface Rebooking {
-  by: string;
+export interface Rebooking extends StaffAction {
   slot: string;
 }
 export interface AbsenceReport {
   by: string;
   expectedReturn: string;
 }
-export interface RecordConfirmation {
-  by: string;
+export interface RecordConfirmation extends StaffAction {
   record: RecordName;
 }
 export interface RiskReport {
   by: string;
-  /** Raised by staff on the case page, or by the client on their page. */
-  source: 'therapist' | 'client';
+  /** Who raised it: the client on their page, or staff on the case page (by role). */
+  source: 'client' | StaffRole;
+  /** What was written about the risk (staff pages only). */
+  note?: string;
 }
 export interface UnhappyReport {
   by: string;
   source: 'therapist' | 'client';
   cannotWait: boolean;
 }
-export interface Closure {
-  by: string;
+export interface Closure extends StaffAction {
   reason: CloseReason;
   note?: string;
+  /** A lead's decision about an unacknowledged risk alert; closing needs one while any is open. */
+  riskDisposition?: string;
+  /** Why records still missing on MPB will not be added; closing needs one while any are owed. */
+  recordsWaiver?: string;
 }
-export interface StaffAction {
-  by: string;
+export interface Acknowledgement extends StaffAction {
+  escalationId: string;
+  note?: string;
 }
 
 /** What an update answers: the case's new one-line status. */
@@ -66,12 +78,18 @@ export const reportRecordsUnavailableUpdate = defineUpdate<ActionResult, [StaffA
 export const raiseRiskUpdate = defineUpdate<ActionResult, [RiskReport]>('raiseRisk');
 export const reportUnhappyUpdate = defineUpdate<ActionResult, [UnhappyReport]>('reportUnhappy');
 export const closeCaseUpdate = defineUpdate<ActionResult, [Closure]>('closeCase');
-export const acknowledgeEscalationsUpdate = defineUpdate<ActionResult, [StaffAction]>('acknowledgeEscalations');
+export const acknowledgeEscalationUpdate = defineUpdate<ActionResult, [Acknowledgement]>('acknowledgeEscalation');
 
 /** Sent by the case that received an absence report to the other cases of the same absence. */
 export const absenceChangedSignal = defineSignal<[AbsenceReport]>('absenceChanged');
 
 /** Sent by the case whose client booked a slot to the other cases of the same absence. */
 export const slotTakenSignal = defineSignal<[{ slot: string; from?: string }]>('slotTaken');
+
+/** A bounce or delivery notification for one of the case's emails (from POST /hooks/bounces). */
+export const deliveryReportSignal = defineSignal<[DeliveryReport]>('deliveryReport');
+
+/** The client opened the link in their message: evidence that they know of the cancellation. */
+export const clientSeenSignal = defineSignal<[]>('clientSeen');
 
 export const viewQuery = defineQuery<CaseView>('view');

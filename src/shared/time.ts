@@ -31,3 +31,25 @@ export function formatUkDate(date: string): string {
   const d = new Date(`${date}T12:00:00Z`);
   return `${DAYS[d.getUTCDay()]} ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}`;
 }
+
+/** The hour of the day (0-23) in UK local time. */
+export function ukHour(instant: number): number {
+  return new Date(instant + ukOffsetMinutes(instant) * 60_000).getUTCHours();
+}
+
+/** The UK calendar date (YYYY-MM-DD) the instant falls on. */
+export function ukDate(instant: number): string {
+  return new Date(instant + ukOffsetMinutes(instant) * 60_000).toISOString().slice(0, 10);
+}
+
+/**
+ * The instant of `hour`:00 UK local time on a calendar date (hour 24 is the next midnight). On the
+ * two clock-change days the offset is the one in force at that wall-clock time.
+ */
+export function ukLocalToInstant(date: string, hour: number): number {
+  const asUtc = Date.parse(`${date}T00:00:00Z`) + hour * 3_600_000;
+  // The offset in force an hour either side can differ only on a clock-change day; taking it at
+  // the UTC guess minus one hour lands on the right side of a change at 01:00 UTC.
+  const offset = ukOffsetMinutes(asUtc - 3_600_000);
+  return asUtc - offset * 60_000;
+}

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Mailer } from '../mail/mailer';
-import type { SmsSender } from './sender';
+import type { SmsSender, SmsStatus } from './sender';
 
 export const SMS_MAILBOX_DOMAIN = 'mailbox.localhost';
 
@@ -14,6 +14,9 @@ export function smsMailboxAddress(phone: string): string {
 }
 
 export class MailboxSmsSender implements SmsSender {
+  /** A text written to the mailbox has arrived: there is nobody further to deliver it to. */
+  readonly confirmsDelivery = true;
+
   constructor(
     private readonly mailbox: Mailer,
     private readonly now: () => Date = () => new Date(),
@@ -25,5 +28,9 @@ export class MailboxSmsSender implements SmsSender {
     const messageId = `<sms.${ref}.${at.getTime().toString(36)}@shortnotice>`;
     await this.mailbox.send({ to: smsMailboxAddress(to), subject: 'SMS', text: body, messageId, date: at });
     return { id: messageId };
+  }
+
+  status(): Promise<SmsStatus> {
+    return Promise.resolve({ state: 'delivered' });
   }
 }

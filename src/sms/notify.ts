@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { FailureType } from '../shared/activities';
 import { parseNotifyApiKey, signHs256Jwt, type NotifyCredentials } from './jwt';
-import type { SmsSender, SmsSendOptions } from './sender';
+import type { SmsSender, SmsSendOptions, SmsStatus } from './sender';
 
 export interface NotifySmsOptions {
   apiKey: string;
@@ -27,10 +27,18 @@ const sentSchema = z.object({ id: z.string().min(1).max(100) });
 const listSchema = z.object({
   notifications: z.array(z.object({ id: z.string().min(1).max(100), reference: z.string().nullish(), status: z.string() })),
 });
+const statusSchema = z.object({ status: z.string().min(1).max(40) });
 const errorSchema = z.object({ errors: z.array(z.object({ error: z.string(), message: z.string() })) });
 
 /** A 400 naming one of these is about our set-up, not the recipient's number. */
 const SETUP_PROBLEM = /team-only|trial mode|template|personalisation|api key|not allowed to send|sms_sender/i;
+
+/**
+ * Notify's text-message statuses: on the way, delivered, or failed for good. "sent" is used for
+ * international numbers whose networks send no receipt, so delivery stays unknown.
+ */
+const PENDING = new Set(['created', 'sending', 'pending', 'accepted']);
+const FAILED = new Set(['permanent-failure', 'temporary-failure', 'technical-failure', 'validation-failed', 'virus-scan-failed']);
 
 /** Statuses after which Notify gave up on its own account, so sending again is right. */
 const RESEND_AFTER = new Set(['technical-failure']);
@@ -63,6 +71,19 @@ export class NotifySmsSender implements SmsSender {
     const sent = sentSchema.safeParse(parseJson(res.body));
     // Notify took the message; an unreadable answer must not make us send it again.
     return { id: sent.success ? sent.data.id : `notify-reference:${reference}` };
+  }
+
+  async status(id: string): Promise<SmsStatus> {
+    const res = await this.request('GET', `/v2/notifications/${encodeURIComponent(id)}`);
+    if (res.status === 404) return { state: 'unknown', reason: 'not-found' };
+    if (res.status < 200 || res.status > 299) throw notifyFailure(res.status, res.body);
+    const parsed = statusSchema.safeParse(parseJson(res.body));
+    if (!parsed.success) throw new Error('GOV.UK Notify answered the status lookup with an unexpected body');
+    const status = parsed.data.status;
+    if (status === 'delivered') return { state: 'delivered', reason: status };
+    if (FAILED.has(status)) return { state: 'failed', reason: status };
+    if (PENDING.has(status)) return { state: 'pending', reason: status };
+    return { state: 'unknown', reason: /^[a-z-]{1,40}$/.test(status) ? status : 'unrecognised' };
   }
 
   /** The id of a message already sent with this reference, if Notify has one worth keeping. */

@@ -14,4 +14,18 @@ export interface SmsSender {
    * Resolves with the provider's message id once the provider accepted the message.
    */
   send(to: string, body: string, reference: string, options?: SmsSendOptions): Promise<{ id: string }>;
+  /** Where the message with this provider id stands now. */
+  status(id: string): Promise<SmsStatus>;
+  /** True when the sender knows at once that a message arrived (the development mailbox). */
+  readonly confirmsDelivery?: boolean;
+}
+
+/**
+ * Where a text stands at the provider: still on its way, delivered to the handset, failed for
+ * good (a landline, a phone off for days), or unknowable (some networks abroad send no receipts).
+ */
+export interface SmsStatus {
+  state: 'pending' | 'delivered' | 'failed' | 'unknown';
+  /** The provider's status word (e.g. permanent-failure), never the recipient. */
+  reason?: string;
 }

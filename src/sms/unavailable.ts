@@ -6,10 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../shared/activities';
 import type { SmsSender } from './sender';
 
-export const unavailableSms: SmsSender = {
-  send() {
-    return Promise.reject(
-      ApplicationFailure.nonRetryable('SMS is not configured (set NOTIFY_API_KEY and NOTIFY_SMS_TEMPLATE_ID)', FailureType.ChannelMisconfigured),
-    );
-  },
-};
+const notConfigured = () =>
+  Promise.reject(ApplicationFailure.nonRetryable('SMS is not configured (set NOTIFY_API_KEY and NOTIFY_SMS_TEMPLATE_ID)', FailureType.ChannelMisconfigured));
+
+export const unavailableSms: SmsSender = { send: notConfigured, status: notConfigured };

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { CLOSE_REASONS, RECORDS, type CaseView, type CloseReason, type RecordName } from '../shared/case';
 import {
-  acknowledgeEscalationsUpdate,
+  acknowledgeEscalationUpdate,
   closeCaseUpdate,
   confirmRecordUpdate,
   raiseRiskUpdate,
@@ -18,6 +18,7 @@ import {
 } from '../shared/messages';
 import type { CaseService } from '../cases';
 import type { StaffRole } from '../config';
+import type { StaffUser } from './security/session';
 import { isOpen } from './case-status';
 import { isCalendarDate, localTimeProblem, normaliseDate, ukDateTimeToIso } from './uk-time';
 
@@ -47,9 +48,9 @@ export const ACTION_DONE: Record<ActionName, string> = {
   absence: 'Expected return updated. The client and the provider will be told.',
   'confirm-record': 'Record confirmed.',
   'records-unavailable': 'Support has been asked to add the records for you.',
-  risk: 'Risk concern raised. Risk duty has been alerted.',
+  risk: 'Risk concern raised. An alert is on its way to risk duty: see Escalations for its delivery.',
   unhappy: 'Escalated to the clinical network team.',
-  acknowledge: 'Escalations acknowledged.',
+  acknowledge: 'Escalation acknowledged.',
   close: 'Case closed.',
 };
 
@@ -76,10 +77,10 @@ export const ACTION_FIELDS: Record<ActionName, string[]> = {
   absence: ['expected-return'],
   'confirm-record': ['record'],
   'records-unavailable': [],
-  risk: [],
+  risk: ['note'],
   unhappy: ['kind'],
-  acknowledge: [],
-  close: ['reason', 'note'],
+  acknowledge: ['escalation', 'note'],
+  close: ['reason', 'note', 'risk-disposition', 'records-waiver'],
 };
 
 /** Actions only a clinical lead may take. */
@@ -115,17 +116,23 @@ export function readActionValues(action: ActionName, body: Record<string, unknow
   return values;
 }
 
-/** Parses an action's posted fields into the Workflow Update it performs, recorded as `who`. */
-export function parseAction(action: ActionName, values: ActionValues, who: string): ParsedAction {
+/** The signed-in member of staff as the workflow records them: reference, role and team. */
+export type Acting = Pick<StaffUser, 'ref' | 'role'> & { team?: 'network' | 'risk' | 'support' };
+
+/** Parses an action's posted fields into the Workflow Update it performs, recorded as `acting`. */
+export function parseAction(action: ActionName, values: ActionValues, acting: Acting): ParsedAction {
+  const who = acting.ref;
+  const actor = { by: acting.ref, role: acting.role, ...(acting.team ? { team: acting.team } : {}) };
   const errors: Record<string, string> = {};
   const fail = (name: string, message: string) => {
     errors[actionField(action, name)] ??= message;
   };
-  const optionalNote = () => {
-    const n = note.safeParse(values.note ?? '');
-    if (!n.success) fail('note', n.error.issues[0]!.message);
+  const optionalText = (name: string) => {
+    const n = note.safeParse(values[name] ?? '');
+    if (!n.success) fail(name, n.error.issues[0]!.message);
     return n.success && n.data ? n.data : undefined;
   };
+  const optionalNote = () => optionalText('note');
   const instant = (name: string, what: string) => {
     const r = ukDateTimeToIso(values[name] ?? '');
     if (!r.ok) fail(name, localTimeProblem(r.problem, what));
@@ -151,14 +158,14 @@ export function parseAction(action: ActionName, values: ActionValues, who: strin
       const text = optionalNote();
       return done((h, updateId) =>
         h.executeUpdate(recordPhoneOutcomeUpdate, {
-          args: [{ by: who, reached: reached === 'yes', rebookedSlot, callbackBy, note: text }],
+          args: [{ ...actor, reached: reached === 'yes', rebookedSlot, callbackBy, note: text }],
           updateId,
         }),
       );
     }
     case 'rebooking': {
       const slot = instant('slot', 'new session time');
-      return done((h, updateId) => h.executeUpdate(recordRebookingUpdate, { args: [{ by: who, slot }], updateId }));
+      return done((h, updateId) => h.executeUpdate(recordRebookingUpdate, { args: [{ ...actor, slot }], updateId }));
     }
     case 'absence': {
       const raw = (values['expected-return'] ?? '').trim();
@@ -170,12 +177,15 @@ export function parseAction(action: ActionName, values: ActionValues, who: strin
     case 'confirm-record': {
       const record = values.record as RecordName;
       if (!RECORDS.includes(record)) fail('record', 'Choose the record you have added to MPB');
-      return done((h, updateId) => h.executeUpdate(confirmRecordUpdate, { args: [{ by: who, record }], updateId }));
+      return done((h, updateId) => h.executeUpdate(confirmRecordUpdate, { args: [{ ...actor, record }], updateId }));
     }
     case 'records-unavailable':
-      return done((h, updateId) => h.executeUpdate(reportRecordsUnavailableUpdate, { args: [{ by: who }], updateId }));
-    case 'risk':
-      return done((h, updateId) => h.executeUpdate(raiseRiskUpdate, { args: [{ by: who, source: 'therapist' }], updateId }));
+      return done((h, updateId) => h.executeUpdate(reportRecordsUnavailableUpdate, { args: [actor], updateId }));
+    case 'risk': {
+      // Recorded as raised by the role of whoever raised it, not always "the therapist".
+      const text = optionalNote();
+      return done((h, updateId) => h.executeUpdate(raiseRiskUpdate, { args: [{ by: who, source: acting.role, ...(text ? { note: text } : {}) }], updateId }));
+    }
     case 'unhappy': {
       const kind = values.kind;
       if (kind !== 'unhappy' && kind !== 'cannot-wait') fail('kind', 'Choose what the client told you');
@@ -183,13 +193,24 @@ export function parseAction(action: ActionName, values: ActionValues, who: strin
         h.executeUpdate(reportUnhappyUpdate, { args: [{ by: who, source: 'therapist', cannotWait: kind === 'cannot-wait' }], updateId }),
       );
     }
-    case 'acknowledge':
-      return done((h, updateId) => h.executeUpdate(acknowledgeEscalationsUpdate, { args: [{ by: who }], updateId }));
+    case 'acknowledge': {
+      const escalationId = (values.escalation ?? '').trim();
+      if (!/^esc-\d{1,9}$/.test(escalationId)) fail('escalation', 'Choose the escalation you are acknowledging');
+      const text = optionalNote();
+      return done((h, updateId) => h.executeUpdate(acknowledgeEscalationUpdate, { args: [{ ...actor, escalationId, ...(text ? { note: text } : {}) }], updateId }));
+    }
     case 'close': {
       const reason = values.reason as CloseReason;
       if (!CLOSE_REASONS.includes(reason)) fail('reason', 'Choose why you are closing the case');
       const text = optionalNote();
-      return done((h, updateId) => h.executeUpdate(closeCaseUpdate, { args: [{ by: who, reason, note: text }], updateId }));
+      const riskDisposition = optionalText('risk-disposition');
+      const recordsWaiver = optionalText('records-waiver');
+      return done((h, updateId) =>
+        h.executeUpdate(closeCaseUpdate, {
+          args: [{ ...actor, reason, note: text, ...(riskDisposition ? { riskDisposition } : {}), ...(recordsWaiver ? { recordsWaiver } : {}) }],
+          updateId,
+        }),
+      );
     }
   }
 }

@@ -48,6 +48,8 @@ export function ownerLabel(owner: Owner, view: Pick<CaseView, 'therapistName' | 
       return 'the clinical network team';
     case 'risk':
       return 'risk duty';
+    case 'lead':
+      return 'the clinical lead';
   }
 }
 
@@ -56,9 +58,11 @@ export const teamLabel = (team: Owner) => ownerLabel(team, { therapistName: 'the
 /** "Waiting for Sam to choose a slot until Thu 27 Nov 14:00." */
 export function statusSentence(view: CaseView): string {
   const name = view.clientFirstName;
-  const duty = view.duties.find((d) => !d.metAt);
+  const open = view.duties.filter((d) => !d.metAt);
+  // The case's main line of work, not an acknowledgement or the records, when there is one.
+  const duty = open.find((d) => d.kind !== 'acknowledge' && d.kind !== 'records') ?? open.find((d) => d.kind === 'records') ?? open[0];
   const who = duty ? ownerLabel(duty.owner, view) : view.therapistName;
-  const until = view.nextDeadline ? ` until ${formatUk(view.nextDeadline)}` : '';
+  const until = duty ? ` until ${formatUk(duty.deadline)}` : '';
   const unacked = view.escalations.filter((e) => !e.acknowledgedAt).length;
   const escalated = unacked > 0 ? ` ${unacked === 1 ? 'An escalation is' : `${unacked} escalations are`} waiting for acknowledgement.` : '';
   let sentence: string;

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import type { Config } from '../config';
-import { CRISIS_HEADING, CRISIS_LINES } from '../mail/crisis';
+import { CRISIS_HEADING, CRISIS_LINES } from '../wording/crisis';
 import { formatUk, formatUkDate } from '../shared/time';
 import { isoToUkLocal } from './uk-time';
 

@@ -57,8 +57,9 @@ export function apiRoutes(ctx: WebContext): Router {
         res.status(404).json(notFound);
         return;
       }
-      // The risk note is for clinical staff on the authenticated case page, not for integrations.
-      const { riskNote: _riskNote, ...forIntegrations } = view;
+      // The risk note and the client's contact details are for clinical staff on the authenticated
+      // case page, not for integrations.
+      const { riskNote: _riskNote, clientContact: _clientContact, ...forIntegrations } = view;
       res.json(forIntegrations);
     })
     .all(methodNotAllowed('GET, HEAD'));

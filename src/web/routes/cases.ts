@@ -54,16 +54,29 @@ export function caseRoutes(ctx: WebContext): Router {
       forms[name] = { updateId: ctx.newUpdateId(), values: kept?.values ?? {}, errors: kept?.errors ?? {} };
     }
     const openDuties = view.duties.filter((d) => !d.metAt);
+    const user = staffOf(res);
+    // Staff who may have to phone the client see how to reach them (D3); the read is recorded.
+    const showContact = user.role === 'clinical-lead' || user.role === 'escalation-team';
+    if (showContact) ctx.log.info({ event: 'client-contact-read', caseId: view.caseId, ref: user.ref, role: user.role }, 'client contact details shown');
+    const riskAlerts = view.escalations.filter((e) => e.team === 'risk');
     ctx.render(res, status, 'case.njk', {
       view,
       // What the therapist wrote about the risk: for staff who may see this case only (auto-escaped).
-      riskNote: canSeeCase(staffOf(res), view) ? view.riskNote : undefined,
+      riskNote: canSeeCase(user, view) ? view.riskNote : undefined,
+      contactDetails: showContact ? view.clientContact : undefined,
+      voicemailAllowed: view.preferredContact === 'voicemail',
+      riskAlerts: riskAlerts.map((e) => ({ ...e, teamLabel: teamLabel(e.team) })),
+      unackedRisk: riskAlerts.some((e) => !e.acknowledgedAt),
+      recordsOwed: view.duties.some((d) => !d.metAt && d.kind === 'records'),
       status: statusSentence(view),
       stageLabel: STAGE_LABELS[view.stage],
       contact: contactLabel(view.preferredContact),
       open: isOpen(view),
       openDuties: openDuties.map((d) => ({ ...d, ownerLabel: d.owner === 'client' ? `${view.clientFirstName} (client)` : teamLabelFor(d.owner, view) })),
-      escalations: [...view.escalations].reverse().map((e) => ({ ...e, teamLabel: teamLabel(e.team) })),
+      escalations: [...view.escalations].reverse().map((e) => ({ ...e, teamLabel: teamLabel(e.team), deliveryLabel: DELIVERY_LABELS[e.delivery] })),
+      unackedEscalations: view.escalations
+        .filter((e) => !e.acknowledgedAt)
+        .map((e) => ({ value: e.id, text: `${teamLabel(e.team)}: ${e.reason}` })),
       unacked: view.escalations.filter((e) => !e.acknowledgedAt).length,
       records: RECORDS.map((r) => ({ name: r, label: RECORD_LABELS[r], ...view.records[r] })),
       undoneRecords: RECORDS.filter((r) => !view.records[r].done).map((r) => ({ value: r, text: RECORD_LABELS[r] })),
@@ -114,7 +127,7 @@ export function caseRoutes(ctx: WebContext): Router {
     }
     const body = (req.body ?? {}) as Record<string, unknown>;
     const values = readActionValues(action, body);
-    const parsed = parseAction(action, values, user.ref);
+    const parsed = parseAction(action, values, { ref: user.ref, role: user.role, team: (user as { team?: 'network' | 'risk' | 'support' }).team });
     if (!parsed.ok) {
       const order = ACTION_FIELDS[action].map((f) => actionField(action, f));
       const errorList = Object.entries(parsed.errors)
@@ -139,6 +152,13 @@ export function caseRoutes(ctx: WebContext): Router {
 
   return router;
 }
+
+const DELIVERY_LABELS: Record<CaseView['escalations'][number]['delivery'], string> = {
+  sending: 'Sending',
+  accepted: 'Sent (accepted by the mail server)',
+  delivered: 'Delivered',
+  failed: 'Not delivered',
+};
 
 function teamLabelFor(owner: CaseView['duties'][number]['owner'], view: CaseView): string {
   return owner === 'therapist' ? `${view.therapistName} (therapist)` : teamLabel(owner);

@@ -7,7 +7,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { greetingName } from '../../mail/format';
 import type { CaseView } from '../../shared/case';
-import { chooseSlotUpdate, reportUnhappyUpdate, requestCallUpdate } from '../../shared/messages';
+import { chooseSlotUpdate, clientSeenSignal, reportUnhappyUpdate, requestCallUpdate } from '../../shared/messages';
 import { readUpdateId } from '../case-actions';
 import type { WebContext } from '../context';
 import { linkBinding, postedToken } from '../security/csrf';
@@ -78,7 +78,15 @@ export function clientRoutes(ctx: WebContext): Router {
   const route = router.route('/c/:token');
   route.get(async (req, res) => {
     const view = await openLink(req, res);
-    if (view) showCase(res, 200, view);
+    if (!view) return;
+    // Opening the link shows the client knows of the cancellation: no one need phone to make sure.
+    if (!view.told && view.stage !== 'closed' && view.stage !== 'completed') {
+      await ctx.deps.cases
+        .handle(view.caseId)
+        .signal(clientSeenSignal)
+        .catch((err: unknown) => ctx.log.warn({ event: 'client-seen-not-recorded', caseId: view.caseId, err }, 'could not record that the client opened their link'));
+    }
+    showCase(res, 200, view);
   });
 
   route.post(async (req, res) => {

@@ -8,8 +8,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { EscalationNotice, ProviderNotice, ProviderNoticeKind, TherapistMessageKind, TherapistNotice } from '../shared/activities';
 import { RECORDS, type RecordName, type Team } from '../shared/case';
-import { facts, link, list, p, warning, type Block, type EmailContent } from './content';
-import { INVALID_NOTICE, casePageUrl, formatDay, formatWhen, oneLine } from './format';
+import { facts, link, list, p, warning, type Block, type EmailContent } from '../mail/content';
+import { INVALID_NOTICE, casePageUrl, formatDay, formatWhen, oneLine } from '../mail/format';
 
 export interface StaffContext {
   publicBaseUrl: string;
@@ -44,6 +44,7 @@ export const ESCALATION_SUBJECTS: Record<Team, string> = {
   network: 'Escalation: clinical network support needed for a cancelled session',
   risk: 'Urgent: welfare or risk concern on a cancelled session',
   support: 'Support needed: a cancelled session',
+  lead: 'Escalation to the clinical lead: a cancelled session',
 };
 
 function need<T>(value: T | undefined, kind: string, field: string): T {
@@ -81,7 +82,8 @@ export function therapistEmail(n: TherapistNotice, ctx: StaffContext): EmailCont
       const why = {
         cancel: `Please phone ${client} to tell them that their session on ${session} is cancelled, and to agree how it will be rebooked.`,
         absenceUpdate: `Please phone ${client} to update them about their cancelled session on ${session}: your absence is continuing.`,
-        followUp: `Please phone ${client} to agree a new time for their cancelled session on ${session}. They have not chosen one of the times offered.`,
+        followUp: `Please phone ${client} to agree a new time for their cancelled session on ${session}. They have not yet agreed a new time.`,
+        notReached: `Support could not reach ${client} by phone about their cancelled session on ${session}. Please try to reach them by any means you have, and agree a new time.`,
       }[contact.purpose];
       const voicemail =
         contact.voicemailAllowed
@@ -190,15 +192,33 @@ const ESCALATION_INTROS: Record<Team, string> = {
   network: 'A cancelled session needs the clinical network team.',
   risk: 'A welfare, safeguarding or risk concern has been raised on a cancelled session. Please act on it as soon as possible.',
   support: 'A therapist needs the support team\'s help with a cancelled session.',
+  lead: 'A cancelled session needs a clinical lead.',
 };
 
+const TEAM_NAMES: Record<Team, string> = { network: 'the clinical network team', risk: 'risk duty', support: 'support', lead: 'the clinical lead' };
+
 export function escalationEmail(n: EscalationNotice, ctx: StaffContext): EmailContent {
-  const subject = ESCALATION_SUBJECTS[n.team] ?? need(undefined, String(n.team), 'a known team');
+  const base = ESCALATION_SUBJECTS[n.team] ?? need(undefined, String(n.team), 'a known team');
+  const copied = n.recipient !== undefined && n.recipient !== n.team;
+  const reminder = (n.alert ?? 1) > 1;
+  let subject = base;
+  if (copied) subject = `Not yet acknowledged by ${TEAM_NAMES[n.team]}: ${base.charAt(0).toLowerCase()}${base.slice(1)}`;
+  else if (reminder) subject = `Reminder: ${base.charAt(0).toLowerCase()}${base.slice(1)}`;
+  const intro: Block[] = [p(ESCALATION_INTROS[n.team])];
+  if (copied) {
+    intro.unshift(
+      warning(
+        `You are receiving this because ${TEAM_NAMES[n.team]} has not acknowledged it in time, or could not be alerted. Please make sure someone acts on it, and acknowledge it on the case page.`,
+      ),
+    );
+  } else if (reminder) {
+    intro.unshift(warning('This has not been acknowledged yet. Please acknowledge it on the case page once it is in hand.'));
+  }
   return {
     audience: 'staff',
     subject,
     blocks: [
-      p(ESCALATION_INTROS[n.team]),
+      ...intro,
       facts([
         ['Reason', oneLine(n.reason, 500)],
         ['Therapist', oneLine(n.therapistRef, 40)],

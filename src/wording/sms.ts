@@ -4,8 +4,8 @@
  * last, then the crisis line. Built from the same ClientFacts as the email, so it can only use
  * what a client may see.
  */
-import type { ClientFacts } from '../mail/client';
-import { CRISIS_SMS } from '../mail/crisis';
+import type { ClientFacts } from './client';
+import { CRISIS_SMS } from './crisis';
 
 export function clientSms(f: ClientFacts, serviceName: string): string {
   let message: string;
@@ -23,6 +23,9 @@ export function clientSms(f: ClientFacts, serviceName: string): string {
       break;
     case 'confirmation':
       message = `Your new appointment is on ${f.bookedSlot}, in place of the cancelled one on ${f.session}.`;
+      break;
+    case 'bookingWithdrawn':
+      message = `We are sorry: your new appointment on ${f.withdrawnSlot} cannot go ahead. We will contact you to arrange another.`;
       break;
   }
   // Line breaks keep the link apart from the words around it.

@@ -10,8 +10,8 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { ClientMessageKind, ClientNotice } from '../shared/activities';
-import { link, list, p, type EmailContent } from './content';
-import { INVALID_NOTICE, formatDay, formatWhen, greetingName } from './format';
+import { link, list, p, type EmailContent } from '../mail/content';
+import { INVALID_NOTICE, formatDay, formatWhen, greetingName } from '../mail/format';
 
 export interface ClientFacts {
   kind: ClientMessageKind;
@@ -22,6 +22,7 @@ export interface ClientFacts {
   callbackBy?: string;
   bookedSlot?: string;
   expectedReturn?: string;
+  withdrawnSlot?: string;
   /** The client's choice page, for slotOffer. */
   chooseUrl?: string;
 }
@@ -41,6 +42,7 @@ export function clientFacts(notice: ClientNotice, chooseUrl?: string): ClientFac
   if (notice.callbackBy) facts.callbackBy = formatWhen(notice.callbackBy, 'callback time');
   if (notice.bookedSlot) facts.bookedSlot = formatWhen(notice.bookedSlot, 'booked slot');
   if (notice.expectedReturn) facts.expectedReturn = formatDay(notice.expectedReturn, 'expected return');
+  if (notice.withdrawnSlot) facts.withdrawnSlot = formatWhen(notice.withdrawnSlot, 'withdrawn slot');
   switch (notice.kind) {
     case 'slotOffer':
       if (facts.slots.length === 0) missing(notice.kind, 'slots');
@@ -55,6 +57,9 @@ export function clientFacts(notice: ClientNotice, chooseUrl?: string): ClientFac
       break;
     case 'absenceUpdate':
       break;
+    case 'bookingWithdrawn':
+      if (!facts.withdrawnSlot) missing(notice.kind, 'withdrawnSlot');
+      break;
     default:
       missing(String((notice as { kind: unknown }).kind), 'a known kind');
   }
@@ -66,12 +71,13 @@ export const CLIENT_SUBJECTS: Record<ClientMessageKind, string> = {
   callbackPromise: 'Your appointment has been cancelled',
   absenceUpdate: 'An update about your appointment',
   confirmation: 'Your new appointment is booked',
+  bookingWithdrawn: 'Your new appointment cannot go ahead',
 };
 
 export function clientEmail(f: ClientFacts, serviceName: string): EmailContent {
   const hello = p(f.name ? `Hello ${f.name},` : 'Hello,');
   const sorry = p(`We are sorry: your appointment on ${f.session} is cancelled.`);
-  let body;
+  let body: EmailContent['blocks'];
   switch (f.kind) {
     case 'slotOffer':
       body = [
@@ -99,6 +105,15 @@ export function clientEmail(f: ClientFacts, serviceName: string): EmailContent {
       break;
     case 'confirmation':
       body = [hello, p(`Your new appointment is on ${f.bookedSlot}.`), p(`It replaces your cancelled appointment on ${f.session}.`)];
+      break;
+    case 'bookingWithdrawn':
+      body = [
+        hello,
+        p(`We are very sorry: your new appointment on ${f.withdrawnSlot} cannot go ahead, because the person you were booked with is away for longer than expected.`),
+        f.expectedReturn
+          ? p(`We expect to offer you a new appointment from ${f.expectedReturn}. Someone from our team will contact you to arrange it.`)
+          : p('Someone from our team will contact you to arrange a new appointment.'),
+      ];
       break;
   }
   return { audience: 'client', subject: CLIENT_SUBJECTS[f.kind], blocks: body, footer: `From ${serviceName}` };

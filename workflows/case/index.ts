@@ -1,0 +1,2 @@
+export { cancellationCase, type CaseOutcome } from './shell';
+export type { CaseState } from './model';

@@ -1,0 +1,176 @@
+/**
+ * The case's state, events and commands: plain data shared by the pure decision core
+ * (core.ts), its views (view.ts) and the Temporal shell (shell.ts). Nothing here imports
+ * Temporal or a schema library, so the core runs in a unit test as it runs in a workflow.
+ */
+import type {
+  ClientMessageKind,
+  ClientNotice,
+  Delivery,
+  DeliveryReport,
+  EscalationNotice,
+  ProviderNotice,
+  RecordsQuery,
+  RecordsStatus,
+  SmsStatusQuery,
+  TherapistNotice,
+} from '../../src/shared/activities';
+import type {
+  CaseInput,
+  CloseReason,
+  DeliveryStatus,
+  ObligationKind,
+  Outcome,
+  Owner,
+  RecordName,
+  RecordState,
+  Stage,
+  Team,
+  TimelineEntry,
+} from '../../src/shared/case';
+import type {
+  AbsenceReport,
+  Acknowledgement,
+  Closure,
+  PhoneOutcome,
+  RecordConfirmation,
+  Rebooking,
+  RiskReport,
+  StaffAction,
+  UnhappyReport,
+} from '../../src/shared/messages';
+
+/** An obligation: someone must do something by a deadline, and is chased if they do not. */
+export interface Obligation {
+  id: string;
+  kind: ObligationKind;
+  what: string;
+  owner: Owner;
+  opened: number;
+  due: number;
+  /** When the core next looks at it: the deadline, then each chase after. */
+  chaseAt: number;
+  /** A reminder before the deadline (a promised callback), if one is still to go. */
+  remindAt?: number;
+  chases: number;
+  clientFacing: boolean;
+  /** The escalation that alerted the owner, if any. */
+  esc?: string;
+  /** For records obligations: which records it covers. */
+  records?: RecordName[];
+  /** For a records chase waiting on an MPB check before it reminds anyone. */
+  checking?: boolean;
+  done?: { at: number; by: string; outcome: Outcome; note?: string };
+}
+
+/** An alert to a team, open until someone of that team (or a lead) acknowledges it. */
+export interface Escalation {
+  id: string;
+  team: Team;
+  reason: string;
+  /** Repeated client actions of one kind have one effect while their escalation is open (S2). */
+  topic?: string;
+  at: number;
+  /** The acknowledgement obligation. */
+  ob: string;
+  /** Respond-by shown in the alert, if the escalation is about a task with a deadline. */
+  deadline?: number;
+  alerts: number;
+  lastAlert: number;
+  /** Teams copied in as the escalation climbed its ladder. */
+  copied: Team[];
+  delivery: DeliveryStatus;
+  deliveryNote?: string;
+  ack?: { at: number; by: string; note?: string };
+}
+
+export type Audience = 'client' | 'therapist' | 'provider' | 'team';
+
+/** Why a client message goes: first notice, the answer to the client's own action, or an update. */
+export type ClientPurpose = 'first' | 'response' | 'update';
+
+export interface Message {
+  key: string;
+  to: Audience;
+  kind: string;
+  /** Plain words for the timeline (no personal data). */
+  label: string;
+  channel?: 'email' | 'sms';
+  status: DeliveryStatus | 'deferred';
+  at: number;
+  /** A deferred client message goes at this time (after the quiet hours). */
+  sendAt?: number;
+  purpose?: ClientPurpose;
+  /** A deferred client message's own facts (absence date and the like), fixed when it was decided. */
+  facts?: Partial<ClientNotice>;
+  esc?: string;
+  note?: string;
+}
+
+export interface CaseState {
+  input: CaseInput;
+  stage: Stage;
+  seq: number;
+  expectedReturn?: string;
+  offeredSlots: string[];
+  takenSlots: string[];
+  bookedSlot?: string;
+  bookedAt?: number;
+  withdrawnSlots: string[];
+  callbackBy?: string;
+  obligations: Obligation[];
+  escalations: Escalation[];
+  messages: Message[];
+  timeline: TimelineEntry[];
+  timelineDropped: number;
+  risk: boolean;
+  riskNote?: string;
+  records: Record<RecordName, RecordState>;
+  recordsUnavailable: boolean;
+  /** Evidence that the client knows of the cancellation. */
+  told?: { at: number; how: 'delivered' | 'client-acted' | 'phone' };
+  /** When a client told only by message must show evidence, or a person phones (D4, D7). */
+  toldCheckAt?: number;
+  significantAbsenceEscalated: boolean;
+  /** The next "expected return has passed" check. */
+  overrunAt?: number;
+  /** The next MPB check (records mode mpb). */
+  docsCheckAt?: number;
+  closed?: { by: string; reason: CloseReason; note?: string; at: number; riskDisposition?: string; recordsWaiver?: string };
+}
+
+/** Everything that can happen to a case. */
+export type CaseEvent =
+  | { type: 'start' }
+  /** A timer fired: everything due by now is handled. */
+  | { type: 'tick' }
+  | { type: 'sent'; key: string; delivery: Delivery }
+  | { type: 'sendFailed'; key: string; reason: string }
+  | { type: 'deliveryReport'; report: DeliveryReport }
+  | { type: 'recordsChecked'; found?: RecordsStatus; error?: string }
+  | { type: 'clientSeen' }
+  | { type: 'chooseSlot'; slot: string }
+  | { type: 'requestCall' }
+  | ({ type: 'phoneOutcome' } & PhoneOutcome)
+  | ({ type: 'rebooking' } & Rebooking)
+  | ({ type: 'absence'; origin: boolean } & AbsenceReport)
+  | { type: 'slotTaken'; slot: string; from?: string }
+  | ({ type: 'confirmRecord' } & RecordConfirmation)
+  | ({ type: 'recordsUnavailable' } & StaffAction)
+  | ({ type: 'raiseRisk' } & RiskReport)
+  | ({ type: 'unhappy' } & UnhappyReport)
+  | ({ type: 'acknowledge' } & Acknowledgement)
+  | ({ type: 'close' } & Closure);
+
+/** What the shell must carry out. Every send names a key; its result comes back as an event. */
+export type Command =
+  | { type: 'notifyClient'; key: string; label: string; notice: ClientNotice }
+  | { type: 'notifyTherapist'; key: string; label: string; notice: TherapistNotice }
+  | { type: 'notifyProvider'; key: string; label: string; notice: ProviderNotice }
+  | { type: 'escalate'; key: string; label: string; notice: EscalationNotice }
+  | { type: 'smsStatus'; key: string; query: SmsStatusQuery }
+  | { type: 'checkRecords'; query: RecordsQuery }
+  | { type: 'signalSiblings'; signal: 'absenceChanged'; payload: AbsenceReport }
+  | { type: 'signalSiblings'; signal: 'slotTaken'; payload: { slot: string; from: string } };
+
+export type { ClientMessageKind };

@@ -1,0 +1,365 @@
+/**
+ * The Temporal shell of a case: it turns updates, signals, timer firings and activity results
+ * into events for the pure core (core.ts), and carries out the commands the core returns. It
+ * decides nothing itself. Activities run in the background (a slow channel never delays a risk
+ * alert); one timer is armed for the earliest moment the case must look at itself, and a timer is
+ * never cancelled: one that fires after its reason went away simply finds nothing due.
+ */
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { CaseActivities } from '../../src/shared/activities';
+import type { CaseInput, CloseReason } from '../../src/shared/case';
+import { caseWorkflowId } from '../../src/shared/ids';
+import {
+  absenceChangedSignal,
+  acknowledgeEscalationUpdate,
+  chooseSlotUpdate,
+  clientSeenSignal,
+  closeCaseUpdate,
+  confirmRecordUpdate,
+  deliveryReportSignal,
+  raiseRiskUpdate,
+  recordPhoneOutcomeUpdate,
+  recordRebookingUpdate,
+  reportAbsenceUpdate,
+  reportRecordsUnavailableUpdate,
+  reportUnhappyUpdate,
+  requestCallUpdate,
+  slotTakenSignal,
+  viewQuery,
+} from '../../src/shared/messages';
+import { withDefaults } from '../../src/shared/policy';
+import {
+  CaseStage,
+  DocsComplete,
+  EscalatedTo,
+  NextDeadline,
+  NextStepOwner,
+  RiskConcern,
+  SessionStart,
+  TherapistRef,
+  UnackedEscalationSince,
+} from '../../src/shared/search-attributes';
+import { apply, initialState, refusal } from './core';
+import type { CaseEvent, CaseState, Command } from './model';
+import { attributes, describe, view, wakeups } from './view';
+
+/** Client messages: a few quick retries, then the channel counts as failed and a person steps in. */
+const clientChannel: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 6 },
+};
+/** Staff messages and escalations must get out: a longer retry budget, still capped. */
+const staffChannel: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
+};
+const recordsCheck: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
+};
+/**
+ * Following an SMS: Notify settles most texts within minutes, and gives up on a phone that is off
+ * after 72 hours, so the follow asks with growing gaps for up to four days.
+ */
+const smsFollow: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '4 days',
+  retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '2 hours' },
+};
+
+const client = proxyActivities<CaseActivities>(clientChannel);
+const staff = proxyActivities<CaseActivities>(staffChannel);
+const records = proxyActivities<CaseActivities>(recordsCheck);
+const follow = proxyActivities<CaseActivities>(smsFollow);
+
+/** Keeps history well under Temporal's limits; state carries over intact. */
+const HISTORY_BUDGET = 5_000;
+
+export interface CaseOutcome {
+  stage: 'completed' | 'closed';
+  bookedSlot?: string;
+  closedBy?: string;
+  closeReason?: CloseReason;
+}
+
+export async function cancellationCase(input: CaseInput, carried?: CaseState): Promise<CaseOutcome> {
+  const policy = withDefaults(input.policy);
+  const state: CaseState = carried ?? initialState(input);
+  /** Times a timer is armed for; one at a time is enough, since each firing re-arms for the next. */
+  const armed = new Set<number>();
+  let inflight = 0;
+  let changed = false;
+
+  const isOpen = () => state.stage !== 'completed' && state.stage !== 'closed';
+
+  function run(event: CaseEvent): void {
+    for (const command of apply(state, event, Date.now(), policy)) execute(command);
+    changed = true;
+  }
+
+  /** Runs an effect beside the loop: never blocks it, never swallows a cancellation. */
+  function background<T>(call: () => Promise<T>, onOk: (r: T) => void, onFail: (e: unknown) => void): void {
+    inflight++;
+    void call()
+      .then(onOk, (e: unknown) => {
+        if (isCancellation(e)) throw e;
+        onFail(e);
+      })
+      .finally(() => {
+        inflight--;
+        changed = true;
+      });
+  }
+
+  function execute(c: Command): void {
+    const summary = (text: string) => text.slice(0, 200);
+    switch (c.type) {
+      case 'notifyClient':
+        return background(
+          () => client.notifyClient.executeWithOptions({ ...clientChannel, summary: summary(`Client by ${c.notice.channel}: ${c.label}`) }, [c.notice]),
+          (delivery) => run({ type: 'sent', key: c.key, delivery }),
+          (e) => run({ type: 'sendFailed', key: c.key, reason: failureText(e) }),
+        );
+      case 'notifyTherapist':
+        return background(
+          () => staff.notifyTherapist.executeWithOptions({ ...staffChannel, summary: summary(c.label) }, [c.notice]),
+          (delivery) => run({ type: 'sent', key: c.key, delivery }),
+          (e) => run({ type: 'sendFailed', key: c.key, reason: failureText(e) }),
+        );
+      case 'notifyProvider':
+        return background(
+          () => staff.notifyProvider.executeWithOptions({ ...staffChannel, summary: summary(c.label) }, [c.notice]),
+          (delivery) => run({ type: 'sent', key: c.key, delivery }),
+          (e) => run({ type: 'sendFailed', key: c.key, reason: failureText(e) }),
+        );
+      case 'escalate':
+        return background(
+          () => staff.escalate.executeWithOptions({ ...staffChannel, summary: summary(c.label) }, [c.notice]),
+          (delivery) => run({ type: 'sent', key: c.key, delivery }),
+          (e) => run({ type: 'sendFailed', key: c.key, reason: failureText(e) }),
+        );
+      case 'smsStatus':
+        return background(
+          () => follow.smsStatus.executeWithOptions({ ...smsFollow, summary: 'Follow the text message until it is delivered' }, [c.query]),
+          (report) => run({ type: 'deliveryReport', report }),
+          // Notify never said: neither delivered nor failed is known, so nothing is concluded.
+          () => undefined,
+        );
+      case 'checkRecords':
+        return background(
+          () => records.checkRecords.executeWithOptions({ ...recordsCheck, summary: 'Check the MPB records' }, [c.query]),
+          (found) => run({ type: 'recordsChecked', found }),
+          (e) => run({ type: 'recordsChecked', error: failureText(e) }),
+        );
+      case 'signalSiblings':
+        for (const sibling of input.siblingCaseIds) {
+          const handle = getExternalWorkflowHandle(caseWorkflowId(sibling));
+          // A finished sibling has nobody left to tell.
+          const sent = c.signal === 'slotTaken' ? handle.signal(slotTakenSignal, c.payload) : handle.signal(absenceChangedSignal, c.payload);
+          void sent.catch(() => undefined);
+        }
+        return;
+    }
+  }
+
+  /** Arms a timer for the earliest wake-up unless one is already armed at or before it. */
+  function armTimer(): void {
+    const next = wakeups(state)[0];
+    if (!next) return;
+    for (const at of armed) if (at <= next.at) return;
+    armed.add(next.at);
+    sleep(Math.max(next.at - Date.now(), 1), { summary: next.why }).then(
+      () => {
+        armed.delete(next.at);
+        if (isOpen()) run({ type: 'tick' });
+      },
+      (e: unknown) => {
+        if (!isCancellation(e)) throw e;
+      },
+    );
+  }
+
+  // ---- handlers (all registered before the first await) ----------------------------------------
+
+  const refuse = (event: CaseEvent) => {
+    const why = refusal(state, event, Date.now(), policy);
+    if (why) throw new Error(why);
+  };
+  const status = () => ({ status: describe(state) });
+
+  setHandler(
+    chooseSlotUpdate,
+    ({ slot }) => {
+      run({ type: 'chooseSlot', slot });
+      return { slot };
+    },
+    { validator: ({ slot }) => refuse({ type: 'chooseSlot', slot }) },
+  );
+  setHandler(
+    requestCallUpdate,
+    () => {
+      run({ type: 'requestCall' });
+      return status();
+    },
+    { validator: () => refuse({ type: 'requestCall' }) },
+  );
+
+  setHandler(
+    recordPhoneOutcomeUpdate,
+    (o) => {
+      run({ type: 'phoneOutcome', ...o });
+      return status();
+    },
+    { validator: (o) => refuse({ type: 'phoneOutcome', ...o }) },
+  );
+  setHandler(
+    recordRebookingUpdate,
+    (r) => {
+      run({ type: 'rebooking', ...r });
+      return status();
+    },
+    { validator: (r) => refuse({ type: 'rebooking', ...r }) },
+  );
+  setHandler(
+    reportAbsenceUpdate,
+    (r) => {
+      run({ type: 'absence', origin: true, ...r });
+      return status();
+    },
+    { validator: (r) => refuse({ type: 'absence', origin: true, ...r }) },
+  );
+  setHandler(
+    confirmRecordUpdate,
+    (r) => {
+      run({ type: 'confirmRecord', ...r });
+      return status();
+    },
+    { validator: (r) => refuse({ type: 'confirmRecord', ...r }) },
+  );
+  setHandler(
+    reportRecordsUnavailableUpdate,
+    (a) => {
+      run({ type: 'recordsUnavailable', ...a });
+      return status();
+    },
+    { validator: (a) => refuse({ type: 'recordsUnavailable', ...a }) },
+  );
+  setHandler(
+    raiseRiskUpdate,
+    (r) => {
+      run({ type: 'raiseRisk', ...r });
+      return status();
+    },
+    { validator: (r) => refuse({ type: 'raiseRisk', ...r }) },
+  );
+  setHandler(
+    reportUnhappyUpdate,
+    (r) => {
+      run({ type: 'unhappy', ...r });
+      return status();
+    },
+    { validator: (r) => refuse({ type: 'unhappy', ...r }) },
+  );
+  setHandler(
+    closeCaseUpdate,
+    (c) => {
+      run({ type: 'close', ...c });
+      return status();
+    },
+    { validator: (c) => refuse({ type: 'close', ...c }) },
+  );
+  setHandler(
+    acknowledgeEscalationUpdate,
+    (a) => {
+      run({ type: 'acknowledge', ...a });
+      return status();
+    },
+    { validator: (a) => refuse({ type: 'acknowledge', ...a }) },
+  );
+
+  setHandler(absenceChangedSignal, (report) => {
+    if (isOpen()) run({ type: 'absence', origin: false, ...report });
+  });
+  setHandler(slotTakenSignal, ({ slot, from }) => run({ type: 'slotTaken', slot, from }));
+  setHandler(deliveryReportSignal, (report) => {
+    if (isOpen()) run({ type: 'deliveryReport', report });
+  });
+  setHandler(clientSeenSignal, () => {
+    if (isOpen()) run({ type: 'clientSeen' });
+  });
+  setHandler(viewQuery, () => view(state, { sending: inflight, timers: [...armed].sort((a, b) => a - b) }));
+
+  // ---- the loop ------------------------------------------------------------------------------
+
+  if (!carried) run({ type: 'start' });
+
+  let published = '';
+  let details = '';
+  /** Keeps the Web UI's details and the search attributes current, upserting only on change, all together. */
+  function publish(): void {
+    const text = describe(state);
+    if (text !== details) {
+      details = text;
+      setCurrentDetails(text);
+    }
+    const attrs = attributes(state);
+    const key = JSON.stringify(attrs);
+    if (key === published) return;
+    published = key;
+    upsertSearchAttributes([
+      { key: CaseStage, value: attrs.stage },
+      { key: TherapistRef, value: input.therapist.id },
+      { key: NextDeadline, value: attrs.deadline !== undefined ? new Date(attrs.deadline) : null },
+      { key: NextStepOwner, value: attrs.owner ?? null },
+      { key: EscalatedTo, value: attrs.teams },
+      { key: RiskConcern, value: attrs.risk },
+      { key: DocsComplete, value: attrs.docs },
+      { key: SessionStart, value: new Date(input.session.startsAt) },
+      { key: UnackedEscalationSince, value: attrs.unacked === undefined ? null : new Date(attrs.unacked) },
+    ]);
+  }
+
+  for (;;) {
+    publish();
+    if (!isOpen()) break;
+    if (inflight === 0 && historyTooLong()) {
+      // A handler finishing during the wait may start an activity: wait for that too.
+      await condition(() => inflight === 0 && allHandlersFinished());
+      await continueAsNew<typeof cancellationCase>(input, state);
+    }
+    armTimer();
+    changed = false;
+    await condition(() => changed);
+  }
+
+  // Let confirmations and escalations already under way finish before the case ends.
+  await condition(() => inflight === 0 && allHandlersFinished());
+  publish();
+  return { stage: state.stage as 'completed' | 'closed', bookedSlot: state.bookedSlot, closedBy: state.closed?.by, closeReason: state.closed?.reason };
+}
+
+function historyTooLong(): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength > HISTORY_BUDGET;
+}
+
+function failureText(e: unknown): string {
+  let cause: unknown = e;
+  while (cause instanceof Error && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure && cause.type) return cause.type;
+  return cause instanceof Error ? cause.message.slice(0, 200) : 'unknown failure';
+}

@@ -8,7 +8,7 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/com
 import type { Submission } from './shared/api';
 import type { CaseInput, CaseView, RecordsMode } from './shared/case';
 import { caseWorkflowId, isCaseId } from './shared/ids';
-import { viewQuery } from './shared/messages';
+import { raiseRiskUpdate, viewQuery } from './shared/messages';
 import type { Policy } from './shared/policy';
 import { CaseStage, DocsComplete, NextDeadline, RiskConcern, SessionStart, SubmissionDigest, TherapistRef } from './shared/search-attributes';
 import { formatUk } from './shared/time';
@@ -31,6 +31,11 @@ export interface SubmittedCase {
    * on unchanged (its client may already have been told), so corrections go through its page.
    */
   changesIgnored?: boolean;
+  /**
+   * True when the earlier case had no risk concern and this submission records one: the concern is
+   * raised on the earlier case (risk duty alerted), since a risk must never be dropped (D6).
+   */
+  riskRaised?: boolean;
 }
 
 export class CaseService {
@@ -63,14 +68,17 @@ export class CaseService {
         policy: this.deps.policy,
         recordsMode: this.deps.recordsMode,
       };
-      const changesIgnored = await this.start(input);
-      results.push(changesIgnored ? { caseId, changesIgnored } : { caseId });
+      const { changesIgnored, riskRaised } = await this.start(input);
+      results.push({ caseId, ...(changesIgnored ? { changesIgnored } : {}), ...(riskRaised ? { riskRaised } : {}) });
     }
     return results;
   }
 
-  /** Starts the case, or finds the one already there; says whether that one had other details. */
-  private async start(input: CaseInput): Promise<boolean> {
+  /**
+   * Starts the case, or finds the one already there; says whether that one had other details, and
+   * raises on it a risk concern that only this submission records.
+   */
+  private async start(input: CaseInput): Promise<{ changesIgnored: boolean; riskRaised: boolean }> {
     const digest = this.digest(input);
     try {
       await this.deps.client.workflow.start<typeof cancellationCase>('cancellationCase', {
@@ -105,8 +113,19 @@ export class CaseService {
       // The same session submitted after its case finished: still one effect.
       if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
     }
-    const earlier = await this.deps.client.workflow.getHandle(caseWorkflowId(input.caseId)).describe();
-    return earlier.typedSearchAttributes.get(SubmissionDigest) !== digest;
+    const handle = this.deps.client.workflow.getHandle(caseWorkflowId(input.caseId));
+    const earlier = await handle.describe();
+    const changesIgnored = earlier.typedSearchAttributes.get(SubmissionDigest) !== digest;
+    let riskRaised = false;
+    if (changesIgnored && input.risk?.concern && earlier.typedSearchAttributes.get(RiskConcern) !== true && earlier.status.name === 'RUNNING') {
+      // The update id makes a retried submission raise it once.
+      await handle.executeUpdate(raiseRiskUpdate, {
+        args: [{ by: input.therapist.id, source: 'therapist', ...(input.risk.note ? { note: input.risk.note } : {}) }],
+        updateId: `resubmitted-risk-${digest.slice(0, 24)}`,
+      });
+      riskRaised = true;
+    }
+    return { changesIgnored, riskRaised };
   }
 
   /** A keyed digest of what the therapist submitted for the session (not when, or the policy). */

@@ -34,7 +34,7 @@ import type { CaseEvent, CaseState, ClientPurpose, Command, Escalation, Message,
 /** Bounds on what a case keeps, whatever arrives (S2): state must stay far below Temporal's payload limit. */
 export const LIMITS = { timeline: 150, escalations: 40, obligations: 60, messages: 40, riskNote: 4_000 } as const;
 
-const MINUTE = 60_000;
+const SECOND = 1_000;
 
 export interface Decision {
   state: CaseState;
@@ -215,7 +215,7 @@ class Decider {
 
   open(kind: ObligationKind, owner: Owner, what: string, due: number, extra: Partial<Obligation> = {}): Obligation {
     // A deadline is always in the future, so every open obligation has a timer still to fire.
-    const deadline = Math.max(due, this.now + MINUTE);
+    const deadline = Math.max(due, this.now + SECOND);
     const ob: Obligation = { id: this.nextKey('ob'), kind, what, owner, opened: this.now, due: deadline, chaseAt: deadline, chases: 0, clientFacing: false, ...extra };
     this.s.obligations.push(ob);
     // An acknowledgement's own entry would repeat the escalation's, which the timeline has already.
@@ -247,7 +247,7 @@ class Decider {
 
   /** The latest a client-facing duty may be due: the session's start, while it is still ahead. */
   private beforeSession(): number {
-    return this.start > this.now + MINUTE ? this.start : this.now + this.p.phoneOutcomeMinimumMs;
+    return this.start > this.now ? this.start : this.now + this.p.phoneOutcomeMinimumMs;
   }
 
   // ---- messages --------------------------------------------------------------------------------
@@ -490,8 +490,7 @@ class Decider {
 
   /** The attendance record and the clinical note are owed for every cancellation, from the start (D10). */
   private openCancellationRecords(): void {
-    const owner = this.s.recordsUnavailable ? 'support' : 'therapist';
-    this.open('records', owner, 'Add the cancellation to MPB: attendance "Appointment Cancelled by Therapist/VHG" and a clinical note', this.now + this.p.documentationDeadlineMs, {
+    this.open('records', 'therapist', 'Add the cancellation to MPB: attendance "Appointment Cancelled by Therapist/VHG" and a clinical note', this.now + this.p.documentationDeadlineMs, {
       records: ['attendance', 'clinicalNote'],
     });
     this.scheduleDocsCheck();
@@ -544,7 +543,7 @@ class Decider {
         this.awaitCallback(Date.parse(this.s.callbackBy!));
       }
       // An SMS is followed until Notify says it arrived or failed (D7).
-      if (channel === 'sms' && notifyId && !delivered) this.commands.push({ type: 'smsStatus', key, query: { caseId: this.input.caseId, step: key, notifyId } });
+      if (channel === 'sms' && notifyId && !delivered && this.isOpen) this.commands.push({ type: 'smsStatus', key, query: { caseId: this.input.caseId, step: key, notifyId } });
     }
     if (delivered) this.delivered(msg);
   }
@@ -578,7 +577,9 @@ class Decider {
     msg.note = reason;
     const team = msg.to === 'team' ? (msg.kind as Team) : undefined;
     this.note({ kind: 'message', channel: msg.channel, outcome: 'failed', ...(team ? { team } : {}), text: `${msg.to === 'client' ? `Client: ${msg.label}` : msg.label}: not delivered (${reason})` });
-    if (wasDelivered) return;
+    if (team) this.escalationDelivery(msg, 'failed', reason);
+    // A closed or completed case asks nobody for anything more; the failure is on its timeline.
+    if (wasDelivered || !this.isOpen) return;
     switch (msg.to) {
       case 'client':
         return this.clientUnreachable(msg, reason);
@@ -589,8 +590,8 @@ class Decider {
         this.escalate('support', `The provider could not be told (${msg.label.replace(/^Provider: /, '')}); please pass it on`, { topic: 'provider-unreachable' });
         return;
       case 'team': {
-        const esc = this.escalationDelivery(msg, 'failed', reason);
-        if (!esc) return;
+        const esc = this.s.escalations.find((e) => e.id === msg.esc && e.team === msg.kind);
+        if (!esc || msg.at < esc.lastAlert) return;
         // An alert that did not arrive climbs the ladder at once, and support is asked to pass it on by phone (D1).
         const ob = this.s.obligations.find((o) => o.id === esc.ob);
         if (!esc.ack && ob && !ob.done && ob.chases === 0) {
@@ -664,8 +665,9 @@ class Decider {
     this.tellTherapist('confirmation', `new session confirmed for ${formatUk(slot)}`, { bookedSlot: slot });
     this.setStage('awaiting-documentation');
     this.s.records.nextSession = { done: false };
-    const owner = this.s.recordsUnavailable ? 'support' : 'therapist';
-    this.open('records', owner, 'Add the next session to MPB, so the client gets a booking confirmation', nextSessionRecordDue(this.p, this.now, Date.parse(slot)), { records: ['nextSession'] });
+    const due = nextSessionRecordDue(this.p, this.now, Date.parse(slot));
+    if (this.s.recordsUnavailable) this.supportRecordsTask(['nextSession'], due, 'the therapist cannot reach MPB');
+    else this.open('records', 'therapist', 'Add the next session to MPB, so the client gets a booking confirmation', due, { records: ['nextSession'] });
     this.scheduleDocsCheck();
   }
 
@@ -708,7 +710,7 @@ class Decider {
   private supportCouldNotReach(ob: Obligation, by: string): void {
     this.settle(ob, by, 'handed-over', 'support could not reach the client');
     const start = formatUk(this.start);
-    if (this.start > this.now + MINUTE) {
+    if (this.start > this.now) {
       if (this.openObligations('phone', 'network').length === 0) {
         this.task('phone', 'network', this.phoneWhat('Try to reach the client before their session: neither the therapist nor support has'), this.start, `Neither the therapist nor support has reached the client by phone, and the cancelled session is at ${start}; please try to reach them before it`, { clientFacing: true });
       }
@@ -769,7 +771,12 @@ class Decider {
     this.s.bookedAt = undefined;
     const wasRecorded = this.s.records.nextSession.done;
     this.s.records.nextSession = { done: false };
-    for (const ob of this.openObligations('records')) if (ob.records?.includes('nextSession')) this.settle(ob, 'booking withdrawn', 'superseded');
+    // The next-session record is no longer owed; whatever else a records duty covers stays owed.
+    for (const ob of this.openObligations('records')) {
+      if (!ob.records?.includes('nextSession')) continue;
+      ob.records = ob.records.filter((r) => r !== 'nextSession');
+      if (ob.records.length === 0) this.settle(ob, 'booking withdrawn', 'superseded');
+    }
     this.note({ kind: 'event', text: `The new session on ${formatUk(slot)} falls inside the longer absence and is withdrawn` });
     this.setStage('awaiting-follow-up');
     if (this.byMessage) {
@@ -868,33 +875,49 @@ class Decider {
     if (this.s.recordsUnavailable) return;
     this.s.recordsUnavailable = true;
     this.note({ kind: 'event', by, text: 'MPB cannot be reached by the therapist' });
-    for (const ob of this.openObligations('records', 'therapist')) this.recordsToSupport(ob, 'the therapist cannot reach MPB');
+    this.recordsToSupport(this.openObligations('records', 'therapist'), 'the therapist cannot reach MPB');
   }
 
-  private recordsToSupport(ob: Obligation, why: string): void {
-    this.settle(ob, 'handed to support', 'handed-over');
-    const missing = this.missingRecords(ob);
-    this.task('records', 'support', 'Add the missing records to MPB on the therapist\'s behalf', this.now + this.p.documentationGraceMs, `Please add the missing MPB records on the therapist's behalf (${why}): ${missing.map((r) => RECORD_LABELS[r]).join('; ')}`, { records: ob.records });
+  /** Support adds the records on the therapist's behalf: one task (and one alert) for all that is owed. */
+  private recordsToSupport(obs: Obligation[], why: string): void {
+    if (obs.length === 0) return;
+    const records = [...new Set(obs.flatMap((o) => o.records ?? []))];
+    for (const ob of obs) this.settle(ob, 'handed to support', 'handed-over');
+    this.supportRecordsTask(records, this.now + this.p.documentationGraceMs, why);
   }
 
+  private supportRecordsTask(records: RecordName[], due: number, why: string): void {
+    const missing = records.filter((r) => !this.s.records[r].done);
+    this.task('records', 'support', "Add the missing records to MPB on the therapist's behalf", due, `Please add the missing MPB records on the therapist's behalf (${why}): ${missing.map((r) => RECORD_LABELS[r]).join('; ')}`, { records });
+  }
+
+  /**
+   * A records deadline: the therapist is reminded once (one reminder for everything of theirs due
+   * now), then support is asked; support's own deadline brings in the network team.
+   */
   private chaseRecords(ob: Obligation): void {
-    const missing = this.missingRecords(ob);
-    if (missing.length === 0) {
+    if (this.missingRecords(ob).length === 0) {
       this.settle(ob, 'MPB', 'met');
       return;
     }
-    if (ob.owner === 'therapist' && ob.chases === 0) {
+    if (ob.owner !== 'therapist') {
+      this.chaseTask(ob, `Records still missing on MPB after support's deadline: ${this.missingRecords(ob).map((r) => RECORD_LABELS[r]).join('; ')}`);
+      return;
+    }
+    // Everything of the therapist's at the same rung and due by now goes in one message.
+    const due = this.openObligations('records', 'therapist').filter((o) => o.chases === ob.chases && o.chaseAt <= this.now && !o.checking);
+    const batch = due.includes(ob) ? due : [ob, ...due];
+    if (ob.chases === 0) {
       const grace = this.now + this.p.documentationGraceMs;
+      const missing = [...new Set(batch.flatMap((o) => this.missingRecords(o)))];
       this.tellTherapist('documentationReminder', `${missing.length} MPB record(s) still missing`, { missingRecords: missing, deadline: this.iso(grace) });
-      ob.chases++;
-      ob.chaseAt = grace;
+      for (const o of batch) {
+        o.chases = 1;
+        o.chaseAt = grace;
+      }
       return;
     }
-    if (ob.owner === 'therapist') {
-      this.recordsToSupport(ob, 'records still missing after the grace period');
-      return;
-    }
-    this.chaseTask(ob, `Records still missing on MPB after support's deadline: ${missing.map((r) => RECORD_LABELS[r]).join('; ')}`);
+    this.recordsToSupport(batch, 'records still missing after the grace period');
   }
 
   // ---- risk, closure ------------------------------------------------------------------------------
@@ -1018,7 +1041,7 @@ class Decider {
         break;
       }
       case 'records':
-        if (this.input.recordsMode === 'mpb' && ob.owner === 'therapist' && !ob.checking) {
+        if (this.input.recordsMode === 'mpb' && !ob.checking) {
           // Ask MPB first; the chase goes ahead when it answers (recordsChecked), or at the next check.
           ob.checking = true;
           ob.chaseAt = this.now + this.p.documentationCheckIntervalMs;

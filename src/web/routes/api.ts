@@ -43,8 +43,14 @@ export function apiRoutes(ctx: WebContext): Router {
       const cases = await ctx.deps.cases.submit(parsed.data);
       ctx.log.info({ event: 'cancellations-submitted', caller: res.locals.apiCaller as string, cases: cases.map((c) => c.caseId) }, 'cancellations submitted through the API');
       res.status(201).json({
-        // changesIgnored: this session was submitted before with other details, which still stand.
-        cancellations: cases.map(({ caseId, changesIgnored }) => ({ id: caseId, links: { self: `/api/cancellations/${caseId}` }, ...(changesIgnored ? { changesIgnored } : {}) })),
+        // changesIgnored: this session was submitted before with other details, which still stand;
+        // riskRaised: this submission's risk concern was raised on that earlier case.
+        cancellations: cases.map(({ caseId, changesIgnored, riskRaised }) => ({
+          id: caseId,
+          links: { self: `/api/cancellations/${caseId}` },
+          ...(changesIgnored ? { changesIgnored } : {}),
+          ...(riskRaised ? { riskRaised } : {}),
+        })),
       });
     })
     .all(methodNotAllowed('POST'));

@@ -80,6 +80,7 @@ export function formRoutes(ctx: WebContext): Router {
       cases: result.submission.sessions.map((s, i) => ({
         caseId: cases[i]?.caseId,
         changesIgnored: cases[i]?.changesIgnored === true,
+        riskRaised: cases[i]?.riskRaised === true,
         sessionRef: s.id,
         sessionTime: formatUk(s.startsAt),
         firstName: s.client.firstName,

@@ -226,11 +226,11 @@ export class World {
       return;
     }
     if (this.pending.length === 0) return;
-    const [c] = this.pending.splice(pick % this.pending.length, 1);
+    const c = this.pending.splice(pick % this.pending.length, 1)[0]!;
     const f = this.scenario.faults;
     const ok = (channel: 'email' | 'sms', key: string, extra: object = {}) =>
       this.event({ type: 'sent', key, delivery: { channel, messageId: `<${key}@model>`, acceptedAt: new Date(this.now).toISOString(), ...extra } });
-    switch (c!.type) {
+    switch (c.type) {
       case 'notifyClient': {
         const { channel } = c.notice;
         if (f.client === 'rejected') this.event({ type: 'sendFailed', key: c.key, reason: 'ChannelRejected' });

@@ -4,9 +4,10 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTimeSkippingEnv } from '../helpers/temporal';
+import type { CaseView } from '../../src/shared/case';
 import {
   absenceChangedSignal,
-  acknowledgeEscalationsUpdate,
+  acknowledgeEscalationUpdate,
   chooseSlotUpdate,
   closeCaseUpdate,
   confirmRecordUpdate,
@@ -41,6 +42,14 @@ async function confirmAllRecords(c: Awaited<ReturnType<typeof startCase>>, by = 
   }
 }
 
+/** Open duties other than the records owed from the start and acknowledgements of escalations. */
+const openWork = (v: CaseView) => v.duties.filter((d) => !d.metAt && d.kind !== 'records' && d.kind !== 'acknowledge');
+const openDuties = (v: CaseView) => v.duties.filter((d) => !d.metAt);
+
+/** Acknowledges one escalation as a clinical lead. */
+const ackAsLead = (c: Awaited<ReturnType<typeof startCase>>, escalationId: string) =>
+  c.handle.executeUpdate(acknowledgeEscalationUpdate, { args: [{ by: 'LEAD-1', role: 'clinical-lead', escalationId }] });
+
 describe('contacting the client and rebooking', () => {
   test('W1 email: the client is offered the slots with a link, picks one, and client and therapist get a confirmation', async () => {
     const rec = new Recorder();
@@ -49,7 +58,7 @@ describe('contacting the client and rebooking', () => {
       const c = await startCase(env, tq, input);
       const waiting = await c.until((v) => v.stage === 'awaiting-choice', 'slot offer');
       expect(rec.clientMessages).toEqual([expect.objectContaining({ kind: 'slotOffer', channel: 'email', slots: slotsOf(input) })]);
-      expect(waiting.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'client' })]);
+      expect(openWork(waiting)).toEqual([expect.objectContaining({ owner: 'client', kind: 'choose' })]);
 
       const slot = slotsOf(input)[1]!;
       await expectRefused(c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: new Date((await now()) + 9 * DAY).toISOString() }] }), /not one of the offered slots/);
@@ -109,8 +118,8 @@ describe('contacting the client and rebooking', () => {
       await c.until(() => true);
       expect(rec.escalations('support')).toEqual([]);
       await env.sleep(90 * MINUTE); // past the phone deadline, before the session starts
-      const v = await c.until((x) => x.duties.some((d) => !d.metAt && d.owner === 'support'), 'support duty');
-      expect(rec.escalations('support')).toEqual([expect.objectContaining({ team: 'support', sessionStartsAt: input.session.startsAt })]);
+      const v = await c.until((x) => x.duties.some((d) => !d.metAt && d.owner === 'support' && d.kind === 'phone'), 'support duty');
+      expect(rec.escalations('support')).toEqual([expect.objectContaining({ team: 'support', sessionStartsAt: input.session.startsAt, deadline: input.session.startsAt })]);
       expect(v.stage).toBe('awaiting-phone-outcome');
     });
   });
@@ -161,7 +170,7 @@ describe('contacting the client and rebooking', () => {
       const c = await startCase(env, tq, input);
       const v = await c.until((x) => x.stage === 'awaiting-phone-outcome', 'support hand-over');
       expect(rec.escalations('support')).toEqual([expect.objectContaining({ sessionStartsAt: input.session.startsAt, reason: expect.stringMatching(/could not be reached by email/) })]);
-      expect(v.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'support', deadline: input.session.startsAt })]);
+      expect(openWork(v)).toEqual([expect.objectContaining({ owner: 'support', kind: 'phone', deadline: input.session.startsAt, clientFacing: true })]);
       expect(v.timeline.some((e) => e.kind === 'message' && e.outcome === 'failed')).toBe(true);
     });
   });
@@ -185,9 +194,10 @@ describe('contacting the client and rebooking', () => {
       await env.sleep(30 * MINUTE);
       const v = await c.until((x) => x.timeline.some((e) => e.outcome === 'failed'), 'the offer to fail');
       expect(v.stage).toBe('awaiting-documentation');
-      expect(v.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'therapist' })]);
       // Support is asked to phone about the confirmation that could not be sent, not about the offer.
-      expect(rec.escalations().map((e) => e.reason)).toEqual([expect.stringMatching(/^The client could not be reached by email \(new session confirmed/)]);
+      await c.until((x) => x.escalations.length === 1, 'support asked to pass on the confirmation');
+      expect(rec.escalations().map((e) => e.reason)).toEqual([expect.stringMatching(/^A message to the client could not be delivered by email/)]);
+      expect(openWork(await c.view())).toEqual([expect.objectContaining({ owner: 'support', kind: 'tell-client' })]);
     });
   });
 
@@ -201,8 +211,8 @@ describe('contacting the client and rebooking', () => {
       await c.until((v) => v.duties.some((d) => !d.metAt && d.owner === 'support'));
       await env.sleep(2 * DAY + MINUTE);
       const v = await c.until((x) => x.escalations.some((e) => e.team === 'network'), 'network escalation');
-      expect(rec.escalations('network')).toEqual([expect.objectContaining({ reason: expect.stringMatching(/Nobody has reached the client/) })]);
-      expect(v.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'therapist' })]);
+      expect(rec.escalations('network')).toEqual([expect.objectContaining({ reason: expect.stringMatching(/Neither the therapist nor support has reached the client/) })]);
+      expect(openWork(v)).toEqual([expect.objectContaining({ owner: 'therapist', kind: 'follow-up' })]);
     });
   });
 
@@ -222,7 +232,7 @@ describe('contacting the client and rebooking', () => {
 
       await env.sleep(P.callbackReminderLeadMs);
       await c.until((v) => v.escalations.length === 1);
-      expect(rec.escalations('network')).toHaveLength(1);
+      expect(rec.escalations('network')).toEqual([expect.objectContaining({ reason: expect.stringMatching(/promised callback/) })]);
 
       await env.sleep(P.reminderRepeatMs);
       await c.until(() => true);
@@ -239,16 +249,16 @@ describe('contacting the client and rebooking', () => {
     await withWorker(env, rec, async (tq) => {
       const c = await startCase(env, tq, caseInput(await now()));
       const offered = await c.until((v) => v.stage === 'awaiting-choice');
-      const choiceDue = Date.parse(offered.nextDeadline!);
+      const choiceDue = Date.parse(openWork(offered)[0]!.deadline);
       await env.sleep(choiceDue - (await now()) + MINUTE);
       const fu = await c.until((v) => v.stage === 'awaiting-follow-up');
-      expect(rec.therapistMessages).toEqual([expect.objectContaining({ kind: 'followUpDuty' })]);
-      expect(fu.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'therapist' })]);
-      expect(rec.escalations()).toEqual([]);
+      expect(rec.therapistMessages.filter((m) => m.kind !== 'documentationReminder')).toEqual([expect.objectContaining({ kind: 'followUpDuty' })]);
+      expect(openWork(fu)).toEqual([expect.objectContaining({ owner: 'therapist', kind: 'follow-up' })]);
+      expect(rec.escalations('network')).toEqual([]);
 
       await env.sleep(P.followUpWindowMs + MINUTE);
-      await c.until((v) => v.escalations.length === 1);
-      expect(rec.escalations('network')).toEqual([expect.objectContaining({ reason: expect.stringMatching(/not been rebooked/) })]);
+      await c.until((v) => v.escalations.some((e) => e.team === 'network'));
+      expect(rec.escalations('network')).toContainEqual(expect.objectContaining({ reason: expect.stringMatching(/not been rebooked/) }));
     });
   });
 
@@ -305,8 +315,10 @@ describe('the absence', () => {
     await withWorker(env, rec, async (tq) => {
       const t = await now();
       const ids = [newCaseId(), newCaseId(), newCaseId()];
+      // Slots after the return: the therapist cannot offer times while away.
+      const rebook = { slots: [new Date(t + 31 * DAY).toISOString()] };
       const cases = await Promise.all(
-        ids.map((id) => startCase(env, tq, caseInput(t, { caseId: id, siblingCaseIds: ids.filter((x) => x !== id), expectedReturn: isoDate(t + 30 * DAY) }))),
+        ids.map((id) => startCase(env, tq, caseInput(t, { caseId: id, siblingCaseIds: ids.filter((x) => x !== id), expectedReturn: isoDate(t + 30 * DAY), rebook }))),
       );
       for (const c of cases) await c.until((v) => v.stage === 'awaiting-choice');
       expect(rec.escalations('network')).toHaveLength(1);
@@ -330,9 +342,11 @@ describe('the absence', () => {
       // The same news from a case with a later id is that case's to report.
       await c.handle.signal(slotTakenSignal, { slot, from: `${high}z` });
       // An update after the signal is handled after it, so the signal has been seen by now.
-      await c.handle.executeUpdate(acknowledgeEscalationsUpdate, { args: [{ by: 'LEAD-1' }] });
+      const v = await c.until((x) => x.escalations.length === 1);
+      await ackAsLead(c, v.escalations[0]!.id);
       await c.until(() => true);
       expect(rec.escalations('support')).toHaveLength(1);
+      expect(openWork(await c.view())).toEqual([expect.objectContaining({ owner: 'support', kind: 'rebook' })]);
     });
   });
 
@@ -374,12 +388,15 @@ describe('escalations', () => {
     });
   });
 
-  test('W10 a risk alert that cannot be delivered goes to support to pass on', async () => {
+  test('W10 a risk alert that cannot be delivered goes to support to pass on, with the network team and the clinical lead', async () => {
     const rec = new Recorder({ unreachableTeams: ['risk'] });
     await withWorker(env, rec, async (tq) => {
       const c = await startCase(env, tq, caseInput(await now(), { risk: { concern: true } }));
-      await c.until((v) => v.escalations.some((e) => e.team === 'support'), 'fallback to support');
-      expect(rec.escalations('support')).toEqual([expect.objectContaining({ reason: expect.stringMatching(/risk duty could not be delivered/) })]);
+      const v = await c.until((x) => x.escalations[0]?.delivery === 'failed' && rec.escalations('support').length > 0, 'fallback to support');
+      expect(rec.escalations('support')).toEqual([expect.objectContaining({ team: 'risk', recipient: 'support', alert: 2 })]);
+      expect(rec.escalations('network')).toHaveLength(1);
+      expect(rec.escalations('lead')).toHaveLength(1);
+      expect(v.escalations).toEqual([expect.objectContaining({ team: 'risk', delivery: 'failed', alerts: 2 })]);
     });
   });
 
@@ -390,10 +407,11 @@ describe('escalations', () => {
       const c = await startCase(env, tq, input);
       await c.chooseOffered();
       await confirmAllRecords(c);
-      const v = await c.until((x) => x.duties.some((d) => !d.metAt && d.owner === 'risk'), 'risk acknowledgement duty');
+      const v = await c.until((x) => x.records.nextSession.done, 'records confirmed');
       expect(v.stage).toBe('awaiting-documentation');
-      expect(v.status).toMatch(/acknowledge the risk concern/);
-      await c.handle.executeUpdate(acknowledgeEscalationsUpdate, { args: [{ by: 'LEAD-1' }] });
+      expect(openDuties(v)).toEqual([expect.objectContaining({ owner: 'risk', kind: 'acknowledge' })]);
+      expect(v.status).toMatch(/risk duty to acknowledge/);
+      await ackAsLead(c, v.escalations[0]!.id);
       expect((await c.handle.result()).stage).toBe('completed');
     });
   });
@@ -405,8 +423,12 @@ describe('escalations', () => {
       await c.until((v) => v.stage === 'awaiting-choice');
       await c.handle.executeUpdate(raiseRiskUpdate, { args: [{ by: 'client', source: 'client' }] });
       await c.handle.executeUpdate(raiseRiskUpdate, { args: [{ by: 'T-1001', source: 'therapist' }] });
-      await c.until((v) => v.escalations.length === 2);
+      const v = await c.until((x) => x.escalations.length === 2);
       expect(rec.escalations('risk')).toHaveLength(2);
+      expect(v.timeline.filter((e) => e.text.startsWith('Risk concern raised')).map((e) => e.text)).toEqual([
+        'Risk concern raised by the client',
+        'Risk concern raised by the therapist',
+      ]);
       await recordHistory('w10-risk-raised', c);
     });
   });
@@ -420,8 +442,9 @@ describe('escalations', () => {
       await c.handle.executeUpdate(reportUnhappyUpdate, { args: [{ by: 'T-1001', source: 'therapist', cannotWait: false }] });
       await c.until((v) => v.escalations.length === 2);
       expect(rec.escalations('network').map((e) => e.reason)).toEqual([expect.stringMatching(/unable to wait/), expect.stringMatching(/unhappy/)]);
-      const v = await c.handle.executeUpdate(acknowledgeEscalationsUpdate, { args: [{ by: 'LEAD-1' }] });
-      expect(v.status).not.toMatch(/awaiting acknowledgement/);
+      const escs = (await c.view()).escalations;
+      expect((await ackAsLead(c, escs[0]!.id)).status).toMatch(/awaiting acknowledgement/);
+      expect((await ackAsLead(c, escs[1]!.id)).status).not.toMatch(/awaiting acknowledgement/);
     });
   });
 });
@@ -445,7 +468,7 @@ describe('documentation and closing', () => {
       const v = await c.until((x) => x.escalations.length === 1);
       expect(rec.escalations('support')).toHaveLength(1);
       expect(v.stage).toBe('awaiting-documentation');
-      expect(v.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'support' })]);
+      expect(openDuties(v).filter((d) => d.kind === 'records')).toEqual([expect.objectContaining({ owner: 'support' })]);
 
       await confirmAllRecords(c, 'SUPPORT-1');
       expect(await c.handle.result()).toEqual(expect.objectContaining({ stage: 'completed', bookedSlot: slotsOf(input)[0] }));
@@ -479,7 +502,7 @@ describe('documentation and closing', () => {
       await c.until((v) => v.escalations.length === 1);
       await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: slotsOf(input)[0]! }] });
       const v = await c.until((x) => x.stage === 'awaiting-documentation' && x.escalations.length === 2);
-      expect(v.duties.filter((d) => !d.metAt)).toEqual([expect.objectContaining({ owner: 'support' })]);
+      expect(openDuties(v).filter((d) => d.kind === 'records').map((d) => d.owner)).toEqual(['support', 'support']);
       expect(rec.escalations('support')).toHaveLength(2);
     });
   });
@@ -500,11 +523,18 @@ describe('documentation and closing', () => {
     await withWorker(env, rec, async (tq) => {
       const c = await startCase(env, tq, caseInput(await now()));
       await c.until((v) => v.stage === 'awaiting-choice');
-      await c.handle.executeUpdate(closeCaseUpdate, { args: [{ by: 'LEAD-1', reason: 'client-withdrew', note: 'by phone' }] });
+      await expectRefused(
+        c.handle.executeUpdate(closeCaseUpdate, { args: [{ by: 'LEAD-1', role: 'clinical-lead', reason: 'client-withdrew', note: 'by phone' }] }),
+        /Records are still owed/,
+      );
+      await c.handle.executeUpdate(closeCaseUpdate, {
+        args: [{ by: 'LEAD-1', role: 'clinical-lead', reason: 'client-withdrew', note: 'by phone', recordsWaiver: 'Recorded as a withdrawal on MPB instead' }],
+      });
       expect(await c.handle.result()).toEqual({ stage: 'closed', closedBy: 'LEAD-1', closeReason: 'client-withdrew', bookedSlot: undefined });
       const v = await c.view();
-      expect(v.closed).toEqual(expect.objectContaining({ by: 'LEAD-1', reason: 'client-withdrew' }));
+      expect(v.closed).toEqual(expect.objectContaining({ by: 'LEAD-1', reason: 'client-withdrew', recordsWaiver: 'Recorded as a withdrawal on MPB instead' }));
       expect(v.duties.every((d) => d.metAt)).toBe(true);
+      expect(v.duties.find((d) => d.kind === 'records')).toEqual(expect.objectContaining({ outcome: 'waived', note: 'Recorded as a withdrawal on MPB instead' }));
     });
   });
 
@@ -532,11 +562,11 @@ describe('documentation and closing', () => {
         expect.arrayContaining([
           expect.objectContaining({ kind: 'message', channel: 'email', outcome: 'sent', text: expect.stringMatching(/^Client: cancellation/) }),
           expect.objectContaining({ kind: 'escalation', team: 'risk' }),
-          expect.objectContaining({ kind: 'duty', text: expect.stringMatching(/^For the client: Choose one of the offered slots, by /) }),
+          expect.objectContaining({ kind: 'duty', text: expect.stringMatching(/^For the client: Choose one of the offered times, by /) }),
         ]),
       );
-      expect(v.duties[0]).toEqual(expect.objectContaining({ owner: 'client', metBy: 'client', metAt: expect.any(String), deadline: expect.any(String) }));
-      expect(v.escalations).toEqual([expect.objectContaining({ team: 'risk', at: expect.any(String) })]);
+      expect(v.duties.find((d) => d.kind === 'choose')).toEqual(expect.objectContaining({ owner: 'client', metBy: 'client', metAt: expect.any(String), deadline: expect.any(String), outcome: 'met' }));
+      expect(v.escalations).toEqual([expect.objectContaining({ team: 'risk', at: expect.any(String), delivery: 'delivered', alerts: 1 })]);
     });
   });
 });

@@ -15,7 +15,7 @@ import { FailureType } from '../../src/shared/activities';
 import type { CaseInput, CaseView } from '../../src/shared/case';
 import { caseWorkflowId } from '../../src/shared/ids';
 import { chooseSlotUpdate, viewQuery } from '../../src/shared/messages';
-import { DEFAULT_POLICY } from '../../src/shared/policy';
+import { DEFAULT_POLICY, type Policy } from '../../src/shared/policy';
 import { createCaseWorker, WORKFLOWS_PATH } from '../../src/temporal/worker';
 import type { cancellationCase } from '../../workflows';
 
@@ -45,13 +45,24 @@ export type Sent =
 export interface FakeOptions {
   /** How the client's channel behaves. */
   client?: 'ok' | 'rejected' | 'down' | 'slow';
+  /**
+   * What acceptance means: 'delivered' (the channel confirms at once, like the development
+   * mailbox) or 'accepted' (a relay took it; only a later receipt or bounce will say more).
+   */
+  delivery?: 'delivered' | 'accepted';
+  /** What Notify finally says of each text. */
+  smsStatus?: 'delivered' | 'permanent-failure';
   records?: () => RecordsStatus;
   /** Teams whose address refuses escalations. */
   unreachableTeams?: EscalationNotice['team'][];
+  /** The therapist's address refuses mail. */
+  therapistUnreachable?: boolean;
 }
 
 export class Recorder {
   readonly sent: Sent[] = [];
+  /** Steps whose text message was followed to a final status. */
+  readonly smsFollowed: string[] = [];
   recordChecks = 0;
   constructor(private readonly opts: FakeOptions = {}) {}
 
@@ -64,12 +75,20 @@ export class Recorder {
   get providerMessages(): ProviderNotice[] {
     return this.sent.flatMap((s) => (s.to === 'provider' ? [s.notice] : []));
   }
+  /** Alerts that reached a team (its own escalations and those it was copied into). */
   escalations(team?: EscalationNotice['team']): EscalationNotice[] {
-    return this.sent.flatMap((s) => (s.to === 'team' && (!team || s.notice.team === team) ? [s.notice] : []));
+    return this.sent.flatMap((s) => (s.to === 'team' && (!team || (s.notice.recipient ?? s.notice.team) === team) ? [s.notice] : []));
   }
 
   activities(): CaseActivities {
-    const delivered = (channel: 'email' | 'sms') => ({ channel, messageId: `<${randomUUID()}@test>`, acceptedAt: new Date().toISOString() });
+    const confirmed = (this.opts.delivery ?? 'delivered') === 'delivered';
+    const delivered = (channel: 'email' | 'sms') => ({
+      channel,
+      messageId: `<${randomUUID()}@test>`,
+      acceptedAt: new Date().toISOString(),
+      ...(channel === 'sms' ? { notifyId: randomUUID() } : {}),
+      ...(confirmed ? { delivered: true } : {}),
+    });
     return {
       notifyClient: async (notice) => {
         const mode = this.opts.client ?? 'ok';
@@ -81,6 +100,7 @@ export class Recorder {
         return delivered(notice.channel);
       },
       notifyTherapist: async (notice) => {
+        if (this.opts.therapistUnreachable) throw ApplicationFailure.nonRetryable('address rejected', FailureType.ChannelRejected);
         this.sent.push({ to: 'therapist', notice });
         return delivered('email');
       },
@@ -89,13 +109,18 @@ export class Recorder {
         return delivered('email');
       },
       escalate: async (notice) => {
-        if (this.opts.unreachableTeams?.includes(notice.team)) throw ApplicationFailure.nonRetryable('address rejected', FailureType.ChannelRejected);
+        if (this.opts.unreachableTeams?.includes(notice.recipient ?? notice.team)) throw ApplicationFailure.nonRetryable('address rejected', FailureType.ChannelRejected);
         this.sent.push({ to: 'team', notice });
         return delivered('email');
       },
       checkRecords: async () => {
         this.recordChecks++;
         return (this.opts.records ?? (() => ({ attendance: false, clinicalNote: false, nextSession: false })))();
+      },
+      smsStatus: async (query) => {
+        this.smsFollowed.push(query.step);
+        const status = this.opts.smsStatus ?? 'delivered';
+        return status === 'delivered' ? { step: query.step, status } : { step: query.step, status: 'failed', reason: status };
       },
     };
   }
@@ -106,6 +131,13 @@ export function newCaseId(): string {
   counter++;
   return `c${randomUUID().replace(/-/g, '').slice(0, 16)}${String(counter).padStart(4, '0')}`;
 }
+
+/**
+ * The policy tests run with: the defaults, without quiet hours, since the time-skipping server starts
+ * at the wall-clock time and a test must not behave differently in the evening. Quiet hours have
+ * tests of their own that set the time of day.
+ */
+export const TEST_POLICY: Policy = { ...DEFAULT_POLICY, quietHoursStartHour: 0, quietHoursEndHour: 0 };
 
 /** A case input relative to the test server's clock: session in 2 days, slots after it. */
 export function caseInput(nowMs: number, over: Partial<CaseInput> = {}): CaseInput {
@@ -120,7 +152,7 @@ export function caseInput(nowMs: number, over: Partial<CaseInput> = {}): CaseInp
     session: { id: `S-${caseId.slice(-4)}`, startsAt: new Date(nowMs + 2 * DAY).toISOString() },
     client: { ref: 'C-2002', firstName: 'Sam', preferredContact: 'email', email: 'sam@example.org', phone: '+447700900123' },
     rebook: { slots: [new Date(nowMs + 4 * DAY).toISOString(), new Date(nowMs + 5 * DAY).toISOString()] },
-    policy: DEFAULT_POLICY,
+    policy: TEST_POLICY,
     recordsMode: 'attestation',
     ...over,
   };

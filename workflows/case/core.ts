@@ -35,6 +35,8 @@ import type { CaseEvent, CaseState, ClientPurpose, Command, Escalation, Message,
 export const LIMITS = { timeline: 150, escalations: 40, obligations: 60, messages: 40, riskNote: 4_000 } as const;
 
 const SECOND = 1_000;
+/** Records duties of the therapist falling due within this of each other are chased together. */
+const BATCH_WINDOW = 3_600_000;
 
 export interface Decision {
   state: CaseState;
@@ -341,17 +343,18 @@ class Decider {
   // ---- escalations -----------------------------------------------------------------------------
 
   /**
-   * Alerts a team and opens the obligation to acknowledge it. A topic makes repeated reports of
+   * Alerts a team. An escalation about a task is chased through the task (its deadline is what
+   * matters); any other opens the obligation to acknowledge it. A topic makes repeated reports of
    * the same thing one escalation while it is open (S2).
    */
-  escalate(team: Team, reason: string, opts: { deadline?: number; topic?: string; ackWithin?: number } = {}): Escalation {
+  escalate(team: Team, reason: string, opts: { deadline?: number; topic?: string; ackWithin?: number; forTask?: Obligation } = {}): Escalation {
     if (opts.topic) {
       const same = this.s.escalations.find((e) => e.topic === opts.topic && !e.ack);
       if (same) return same;
     }
     const ackWithin = opts.ackWithin ?? (team === 'risk' ? this.p.riskAckWindowMs : this.p.escalationAckWindowMs);
     const id = this.nextKey('esc');
-    const ob = this.open('acknowledge', team, `Acknowledge the escalation: ${reason}`, this.now + ackWithin, { esc: id });
+    const ob = opts.forTask ?? this.open('acknowledge', team, `Acknowledge the escalation: ${reason}`, this.now + ackWithin, { esc: id });
     const esc: Escalation = { id, team, reason, at: this.now, ob: ob.id, alerts: 0, lastAlert: this.now, copied: [], delivery: 'sending', ...(opts.topic ? { topic: opts.topic } : {}), ...(opts.deadline !== undefined ? { deadline: opts.deadline } : {}) };
     this.s.escalations.push(esc);
     this.note({ kind: 'escalation', team, text: `Escalated to the ${ownerName(team)}: ${reason}` });
@@ -394,15 +397,16 @@ class Decider {
 
   private acknowledge(esc: Escalation, by: string, note?: string): void {
     esc.ack = { at: this.now, by, ...(note ? { note } : {}) };
+    // Acknowledging says the task is in hand; only the task being done discharges it.
     const ob = this.s.obligations.find((o) => o.id === esc.ob);
-    if (ob && !ob.done) ob.done = { at: this.now, by, outcome: 'met' };
+    if (ob && !ob.done && ob.kind === 'acknowledge') ob.done = { at: this.now, by, outcome: 'met' };
     this.note({ kind: 'event', by, team: esc.team, text: `Escalation to the ${ownerName(esc.team)} acknowledged` });
   }
 
   /** Asks a team to do a task: the task is an obligation, and the alert to them an escalation. */
   private task(kind: ObligationKind, team: Team, what: string, due: number, reason: string, extra: Partial<Obligation> = {}): Obligation {
     const ob = this.open(kind, team, what, due, extra);
-    ob.esc = this.escalate(team, reason, { deadline: ob.due }).id;
+    ob.esc = this.escalate(team, reason, { deadline: ob.due, forTask: ob }).id;
     return ob;
   }
 
@@ -594,8 +598,9 @@ class Decider {
         if (!esc || msg.at < esc.lastAlert) return;
         // An alert that did not arrive climbs the ladder at once, and support is asked to pass it on by phone (D1).
         const ob = this.s.obligations.find((o) => o.id === esc.ob);
-        if (!esc.ack && ob && !ob.done && ob.chases === 0) {
-          this.climb(esc, true);
+        if (esc.ack || !ob || ob.done || esc.copied.length > 0) return;
+        this.climb(esc, true);
+        if (ob.kind === 'acknowledge') {
           ob.chaseAt = this.now + this.chaseRepeat(esc.team, ob.chases);
           ob.chases++;
         }
@@ -905,7 +910,7 @@ class Decider {
       return;
     }
     // Everything of the therapist's at the same rung and due by now goes in one message.
-    const due = this.openObligations('records', 'therapist').filter((o) => o.chases === ob.chases && o.chaseAt <= this.now && !o.checking);
+    const due = this.openObligations('records', 'therapist').filter((o) => o.chases === ob.chases && o.chaseAt <= this.now + BATCH_WINDOW && !o.checking);
     const batch = due.includes(ob) ? due : [ob, ...due];
     if (ob.chases === 0) {
       const grace = this.now + this.p.documentationGraceMs;

@@ -660,6 +660,8 @@ class Decider {
   }
 
   private book(slot: string, by: string, purpose: ClientPurpose): void {
+    // News held back for the morning ("we will offer you a time") would contradict the booking.
+    this.s.messages = this.s.messages.filter((m) => !(m.status === 'deferred' && m.kind === 'absenceUpdate'));
     this.s.bookedSlot = slot;
     this.s.bookedAt = this.now;
     this.s.callbackBy = undefined;

@@ -185,5 +185,8 @@ export function afterQuietHours(policy: Policy, instant: number): number {
   if (!inQuietHours(policy, instant)) return instant;
   const date = ukDate(instant);
   const today = ukLocalToInstant(date, policy.quietHoursEndHour);
-  return today > instant ? today : ukLocalToInstant(ukDate(instant + DAY), policy.quietHoursEndHour);
+  if (today > instant) return today;
+  // The next calendar day (by date, not by 24 hours, which the clock change can make two days).
+  const next = new Date(Date.parse(`${date}T12:00:00Z`) + DAY).toISOString().slice(0, 10);
+  return ukLocalToInstant(next, policy.quietHoursEndHour);
 }

@@ -109,7 +109,7 @@ export function clientEmail(f: ClientFacts, serviceName: string): EmailContent {
     case 'bookingWithdrawn':
       body = [
         hello,
-        p(`We are very sorry: your new appointment on ${f.withdrawnSlot} cannot go ahead, because the person you were booked with is away for longer than expected.`),
+        p(`We are very sorry: your new appointment on ${f.withdrawnSlot}, booked in place of your cancelled appointment on ${f.session}, cannot go ahead, because the person you were booked with is away for longer than expected.`),
         f.expectedReturn
           ? p(`We expect to offer you a new appointment from ${f.expectedReturn}. Someone from our team will contact you to arrange it.`)
           : p('Someone from our team will contact you to arrange a new appointment.'),

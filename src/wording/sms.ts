@@ -25,7 +25,7 @@ export function clientSms(f: ClientFacts, serviceName: string): string {
       message = `Your new appointment is on ${f.bookedSlot}, in place of the cancelled one on ${f.session}.`;
       break;
     case 'bookingWithdrawn':
-      message = `We are sorry: your new appointment on ${f.withdrawnSlot} cannot go ahead. We will contact you to arrange another.`;
+      message = `We are sorry: your new appointment on ${f.withdrawnSlot} (in place of the one on ${f.session}) cannot go ahead. We will contact you to arrange another.`;
       break;
   }
   // Line breaks keep the link apart from the words around it.

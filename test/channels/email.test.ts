@@ -58,6 +58,7 @@ describe('client email', () => {
     callbackPromise: [/We will contact you by Monday 30 November at 17:00/],
     absenceUpdate: [/from Monday 7 December/],
     confirmation: [/Your new appointment is on Thursday 3 December at 14:30/],
+    bookingWithdrawn: [/your new appointment on Thursday 3 December at 14:30, booked in place of your cancelled appointment/, /from Monday 7 December/],
   };
 
   test.each(CLIENT_KINDS)('a %s email arrives from the configured sender, to the client only, in text and HTML', async (kind) => {
@@ -139,7 +140,7 @@ describe('staff email', () => {
   });
 
   test.each(TEAMS)('an escalation to %s goes to that team with reason, therapist ref, session time, link and support phone', async (team) => {
-    const env = { NETWORK_CLINICAL_EMAIL: 'network@vhg.example', RISK_DUTY_EMAIL: 'risk@vhg.example', SUPPORT_EMAIL: 'support@vhg.example', SUPPORT_PHONE: '0300 000 0000' };
+    const env = { NETWORK_CLINICAL_EMAIL: 'network@vhg.example', RISK_DUTY_EMAIL: 'risk@vhg.example', SUPPORT_EMAIL: 'support@vhg.example', CLINICAL_LEAD_EMAIL: 'lead@vhg.example', SUPPORT_PHONE: '0300 000 0000' };
     await smtpActivities(sink.url, env).escalate(escalationNotice(team));
     const mail = await sink.waitFor(() => true);
     expect(mail.envelope.to).toEqual([`${team}@vhg.example`]);

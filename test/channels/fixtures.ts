@@ -39,7 +39,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: BASE_URL, ...(env.NODE_ENV === 'production' ? PRODUCTION_SETTINGS : {}), ...env });
 }
 
-export const CLIENT_KINDS: ClientMessageKind[] = ['slotOffer', 'callbackPromise', 'absenceUpdate', 'confirmation'];
+export const CLIENT_KINDS: ClientMessageKind[] = ['slotOffer', 'callbackPromise', 'absenceUpdate', 'confirmation', 'bookingWithdrawn'];
 export const THERAPIST_KINDS: TherapistMessageKind[] = [
   'callTask',
   'callbackReminder',
@@ -49,7 +49,7 @@ export const THERAPIST_KINDS: TherapistMessageKind[] = [
   'absenceOverrunReminder',
 ];
 export const PROVIDER_KINDS: ProviderNoticeKind[] = ['absenceExtended', 'absenceOverrun'];
-export const TEAMS: Team[] = ['network', 'risk', 'support'];
+export const TEAMS: Team[] = ['network', 'risk', 'support', 'lead'];
 
 export function clientNotice(kind: ClientMessageKind, channel: 'email' | 'sms' = 'email'): ClientNotice {
   const base: ClientNotice = {
@@ -70,6 +70,8 @@ export function clientNotice(kind: ClientMessageKind, channel: 'email' | 'sms' =
       return { ...base, expectedReturn: EXPECTED_RETURN };
     case 'confirmation':
       return { ...base, bookedSlot: BOOKED };
+    case 'bookingWithdrawn':
+      return { ...base, withdrawnSlot: BOOKED, expectedReturn: EXPECTED_RETURN };
   }
 }
 
@@ -145,6 +147,7 @@ export function recordingSms(): RecordingSms {
       sent.push({ to, body, reference, retry: options?.retry === true });
       return Promise.resolve({ id: `sms-${sent.length}` });
     },
+    status: () => Promise.resolve({ state: 'delivered' }),
   };
 }
 

@@ -200,7 +200,7 @@ describe('a retried send', () => {
     expect(notify.requests.map((r) => r.method)).toEqual(['POST', 'GET', 'POST']);
     const references = notify.requests.filter((r) => r.method === 'POST').map((r) => (JSON.parse(r.body) as { reference: string }).reference);
     expect(references).toEqual([`${CASE_ID}.client-callbackPromise`, `${CASE_ID}.client-callbackPromise`]);
-    expect(delivery).toEqual({ channel: 'sms', messageId: 'new-notification', acceptedAt: NOW.toISOString() });
+    expect(delivery).toEqual({ channel: 'sms', messageId: 'new-notification', notifyId: 'new-notification', acceptedAt: NOW.toISOString() });
   });
 });
 

@@ -5,11 +5,11 @@
 import request from 'supertest';
 import { createApp } from '../../src/web/app';
 import { CsrfTokens, linkBinding } from '../../src/web/security/csrf';
-import { caseView, CASE_ID, DAY, LEAD, makeDeps, signIn, type Staff } from '../web/fakes';
+import { caseView, escalation, CASE_ID, DAY, LEAD, makeDeps, signIn, type Staff } from '../web/fakes';
 
 function setup() {
   const d = makeDeps();
-  d.cases.add(caseView({ escalations: [{ team: 'network', reason: 'Unhappy', at: new Date().toISOString() }] }));
+  d.cases.add(caseView({ escalations: [escalation({ reason: 'Unhappy' })] }));
   const app = createApp(d.deps);
   const token = d.links.seal(CASE_ID, 'choose', 14 * DAY);
   const csrf = new CsrfTokens(d.config.auth.sessionKeys);

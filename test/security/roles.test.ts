@@ -9,9 +9,9 @@ import { loadConfig } from '../../src/config';
 import { createApp } from '../../src/web/app';
 import { mayTake, ACTION_NAMES } from '../../src/web/case-actions';
 import { staffFromClaims } from '../../src/web/security/oidc';
-import { caseView, CASE_ID, csrfFrom, ESCALATION, fromNow, HOUR, LEAD, makeDeps, OTHER_CASE_ID, OTHER_THERAPIST, signIn, testConfig, THERAPIST } from '../web/fakes';
+import { caseView, escalation, CASE_ID, csrfFrom, ESCALATION, fromNow, HOUR, LEAD, makeDeps, OTHER_CASE_ID, OTHER_THERAPIST, signIn, testConfig, THERAPIST } from '../web/fakes';
 
-const ESCALATED = [{ team: 'support' as const, reason: 'MPB is unavailable: support to add the records', at: fromNow(-HOUR) }];
+const ESCALATED = [escalation({ team: 'support', reason: 'MPB is unavailable: support to add the records' })];
 
 function setup() {
   const d = makeDeps();
@@ -63,9 +63,9 @@ describe('when a member of the escalation team is signed in', () => {
     const { app, cases } = setup();
     const staff = await signIn(app, ESCALATION);
 
-    await staff.post(`/cancellations/${OTHER_CASE_ID}/actions/acknowledge`, {}).expect(303);
+    await staff.post(`/cancellations/${OTHER_CASE_ID}/actions/acknowledge`, { escalation: 'esc-1' }).expect(303);
 
-    expect(cases.updates.map((u) => [u.caseId, u.update, byOf(u.args)])).toEqual([[OTHER_CASE_ID, 'acknowledgeEscalations', 'SUP3']]);
+    expect(cases.updates.map((u) => [u.caseId, u.update, byOf(u.args)])).toEqual([[OTHER_CASE_ID, 'acknowledgeEscalation', 'SUP3']]);
   });
 
   it('then closing a case is refused with 403 and nothing is run', async () => {

@@ -13,6 +13,7 @@ describe('configuration', () => {
       network: 'network.clinical@vhg.co.uk',
       risk: 'ptsriskduty@vhg.co.uk',
       support: 'vita.support@vhg.co.uk',
+      lead: 'network.clinical@vhg.co.uk',
       provider: 'network.clinical@vhg.co.uk',
       supportPhone: '0333 222 0710',
     });

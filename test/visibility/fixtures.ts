@@ -6,12 +6,13 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import net from 'node:net';
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { CaseService } from '../../src/cases';
 import type { ContactMethod, Submission } from '../../src/shared/api';
 import type { CaseView } from '../../src/shared/case';
+import { acknowledgeEscalationUpdate, viewQuery } from '../../src/shared/messages';
 import { DEFAULT_POLICY, type Policy } from '../../src/shared/policy';
 import { createCaseWorker } from '../../src/temporal/worker';
 import { createDevServerEnv } from '../helpers/temporal';
@@ -188,3 +189,14 @@ export async function eventually<T>(read: () => Promise<T>, expected: T, timeout
     await sleep(200);
   }
 }
+
+/** Acknowledges every escalation of a case still waiting, as a clinical lead (one at a time, as the page does). */
+export async function acknowledgeAll(handle: WorkflowHandle): Promise<void> {
+  const view = await handle.query(viewQuery);
+  for (const e of view.escalations.filter((x) => !x.acknowledgedAt)) {
+    await handle.executeUpdate(acknowledgeEscalationUpdate, { args: [{ by: 'Lead Jo', role: 'clinical-lead', escalationId: e.id }] });
+  }
+}
+
+/** What a lead closing a case in these tests says about the records still owed. */
+export const CLOSE_WAIVER = { role: 'clinical-lead' as const, recordsWaiver: 'Closed in a visibility test' };

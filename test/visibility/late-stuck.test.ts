@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { caseWorkflowId } from '../../src/shared/ids';
-import { acknowledgeEscalationsUpdate, closeCaseUpdate } from '../../src/shared/messages';
+import { closeCaseUpdate } from '../../src/shared/messages';
 import { DEFAULT_POLICY } from '../../src/shared/policy';
 import { NextDeadline, UnackedEscalationSince } from '../../src/shared/search-attributes';
 import { findLateAndStuck } from '../../src/ops/stuck';
@@ -25,7 +25,7 @@ import {
   UNACKNOWLEDGED_QUERY,
   type Thresholds,
 } from '../../src/ops/visibility';
-import { DAY, eventually, FAST_POLICY, listAll, listIds, startCluster, type Cluster } from './fixtures';
+import { acknowledgeAll, CLOSE_WAIVER, DAY, eventually, FAST_POLICY, listAll, listIds, startCluster, type Cluster } from './fixtures';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -70,8 +70,8 @@ beforeAll(async () => {
   // The escalation was waiting for acknowledgement until a lead acknowledged it.
   const before = await handle('lateOnly').describe();
   expect(before.typedSearchAttributes.get(UnackedEscalationSince)).toBeInstanceOf(Date);
-  await handle('lateOnly').executeUpdate(acknowledgeEscalationsUpdate, { args: [{ by: 'Lead Jo' }] });
-  await handle('closedLate').executeUpdate(closeCaseUpdate, { args: [{ by: 'Lead Jo', reason: 'handed-over' }] });
+  await acknowledgeAll(handle('lateOnly'));
+  await handle('closedLate').executeUpdate(closeCaseUpdate, { args: [{ by: 'Lead Jo', reason: 'handed-over', ...CLOSE_WAIVER }] });
   await handle('closedLate').result();
 }, 180_000);
 

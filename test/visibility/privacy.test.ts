@@ -6,9 +6,9 @@
  * search over the workflow input must find them, so the search itself is proven to work.
  */
 import { caseWorkflowId } from '../../src/shared/ids';
-import { acknowledgeEscalationsUpdate, chooseSlotUpdate, closeCaseUpdate } from '../../src/shared/messages';
+import { chooseSlotUpdate, closeCaseUpdate } from '../../src/shared/messages';
 import { ALL_CASES } from '../../src/ops/visibility';
-import { DAY, FAST_POLICY, listAll, startCluster, type ClientDetails, type Cluster } from './fixtures';
+import { acknowledgeAll, CLOSE_WAIVER, DAY, FAST_POLICY, listAll, startCluster, type ClientDetails, type Cluster } from './fixtures';
 
 const CANARY: ClientDetails = { firstName: 'Zebedee-canary', email: 'canary-client@example.invalid', phone: '+447700900999' };
 /** Also catches the name without its suffix, the email's domain and the number in national form. */
@@ -63,8 +63,8 @@ beforeAll(async () => {
   await c.client.workflow.getHandle(caseWorkflowId(rebooked)).executeUpdate(chooseSlotUpdate, { args: [{ slot: offered.offeredSlots[0]! }] });
   await c.until(rebooked, (v) => v.stage === 'awaiting-documentation', 'documentation');
   await c.until(closed, (v) => v.stage === 'awaiting-choice', 'slots offered');
-  await c.client.workflow.getHandle(caseWorkflowId(risky)).executeUpdate(acknowledgeEscalationsUpdate, { args: [{ by: 'Lead Jo' }] });
-  await c.client.workflow.getHandle(caseWorkflowId(closed)).executeUpdate(closeCaseUpdate, { args: [{ by: 'Lead Jo', reason: 'client-withdrew' }] });
+  await acknowledgeAll(c.client.workflow.getHandle(caseWorkflowId(risky)));
+  await c.client.workflow.getHandle(caseWorkflowId(closed)).executeUpdate(closeCaseUpdate, { args: [{ by: 'Lead Jo', reason: 'client-withdrew', ...CLOSE_WAIVER }] });
   await c.client.workflow.getHandle(caseWorkflowId(closed)).result();
 }, 180_000);
 

@@ -114,14 +114,16 @@ describe('POST /api/cancellations', () => {
 });
 
 describe('GET /api/cancellations/:id', () => {
-  it('when the case exists, then it answers with its view', async () => {
+  it('when the case exists, then it answers with its view, without the client\'s contact details (D3)', async () => {
     const { app, cases } = setup();
     const view = caseView();
     cases.add(view);
 
     const res = await request(app).get(`/api/cancellations/${CASE_ID}`).set(...AUTH).expect(200);
 
-    expect(res.body).toEqual(view);
+    const { clientContact: _contact, ...forIntegrations } = view;
+    expect(res.body).toEqual(forIntegrations);
+    expect(JSON.stringify(res.body)).not.toMatch(/7700|sam@example|C-2002/);
     expect(res.headers['cache-control']).toBe('no-store');
   });
 

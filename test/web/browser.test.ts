@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../src/web/main';
 import { isoToUkLocal } from '../../src/web/uk-time';
 import { launchChromium, watchProblems } from '../helpers/browser';
-import { caseView, CASE_ID, DAY, fromNow, HOUR, makeDeps, type Deps } from './fakes';
+import { caseView, escalation, CASE_ID, DAY, fromNow, HOUR, makeDeps, type Deps } from './fakes';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
 const SHOTS = path.join(ARTIFACTS, 'screenshots');
@@ -35,7 +35,7 @@ beforeAll(async () => {
   d = makeDeps();
   d.cases.add(
     caseView({
-      escalations: [{ team: 'network', reason: 'The client is unhappy with the cancellation', at: fromNow(-HOUR) }],
+      escalations: [escalation()],
       records: { attendance: { done: true, at: fromNow(-HOUR), by: 'T1042', source: 'attestation' }, clinicalNote: { done: false }, nextSession: { done: false } },
     }),
   );

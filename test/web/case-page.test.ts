@@ -4,7 +4,7 @@ import request from 'supertest';
 import { createApp } from '../../src/web/app';
 import { formatUk } from '../../src/shared/time';
 import { isoToUkLocal } from '../../src/web/uk-time';
-import { caseView, CASE_ID, DAY, ESCALATION, fromNow, HOUR, LEAD, makeDeps, signIn, THERAPIST, type StaffLogin } from './fakes';
+import { caseView, escalation, CASE_ID, DAY, ESCALATION, fromNow, HOUR, LEAD, makeDeps, signIn, THERAPIST, type StaffLogin } from './fakes';
 import type { CaseView } from '../../src/shared/case';
 
 /** The app with one case (therapist T1042), and `who` signed in (the case's therapist by default). */
@@ -34,7 +34,7 @@ describe('the staff case page', () => {
     const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
 
     expect(res.text).toContain('Client: cancellation with 2 slots to choose from');
-    expect(res.text).toContain('Choose one of the offered slots');
+    expect(res.text).toContain('Choose one of the offered times');
     expect(res.text).toContain('Sam (client)');
     expect(res.text).toContain('Attendance marked');
     expect(res.text).toContain('Clinical note');
@@ -63,7 +63,7 @@ describe('the staff case page', () => {
   });
 
   it('when escalations wait for acknowledgement, then the sentence says so and the acknowledge form is shown', async () => {
-    const { staff } = await setup({ escalations: [{ team: 'network', reason: 'The client is unhappy with the cancellation', at: fromNow(-HOUR) }] }, LEAD);
+    const { staff } = await setup({ escalations: [escalation()] }, LEAD);
 
     const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
 
@@ -92,16 +92,17 @@ describe('the staff case page', () => {
   const newTimeLocal = isoToUkLocal(newTime)!.dateTime;
   // A posted `by` is ignored: the update records whoever is signed in.
   const actions: [string, StaffLogin, Record<string, string>, string, unknown[]][] = [
-    ['phone-outcome', THERAPIST, { reached: 'yes', 'new-time': newTimeLocal, note: 'Agreed' }, 'recordPhoneOutcome', [{ by: 'T1042', reached: true, rebookedSlot: newTime, note: 'Agreed' }]],
-    ['phone-outcome', THERAPIST, { reached: 'no' }, 'recordPhoneOutcome', [{ by: 'T1042', reached: false }]],
-    ['rebooking', THERAPIST, { slot: newTimeLocal }, 'recordRebooking', [{ by: 'T1042', slot: newTime }]],
+    ['phone-outcome', THERAPIST, { reached: 'yes', 'new-time': newTimeLocal, note: 'Agreed' }, 'recordPhoneOutcome', [{ by: 'T1042', role: 'therapist', reached: true, rebookedSlot: newTime, note: 'Agreed' }]],
+    ['phone-outcome', THERAPIST, { reached: 'no' }, 'recordPhoneOutcome', [{ by: 'T1042', role: 'therapist', reached: false }]],
+    ['rebooking', THERAPIST, { slot: newTimeLocal }, 'recordRebooking', [{ by: 'T1042', role: 'therapist', slot: newTime }]],
     ['absence', THERAPIST, { 'expected-return': '2099-01-31' }, 'reportAbsence', [{ by: 'T1042', expectedReturn: '2099-01-31' }]],
-    ['confirm-record', THERAPIST, { record: 'clinicalNote' }, 'confirmRecord', [{ by: 'T1042', record: 'clinicalNote' }]],
-    ['records-unavailable', THERAPIST, {}, 'reportRecordsUnavailable', [{ by: 'T1042' }]],
+    ['confirm-record', THERAPIST, { record: 'clinicalNote' }, 'confirmRecord', [{ by: 'T1042', role: 'therapist', record: 'clinicalNote' }]],
+    ['records-unavailable', THERAPIST, {}, 'reportRecordsUnavailable', [{ by: 'T1042', role: 'therapist' }]],
     ['risk', THERAPIST, { by: 'SOMEONE-ELSE' }, 'raiseRisk', [{ by: 'T1042', source: 'therapist' }]],
+    ['risk', LEAD, { note: 'Spoke to the client' }, 'raiseRisk', [{ by: 'LEAD7', source: 'clinical-lead', note: 'Spoke to the client' }]],
     ['unhappy', THERAPIST, { kind: 'cannot-wait' }, 'reportUnhappy', [{ by: 'T1042', source: 'therapist', cannotWait: true }]],
-    ['acknowledge', LEAD, {}, 'acknowledgeEscalations', [{ by: 'LEAD7' }]],
-    ['close', LEAD, { by: 'T1042', reason: 'handed-over', note: 'To the Leeds team' }, 'closeCase', [{ by: 'LEAD7', reason: 'handed-over', note: 'To the Leeds team' }]],
+    ['acknowledge', LEAD, { escalation: 'esc-1', note: 'In hand' }, 'acknowledgeEscalation', [{ by: 'LEAD7', role: 'clinical-lead', escalationId: 'esc-1', note: 'In hand' }]],
+    ['close', LEAD, { by: 'T1042', reason: 'handed-over', note: 'To the Leeds team' }, 'closeCase', [{ by: 'LEAD7', role: 'clinical-lead', reason: 'handed-over', note: 'To the Leeds team' }]],
   ];
 
   it.each(actions)('when the %s form is sent, then it runs the matching update as the signed-in member of staff, with the form update id, and redirects to the page', async (name, who, fields, update, args) => {
@@ -129,7 +130,7 @@ describe('the staff case page', () => {
   it('when an action went through, then the page confirms it', async () => {
     const { staff } = await setup();
     const res = await staff.get(`/cancellations/${CASE_ID}?done=risk`).expect(200);
-    expect(res.text).toContain('Risk concern raised. Risk duty has been alerted.');
+    expect(res.text).toContain('Risk concern raised. An alert is on its way to risk duty');
   });
 
   it('when a field is missing, then the page comes back with the error beside the field and nothing is changed', async () => {
@@ -204,7 +205,7 @@ describe("the therapist's risk note", () => {
   it('when the risk was raised without a note, then the panel says there is none', async () => {
     const { staff } = await setup({ risk: true }, LEAD);
     const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
-    expect(res.text).toContain('The therapist left no note about the risk.');
+    expect(res.text).toContain('No note was left about the risk.');
     expect(res.text).not.toContain('app-risk__note');
   });
 

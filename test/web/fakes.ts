@@ -10,7 +10,7 @@ import type { AppDeps, Mailbox } from '../../src/web/app';
 import { loadConfig, type Config, type StaffRole } from '../../src/config';
 import { LinkSealer } from '../../src/links';
 import type { Submission } from '../../src/shared/api';
-import type { CaseView } from '../../src/shared/case';
+import type { CaseView, Escalation } from '../../src/shared/case';
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
@@ -97,8 +97,16 @@ export function caseView(overrides: Partial<CaseView> = {}): CaseView {
     sessionStartsAt: start,
     offeredSlots: [fromNow(5 * DAY), fromNow(6 * DAY)],
     nextDeadline: fromNow(2 * DAY),
-    duties: [{ id: 'duty-1', what: 'Choose one of the offered slots', owner: 'client', deadline: fromNow(2 * DAY), openedAt: fromNow(-HOUR) }],
+    clientContact: { ref: 'C-2002', email: 'sam@example.org', phone: '+447700900123' },
+    withdrawnSlots: [],
+    duties: [
+      { id: 'ob-1', kind: 'choose', what: 'Choose one of the offered times', owner: 'client', deadline: fromNow(2 * DAY), openedAt: fromNow(-HOUR), nextChaseAt: fromNow(2 * DAY), chases: 0, clientFacing: false, dischargedBy: 'the client, or anyone who records a rebooking' },
+    ],
     escalations: [],
+    clientMessages: [{ key: 'client-slotOffer-2', kind: 'slotOffer', channel: 'email', status: 'delivered', at: fromNow(-HOUR) }],
+    told: { at: fromNow(-HOUR), how: 'delivered' },
+    timelineDropped: 0,
+    timers: [fromNow(2 * DAY)],
     timeline: [
       { at: fromNow(-HOUR), kind: 'event', text: 'Case opened: session cancelled by the therapist' },
       { at: fromNow(-HOUR), kind: 'message', channel: 'email', outcome: 'sent', text: 'Client: cancellation with 2 slots to choose from' },
@@ -110,6 +118,11 @@ export function caseView(overrides: Partial<CaseView> = {}): CaseView {
     sending: 0,
     ...overrides,
   };
+}
+
+/** An escalation as the case view shows it: alerted, delivered, not yet acknowledged unless given. */
+export function escalation(overrides: Partial<Escalation> = {}): Escalation {
+  return { id: 'esc-1', team: 'network', reason: 'The client is unhappy with the cancellation', at: fromNow(-HOUR), alerts: 1, lastAlertAt: fromNow(-HOUR), delivery: 'delivered', ...overrides };
 }
 
 export interface UpdateCall {

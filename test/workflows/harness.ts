@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -37,7 +38,7 @@ export function workflowBundle(): Promise<WorkflowBundle> {
 }
 
 export type Sent =
-  | { to: 'client'; notice: ClientNotice }
+  | { to: 'client'; notice: ClientNotice; at: number }
   | { to: 'therapist'; notice: TherapistNotice }
   | { to: 'provider'; notice: ProviderNotice }
   | { to: 'team'; notice: EscalationNotice };
@@ -57,6 +58,8 @@ export interface FakeOptions {
   unreachableTeams?: EscalationNotice['team'][];
   /** The therapist's address refuses mail. */
   therapistUnreachable?: boolean;
+  /** The records system does not answer. */
+  recordsDown?: boolean;
 }
 
 export class Recorder {
@@ -66,6 +69,10 @@ export class Recorder {
   recordChecks = 0;
   constructor(private readonly opts: FakeOptions = {}) {}
 
+  /** Client messages with the server time their send was scheduled at (time-skipped). */
+  get clientSends(): { notice: ClientNotice; at: number }[] {
+    return this.sent.flatMap((s) => (s.to === 'client' ? [{ notice: s.notice, at: s.at }] : []));
+  }
   get clientMessages(): ClientNotice[] {
     return this.sent.flatMap((s) => (s.to === 'client' ? [s.notice] : []));
   }
@@ -96,7 +103,7 @@ export class Recorder {
         if (mode === 'down') throw new Error('connection refused');
         // Slow enough that anything else the case does must not wait for it.
         if (mode === 'slow') await new Promise((r) => setTimeout(r, 3_000));
-        this.sent.push({ to: 'client', notice });
+        this.sent.push({ to: 'client', notice, at: Context.current().info.currentAttemptScheduledTimestampMs });
         return delivered(notice.channel);
       },
       notifyTherapist: async (notice) => {
@@ -115,6 +122,7 @@ export class Recorder {
       },
       checkRecords: async () => {
         this.recordChecks++;
+        if (this.opts.recordsDown) throw ApplicationFailure.nonRetryable('MPB unavailable', FailureType.ChannelMisconfigured);
         return (this.opts.records ?? (() => ({ attendance: false, clinicalNote: false, nextSession: false })))();
       },
       smsStatus: async (query) => {

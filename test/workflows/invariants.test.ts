@@ -1,16 +1,18 @@
 /**
- * Property test: random sequences of events (choices, rebookings, absence updates, timeouts,
- * channel failures, risk flags, records, closures) against the real workflow on the
- * time-skipping server, checking the safety invariants after every step.
+ * The safety invariants on the real workflow: the same random cases and steps as the property
+ * test of the pure core (test/core), driven through Temporal on the time-skipping server with
+ * recording activities that fail as each case's faults say, and checked on what the case shows
+ * (its view, its timers) and what it sent. At least 200 sequences in each CI run
+ * (FC_WORKFLOW_RUNS to change; FC_SEED to replay a printed seed).
  */
 import fc from 'fast-check';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createTimeSkippingEnv } from '../helpers/temporal';
-import type { ContactMethod } from '../../src/shared/api';
 import type { CaseView } from '../../src/shared/case';
 import {
+  acknowledgeEscalationUpdate,
   chooseSlotUpdate,
+  clientSeenSignal,
   closeCaseUpdate,
   confirmRecordUpdate,
   raiseRiskUpdate,
@@ -21,7 +23,13 @@ import {
   reportUnhappyUpdate,
   requestCallUpdate,
 } from '../../src/shared/messages';
-import { caseInput, DAY, HOUR, Recorder, startCase, withWorker } from './harness';
+import { inQuietHours, returnsAt } from '../../src/shared/policy';
+import { createTimeSkippingEnv } from '../helpers/temporal';
+import { DAY, MINUTE, scenarioArb, stepArb, type Scenario, type Step } from '../core/world';
+import { newCaseId, Recorder, startCase, withWorker, type RunningCase } from './harness';
+
+const RUNS = Number(process.env.FC_WORKFLOW_RUNS ?? 200);
+const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : Date.now() % 2 ** 31;
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -31,131 +39,186 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-type Event =
-  | { t: 'sleep'; hours: number }
-  | { t: 'choose'; index: number }
-  | { t: 'requestCall' }
-  | { t: 'rebook'; days: number }
-  | { t: 'phone'; reached: boolean; days: number }
-  | { t: 'absence'; days: number }
-  | { t: 'risk'; source: 'client' | 'therapist' }
-  | { t: 'unhappy' }
-  | { t: 'record'; which: 'attendance' | 'clinicalNote' | 'nextSession' }
-  | { t: 'recordsDown' }
-  | { t: 'close' };
-
-const event: fc.Arbitrary<Event> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('sleep' as const), hours: fc.integer({ min: 1, max: 96 }) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('choose' as const), index: fc.integer({ min: 0, max: 2 }) }) },
-  fc.constant({ t: 'requestCall' as const }),
-  fc.record({ t: fc.constant('rebook' as const), days: fc.integer({ min: 1, max: 20 }) }),
-  fc.record({ t: fc.constant('phone' as const), reached: fc.boolean(), days: fc.integer({ min: 1, max: 20 }) }),
-  fc.record({ t: fc.constant('absence' as const), days: fc.integer({ min: 1, max: 40 }) }),
-  fc.record({ t: fc.constant('risk' as const), source: fc.constantFrom('client' as const, 'therapist' as const) }),
-  fc.constant({ t: 'unhappy' as const }),
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('record' as const), which: fc.constantFrom('attendance' as const, 'clinicalNote' as const, 'nextSession' as const) }) },
-  fc.constant({ t: 'recordsDown' as const }),
-  { weight: 1, arbitrary: fc.constant({ t: 'close' as const }) },
-);
-
-const scenario = fc.record({
-  contact: fc.constantFrom<ContactMethod>('email', 'sms', 'phone', 'voicemail'),
-  channel: fc.constantFrom<'ok' | 'rejected'>('ok', 'ok', 'ok', 'rejected'),
-  callback: fc.boolean(),
-  riskAtStart: fc.boolean(),
-  events: fc.array(event, { minLength: 1, maxLength: 12 }),
-});
-
-function checkInvariants(v: CaseView, riskRaised: number, riskAlerts: number): void {
-  const open = v.stage !== 'completed' && v.stage !== 'closed';
-  if (open) {
-    // Every open case has someone on the hook, by a stated time.
-    const duties = v.duties.filter((d) => !d.metAt);
-    expect(duties.length).toBeGreaterThanOrEqual(1);
-    for (const d of duties) {
-      expect(Number.isNaN(Date.parse(d.deadline))).toBe(false);
-      expect(d.owner).toEqual(expect.any(String));
-    }
-  }
-  // Every risk flag reached risk duty.
-  expect(riskAlerts).toBeGreaterThanOrEqual(riskRaised);
-  // Nothing completes without a rebooking and the records, except a lead's closure.
-  if (v.stage === 'completed') {
-    expect(v.bookedSlot).toBeDefined();
-    expect(Object.values(v.records).every((r) => r.done)).toBe(true);
-  }
-  if (v.stage === 'closed') expect(v.closed?.by).toBe('LEAD-1');
-}
-
-async function attempt(p: Promise<unknown>): Promise<boolean> {
+async function attempt(p: Promise<unknown>): Promise<void> {
   try {
     await p;
-    return true;
   } catch (e) {
-    if (e instanceof WorkflowUpdateFailedError) return false; // refused by a validator: allowed
-    throw e;
+    if (!(e instanceof WorkflowUpdateFailedError)) throw e; // refused by a validator: allowed
   }
 }
 
-test('random event sequences keep every case owned, every risk alerted, and no case completed without rebooking and records or a closure', async () => {
-  await fc.assert(
-    fc.asyncProperty(scenario, async (s) => {
-      const rec = new Recorder({ client: s.channel });
-      await withWorker(env, rec, async (tq) => {
-        const t = await env.currentTimeMs();
-        const input = caseInput(t, {
-          client: { ref: 'C-1', firstName: 'Sam', preferredContact: s.contact, email: 'sam@example.org', phone: '+447700900123' },
-          rebook: s.callback ? { callbackBy: new Date(t + 3 * DAY).toISOString() } : { slots: [4, 5, 6].map((d) => new Date(t + d * DAY).toISOString()) },
-          risk: s.riskAtStart ? { concern: true } : undefined,
-          expectedReturn: new Date(t + 2 * DAY).toISOString().slice(0, 10),
-        });
-        const c = await startCase(env, tq, input);
-        let riskRaised = s.riskAtStart ? 1 : 0;
-        let v = await c.until((x) => x.stage !== 'contacting', 'first contact');
-        checkInvariants(v, riskRaised, rec.escalations('risk').length);
-        for (const e of s.events) {
-          const now = await env.currentTimeMs();
-          if (v.stage === 'completed' || v.stage === 'closed') break;
-          switch (e.t) {
-            case 'sleep':
-              await env.sleep(e.hours * HOUR);
-              break;
-            case 'choose':
-              await attempt(c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: v.offeredSlots[e.index] ?? input.session.startsAt }] }));
-              break;
-            case 'requestCall':
-              await attempt(c.handle.executeUpdate(requestCallUpdate, { args: [] }));
-              break;
-            case 'rebook':
-              await attempt(c.handle.executeUpdate(recordRebookingUpdate, { args: [{ by: 'T-1001', slot: new Date(now + e.days * DAY).toISOString() }] }));
-              break;
-            case 'phone':
-              await attempt(c.handle.executeUpdate(recordPhoneOutcomeUpdate, { args: [{ by: 'T-1001', reached: e.reached, rebookedSlot: e.reached ? new Date(now + e.days * DAY).toISOString() : undefined }] }));
-              break;
-            case 'absence':
-              await attempt(c.handle.executeUpdate(reportAbsenceUpdate, { args: [{ by: 'T-1001', expectedReturn: new Date(now + e.days * DAY).toISOString().slice(0, 10) }] }));
-              break;
-            case 'risk':
-              if (await attempt(c.handle.executeUpdate(raiseRiskUpdate, { args: [{ by: e.source === 'client' ? 'client' : 'T-1001', source: e.source }] }))) riskRaised++;
-              break;
-            case 'unhappy':
-              await attempt(c.handle.executeUpdate(reportUnhappyUpdate, { args: [{ by: 'client', source: 'client', cannotWait: true }] }));
-              break;
-            case 'record':
-              await attempt(c.handle.executeUpdate(confirmRecordUpdate, { args: [{ by: 'T-1001', record: e.which }] }));
-              break;
-            case 'recordsDown':
-              await attempt(c.handle.executeUpdate(reportRecordsUnavailableUpdate, { args: [{ by: 'T-1001' }] }));
-              break;
-            case 'close':
-              await attempt(c.handle.executeUpdate(closeCaseUpdate, { args: [{ by: 'LEAD-1', reason: 'other' }] }));
-              break;
+/** The invariants that can be read from outside: the view, its timers and what was sent. */
+function check(v: CaseView, rec: Recorder, s: Scenario, now: number, closedAt: number | undefined): string | undefined {
+  const open = v.stage !== 'completed' && v.stage !== 'closed';
+  for (const d of v.duties.filter((x) => !x.metAt)) {
+    if (!open) return `a ${v.stage} case still has an open duty (${d.kind})`;
+    if (!d.owner || Number.isNaN(Date.parse(d.deadline))) return `duty ${d.id} has no owner or deadline`;
+    const chase = Date.parse(d.nextChaseAt ?? '');
+    if (!(chase > now - MINUTE)) return `duty ${d.id} (${d.kind}) has no chase still to come`;
+    if (!v.timers.some((t) => Date.parse(t) <= chase)) return `duty ${d.id} (${d.kind}) has no pending timer at or before ${d.nextChaseAt}; timers ${v.timers.join(', ')}`;
+  }
+  if (s.input.risk?.concern && !v.escalations.some((e) => e.team === 'risk')) return 'a risk concern at the start alerted nobody';
+  for (const e of v.escalations) {
+    if (e.team !== 'risk' || !e.acknowledgedBy) continue;
+    if (!/^(clinical-lead|escalation-team-risk)/.test(e.acknowledgedBy)) return `risk alert acknowledged by ${e.acknowledgedBy}`;
+  }
+  if (!open && v.escalations.some((e) => e.team === 'risk' && !e.acknowledgedAt)) return `${v.stage} with a risk alert unacknowledged`;
+  const chose = s.input.client.preferredContact === 'voicemail';
+  if (rec.therapistMessages.some((m) => m.contact && m.contact.voicemailAllowed !== chose)) return 'voicemail allowed that the client did not choose';
+  const sends = rec.clientSends;
+  for (const [i, m] of sends.entries()) {
+    const first = i === 0 && (m.notice.kind === 'slotOffer' || m.notice.kind === 'callbackPromise' || m.notice.kind === 'absenceUpdate');
+    if (inQuietHours(s.policy, m.at) && !first && m.notice.kind !== 'confirmation') return `a ${m.notice.kind} went to the client at ${new Date(m.at).toISOString()} (quiet hours)`;
+    if (closedAt !== undefined && m.at > closedAt + 1_000) return 'a message went to the client after closure';
+  }
+  if (v.bookedSlot && v.expectedReturn && Date.parse(v.bookedSlot) < returnsAt(v.expectedReturn)) return 'booked inside a known absence';
+  if (open) {
+    for (const r of ['attendance', 'clinicalNote', ...(v.bookedSlot ? ['nextSession'] : [])] as const) {
+      if (!v.records[r].done && !v.duties.some((d) => !d.metAt && d.kind === 'records')) return `${r} neither confirmed nor owned`;
+    }
+  }
+  return undefined;
+}
+
+/** By the session's start: told, or someone is due to reach the client by then. */
+function toldByStart(v: CaseView, start: number): string | undefined {
+  if (v.stage === 'closed' || v.told) return undefined;
+  if (v.duties.some((d) => !d.metAt && d.clientFacing && d.owner !== 'client' && Date.parse(d.deadline) <= start)) return undefined;
+  return `at the session's start the client was not told and nobody was due to reach them (stage ${v.stage})`;
+}
+
+async function runOnWorkflow(s: Scenario, steps: Step[]): Promise<void> {
+  const f = s.faults;
+  const rec = new Recorder({
+    client: f.client === 'rejected' || (f.client === 'undelivered' && s.input.client.preferredContact === 'email') ? 'rejected' : 'ok',
+    delivery: f.client === 'ok' ? 'delivered' : 'accepted',
+    smsStatus: f.client === 'undelivered' ? 'permanent-failure' : 'delivered',
+    unreachableTeams: f.teamsDown,
+    therapistUnreachable: f.therapistDown,
+    recordsDown: f.mpbDown,
+  });
+  await withWorker(env, rec, async (tq) => {
+    // The generated case, moved to the test server's clock with the same gaps.
+    const t = await env.currentTimeMs();
+    const shift = (iso: string) => new Date(Date.parse(iso) - Date.parse(s.input.submittedAt) + t).toISOString();
+    const dayShift = (d: string | undefined) => (d ? new Date(Date.parse(`${d}T12:00:00Z`) - Date.parse(s.input.submittedAt) + t).toISOString().slice(0, 10) : undefined);
+    const input = {
+      ...s.input,
+      caseId: newCaseId(),
+      siblingCaseIds: [],
+      submittedAt: new Date(t).toISOString(),
+      session: { ...s.input.session, startsAt: shift(s.input.session.startsAt) },
+      rebook: 'slots' in s.input.rebook ? { slots: s.input.rebook.slots.map(shift) } : { callbackBy: shift(s.input.rebook.callbackBy) },
+      expectedReturn: dayShift(s.input.expectedReturn),
+    };
+    const start = Date.parse(input.session.startsAt);
+    const c: RunningCase = await startCase(env, tq, input);
+    let closedAt: number | undefined;
+    const settled = () => c.until(() => true, 'the case to settle');
+    const verify = async () => {
+      const v = await settled();
+      const problem = check(v, rec, s, await env.currentTimeMs(), closedAt);
+      if (problem) throw new Error(`${problem}\n${v.timeline.slice(-12).map((e) => `${e.at} ${e.text}`).join('\n')}`);
+      return v;
+    };
+    let v = await verify();
+    const staff = (role: string, team?: string) => ({ by: team ? `${role}-${team}` : role, role, ...(team ? { team } : {}) }) as never;
+    for (const step of steps) {
+      if (v.stage === 'completed' || v.stage === 'closed') break;
+      const now = await env.currentTimeMs();
+      const inDays = (d: number) => new Date(now + d * DAY).toISOString();
+      const slots = 'slots' in input.rebook ? input.rebook.slots : [];
+      switch (step.t) {
+        case 'advance': {
+          const ms = Math.min(step.ms, 3 * DAY);
+          if (now < start && now + ms >= start) {
+            if (start - now > 2_000) await env.sleep(start - now - 1_000);
+            const problem = toldByStart(await settled(), start);
+            if (problem) throw new Error(problem);
           }
-          v = await c.until(() => true);
-          checkInvariants(v, riskRaised, rec.escalations('risk').length);
+          await env.sleep(Math.max(ms - Math.max(0, (await env.currentTimeMs()) - now), 1));
+          break;
         }
-      });
-    }),
-    { numRuns: 25, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31), verbose: true },
+        case 'complete':
+          break; // activities complete on their own here
+        case 'choose':
+          if (slots.length) await attempt(c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: slots[step.pick % slots.length]! }] }));
+          break;
+        case 'requestCall':
+          await attempt(c.handle.executeUpdate(requestCallUpdate, { args: [] }));
+          break;
+        case 'phone':
+          await attempt(
+            c.handle.executeUpdate(recordPhoneOutcomeUpdate, {
+              args: [
+                {
+                  ...staff(step.role, step.role === 'escalation-team' ? step.team : undefined),
+                  reached: step.reached,
+                  ...(step.reached && step.agreed === 'slot' ? { rebookedSlot: inDays(step.days) } : {}),
+                  ...(step.reached && step.agreed === 'callback' ? { callbackBy: inDays(step.days / 4) } : {}),
+                },
+              ],
+            }),
+          );
+          break;
+        case 'rebook':
+          await attempt(c.handle.executeUpdate(recordRebookingUpdate, { args: [{ ...staff('therapist'), slot: inDays(step.days) }] }));
+          break;
+        case 'absence':
+          await attempt(c.handle.executeUpdate(reportAbsenceUpdate, { args: [{ by: 'therapist', expectedReturn: inDays(step.days).slice(0, 10) }] }));
+          break;
+        case 'record':
+          await attempt(c.handle.executeUpdate(confirmRecordUpdate, { args: [{ ...staff('therapist'), record: step.which }] }));
+          break;
+        case 'recordsDown':
+          await attempt(c.handle.executeUpdate(reportRecordsUnavailableUpdate, { args: [staff('therapist')] }));
+          break;
+        case 'risk':
+          await attempt(c.handle.executeUpdate(raiseRiskUpdate, { args: [{ by: step.source, source: step.source }] }));
+          break;
+        case 'unhappy':
+          await attempt(c.handle.executeUpdate(reportUnhappyUpdate, { args: [{ by: step.source, source: step.source, cannotWait: step.cannotWait }] }));
+          break;
+        case 'ack':
+          if (v.escalations.length) {
+            const e = v.escalations[step.pick % v.escalations.length]!;
+            await attempt(c.handle.executeUpdate(acknowledgeEscalationUpdate, { args: [{ ...staff(step.role, step.team), escalationId: e.id }] }));
+          }
+          break;
+        case 'close': {
+          const before = await env.currentTimeMs();
+          await attempt(
+            c.handle.executeUpdate(closeCaseUpdate, {
+              args: [
+                {
+                  ...staff(step.role),
+                  reason: 'other',
+                  ...(step.disposition ? { riskDisposition: 'Handed to the crisis team' } : {}),
+                  ...(step.waiver ? { recordsWaiver: 'Recorded elsewhere' } : {}),
+                },
+              ],
+            }),
+          );
+          if ((await c.view()).stage === 'closed') closedAt = before;
+          break;
+        }
+        case 'seen':
+          await c.handle.signal(clientSeenSignal);
+          break;
+        case 'slotTaken':
+          break; // needs a sibling case: the pure-core property test covers it
+      }
+      v = await verify();
+    }
+  });
+}
+
+test(`D1-D10 the safety invariants hold on the real workflow over ${RUNS} random cases (seed ${SEED}; replay with FC_SEED=${SEED})`, async () => {
+  process.stdout.write(`[workflow property] FC_SEED=${SEED} runs=${RUNS}\n`);
+  const started = Date.now();
+  await fc.assert(
+    fc.asyncProperty(scenarioArb, fc.array(stepArb, { minLength: 1, maxLength: 8 }), (s, steps) => runOnWorkflow(s, steps)),
+    { numRuns: RUNS, seed: SEED, endOnFailure: true },
   );
-}, 600_000);
+  process.stdout.write(`[workflow property] ${RUNS} cases in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+}, 1_800_000);

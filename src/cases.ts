@@ -5,10 +5,11 @@
 import { createHmac } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { DeliveryReport } from './shared/activities';
 import type { Submission } from './shared/api';
 import type { CaseInput, CaseView, RecordsMode } from './shared/case';
 import { caseWorkflowId, isCaseId } from './shared/ids';
-import { viewQuery } from './shared/messages';
+import { deliveryReportSignal, viewQuery } from './shared/messages';
 import type { Policy } from './shared/policy';
 import { CaseStage, DocsComplete, NextDeadline, RiskConcern, SessionStart, SubmissionDigest, TherapistRef } from './shared/search-attributes';
 import { formatUk } from './shared/time';
@@ -124,6 +125,21 @@ export class CaseService {
       return await this.deps.client.workflow.getHandle(caseWorkflowId(caseId)).query(viewQuery);
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Tells a case what became of one of its messages (a bounce, a delivery receipt). Returns false,
+   * quietly, for an unknown case or one that has finished: there is nobody left to act on it.
+   */
+  async reportDelivery(caseId: string, report: DeliveryReport): Promise<boolean> {
+    if (!isCaseId(caseId)) return false;
+    try {
+      await this.handle(caseId).signal(deliveryReportSignal, report);
+      return true;
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) return false;
       throw e;
     }
   }

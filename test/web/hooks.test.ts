@@ -69,7 +69,7 @@ describe('who may post', () => {
   test('D7 without a token, or with a wrong one, a post is refused with 401 and reaches no case', async () => {
     const h = harness();
     for (const headers of [
-      {},
+      {} as Record<string, string>,
       { authorization: 'Bearer not-the-bounce-token-0123456789abcdef' },
       { authorization: `Basic ${BOUNCE_TOKEN}` },
     ]) {

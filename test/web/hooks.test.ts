@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import request from 'supertest';
 import { envelopeIdFor } from '../../src/delivery/message-ref';
+import { ConfigError } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { messageIdFor } from '../../src/mail/mailer';
 import type { DeliveryReport } from '../../src/shared/activities';
@@ -88,6 +89,18 @@ describe('who may post', () => {
     const h = harness();
     await postRaw(h.app, postfixBounce(SAM), 'message/rfc822', { authorization: `Bearer ${API_TOKEN}` }).expect(401);
     expect([...unset.reported, ...h.reported]).toEqual([]);
+  });
+
+  test('D7 a malformed BOUNCE_TOKENS stops start-up with a message naming the variable, not the token', () => {
+    for (const value of ['relay', 'relay:short', `relay:${BOUNCE_TOKEN},relay:${BOUNCE_TOKEN}x`]) {
+      expect(() => testConfig({ BOUNCE_TOKENS: value })).toThrow(ConfigError);
+      expect(() => testConfig({ BOUNCE_TOKENS: value })).toThrow(/BOUNCE_TOKENS: /);
+      try {
+        testConfig({ BOUNCE_TOKENS: value });
+      } catch (e) {
+        expect((e as Error).message).not.toContain(BOUNCE_TOKEN);
+      }
+    }
   });
 
   test('D7 a bounce token is not an API token, and /hooks has nothing but /bounces', async () => {

@@ -246,6 +246,7 @@ describe('refusals', () => {
     await postRaw(h.app, postfixBounce(SAM), 'text/plain').expect(415);
     const res = await request(h.app).get('/hooks/bounces').set(auth).expect(405);
     expect(res.headers.allow).toBe('POST');
+    expect(res.body).toEqual({ errors: [{ path: '', message: 'Use POST on this endpoint' }] });
   });
 
   test('D7 when the cases cannot be reached the relay is told to post again (503), without a stack trace', async () => {

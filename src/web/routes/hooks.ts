@@ -17,7 +17,6 @@ import {
 import { toFieldErrors } from '../../shared/api';
 import type { WebContext } from '../context';
 import { bearerMatcher } from '../security/auth';
-import { methodNotAllowed } from '../security/guards';
 import { limiter } from '../security/limits';
 
 /**
@@ -117,23 +116,34 @@ export function hookRoutes(ctx: WebContext): Router {
       );
       res.status(202).json(answer);
     })
-    .all(methodNotAllowed('POST'));
+    .all((_req, res) => {
+      res.set('Allow', 'POST');
+      res.status(405).json(problem('Use POST on this endpoint'));
+    });
 
   router.use((_req, res) => {
     res.status(404).json(problem('No such endpoint'));
   });
 
-  // The body parsers' refusals (too large, not JSON) answered as JSON, without a stack trace.
+  // Every failure answered as JSON without a stack trace: the body parsers' refusals (too large,
+  // not JSON) with their status, anything else as 500.
   const onError: ErrorRequestHandler = (err: unknown, _req, res, next) => {
-    const e = (err ?? {}) as { status?: number; type?: string };
-    if (res.headersSent || typeof e.status !== 'number' || e.status < 400 || e.status >= 500) {
+    if (res.headersSent) {
       next(err);
       return;
     }
-    if (e.status === 413)
+    const e = (err ?? {}) as { status?: number; type?: string };
+    const status = typeof e.status === 'number' && e.status >= 400 && e.status < 500 ? e.status : 500;
+    if (status === 413) {
       res.status(413).json(problem(`The request is too large: send at most ${BOUNCE_BODY_LIMIT.replace('kb', ' kB')}`));
-    else if (e.type === 'entity.parse.failed') res.status(400).json(problem('The request body is not valid JSON'));
-    else res.status(e.status).json(problem('The request could not be read'));
+    } else if (e.type === 'entity.parse.failed') {
+      res.status(400).json(problem('The request body is not valid JSON'));
+    } else if (status < 500) {
+      res.status(status).json(problem('The request could not be read'));
+    } else {
+      ctx.log.error({ event: 'request-failed', route: '/hooks/bounces', err }, 'request failed');
+      res.status(500).json(problem('Something went wrong on our side: post the report again later'));
+    }
   };
   router.use(onError);
   return router;

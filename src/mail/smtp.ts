@@ -38,7 +38,11 @@ export class SmtpMailer implements Mailer {
 
   async send(mail: OutgoingMail): Promise<SentMail> {
     try {
-      await this.transport.sendMail({ ...toNodemailerMessage(mail, this.options.from), dsn: dsnRequest(mail.messageId) });
+      await this.transport.sendMail({
+        ...toNodemailerMessage(mail, this.options.from),
+        // Delivery status notifications, where the relay offers them (docs/channels.md).
+        dsn: dsnRequest(mail.messageId),
+      });
     } catch (err) {
       throw classifySmtpError(err);
     }

@@ -201,7 +201,12 @@ describe('a retried send', () => {
     const references = notify.requests.filter((r) => r.method === 'POST').map((r) => (JSON.parse(r.body) as { reference: string }).reference);
     expect(references).toEqual([`${CASE_ID}.client-callbackPromise`, `${CASE_ID}.client-callbackPromise`]);
     // Notify's id comes back twice: as the message id, and as the handle the case follows the text by (D7).
-    expect(delivery).toEqual({ channel: 'sms', messageId: 'new-notification', notifyId: 'new-notification', acceptedAt: NOW.toISOString() });
+    expect(delivery).toEqual({
+      channel: 'sms',
+      messageId: 'new-notification',
+      notifyId: 'new-notification',
+      acceptedAt: NOW.toISOString(),
+    });
   });
 });
 

@@ -5,6 +5,8 @@
 import { createHmac } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { DeliveryReport } from './shared/activities';
+import { deliveryReportSignal } from './shared/messages';
 import type { Submission } from './shared/api';
 import type { CaseInput, CaseView, RecordsMode } from './shared/case';
 import { caseWorkflowId, isCaseId } from './shared/ids';
@@ -143,6 +145,21 @@ export class CaseService {
       return await this.deps.client.workflow.getHandle(caseWorkflowId(caseId)).query(viewQuery);
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Tells a case what became of one of its messages (a bounce, a delivery receipt). Returns false,
+   * quietly, for an unknown case or one that has finished: there is nobody left to act on it.
+   */
+  async reportDelivery(caseId: string, report: DeliveryReport): Promise<boolean> {
+    if (!isCaseId(caseId)) return false;
+    try {
+      await this.handle(caseId).signal(deliveryReportSignal, report);
+      return true;
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) return false;
       throw e;
     }
   }

@@ -84,6 +84,7 @@ const envSchema = z.object({
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
   API_TOKENS: optionalString,
   CODEC_TOKENS: optionalString,
+  BOUNCE_TOKENS: optionalString,
   PAYLOAD_KEYS: optionalString,
   TRUST_PROXY_HOPS: z.coerce.number({ message: 'must be a whole number of proxies' }).int().min(0).max(10).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
@@ -168,6 +169,8 @@ export interface AuthConfig {
   apiTokens: BearerToken[];
   /** Machine callers of the codec endpoint (the Temporal CLI, say); staff use their session. */
   codecTokens: BearerToken[];
+  /** Mail relays posting bounces and delivery receipts to /hooks/bounces. */
+  bounceTokens: BearerToken[];
 }
 
 /** Development only: anyone can read this key, so production refuses to start without LINK_KEYS. */
@@ -243,7 +246,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   };
   const sessionKeys = keyList('SESSION_KEYS', e.SESSION_KEYS, DEVELOPMENT_SESSION_KEYS);
   const payloadKeys = keyList('PAYLOAD_KEYS', e.PAYLOAD_KEYS, DEVELOPMENT_PAYLOAD_KEYS);
-  const tokens = (name: 'API_TOKENS' | 'CODEC_TOKENS', value: string | undefined): BearerToken[] => {
+  const tokens = (name: 'API_TOKENS' | 'CODEC_TOKENS' | 'BOUNCE_TOKENS', value: string | undefined): BearerToken[] => {
     try {
       return value ? parseBearerTokens(value) : [];
     } catch (err) {
@@ -253,6 +256,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   };
   const apiTokens = tokens('API_TOKENS', e.API_TOKENS);
   const codecTokens = tokens('CODEC_TOKENS', e.CODEC_TOKENS);
+  const bounceTokens = tokens('BOUNCE_TOKENS', e.BOUNCE_TOKENS);
 
   const publicBaseUrl = e.PUBLIC_BASE_URL.replace(/\/+$/, '');
   const https = new URL(publicBaseUrl).protocol === 'https:';
@@ -320,6 +324,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       secureCookies: https,
       apiTokens,
       codecTokens,
+      bounceTokens,
     },
     trustProxyHops: e.TRUST_PROXY_HOPS,
     logLevel: e.LOG_LEVEL,

@@ -7,6 +7,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import nodemailer, { type NodemailerError, type Transporter } from 'nodemailer';
+import { dsnRequest } from '../delivery/message-ref';
 import { FailureType } from '../shared/activities';
 import { toNodemailerMessage, type Mailer, type OutgoingMail, type SentMail } from './mailer';
 
@@ -37,7 +38,11 @@ export class SmtpMailer implements Mailer {
 
   async send(mail: OutgoingMail): Promise<SentMail> {
     try {
-      await this.transport.sendMail(toNodemailerMessage(mail, this.options.from));
+      await this.transport.sendMail({
+        ...toNodemailerMessage(mail, this.options.from),
+        // Delivery status notifications, where the relay offers them (docs/channels.md).
+        dsn: dsnRequest(mail.messageId),
+      });
     } catch (err) {
       throw classifySmtpError(err);
     }

@@ -13,6 +13,7 @@ import { caseRoutes } from './routes/cases';
 import { clientRoutes } from './routes/client';
 import { codecRoutes } from './routes/codec';
 import { formRoutes } from './routes/form';
+import { hookRoutes } from './routes/hooks';
 import { mailboxRoutes } from './routes/mailbox';
 import { sameOriginForms } from './security/guards';
 import { limiter } from './security/limits';
@@ -135,6 +136,7 @@ export function createApp(deps: AppDeps): Express {
 
   // Machines: bearer tokens, no cookies, no forms.
   app.use('/api', limiter(ctx.limits.api, ctx.log, refuse), apiRoutes(ctx));
+  app.use('/hooks', hookRoutes(ctx));
 
   app.use(sessionMiddleware({ auth: config.auth, now: () => ctx.now().getTime() }));
   app.use('/codec', limiter(ctx.limits.codec, ctx.log, refuse), codecRoutes(ctx));

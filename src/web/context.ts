@@ -13,7 +13,7 @@ import type { OidcClient } from './security/oidc';
 
 export interface AppDeps {
   config: Config;
-  cases: Pick<CaseService, 'submit' | 'view' | 'handle'>;
+  cases: Pick<CaseService, 'submit' | 'view' | 'handle' | 'reportDelivery'>;
   links: LinkSealer;
   /** The development mailbox pages exist only when this is given. */
   mailbox?: Mailbox;

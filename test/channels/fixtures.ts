@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { loadConfig, type Config } from '../../src/config';
 import type { Mailer, OutgoingMail } from '../../src/mail/mailer';
-import type { SmsSender } from '../../src/sms/sender';
+import type { SmsSender, SmsStatus } from '../../src/sms/sender';
 import type {
   ClientMessageKind,
   ClientNotice,
@@ -137,18 +137,28 @@ export function recordingMailer(): RecordingMailer {
 
 export interface RecordingSms extends SmsSender {
   sent: Array<{ to: string; body: string; reference: string; retry: boolean }>;
+  /** The ids asked about, in order. */
+  looked: string[];
+  /** What status() answers next (pending until a test says otherwise). */
+  answer: SmsStatus;
 }
 
 export function recordingSms(): RecordingSms {
   const sent: RecordingSms['sent'] = [];
-  return {
+  const sms: RecordingSms = {
     sent,
+    looked: [],
+    answer: { state: 'pending', reason: 'sending' },
     send(to, body, reference, options) {
       sent.push({ to, body, reference, retry: options?.retry === true });
       return Promise.resolve({ id: `sms-${sent.length}` });
     },
-    status: () => Promise.resolve({ state: 'delivered' }),
+    status(id) {
+      sms.looked.push(id);
+      return Promise.resolve(sms.answer);
+    },
   };
+  return sms;
 }
 
 export function activitiesWith(overrides: Partial<ActivityDeps> = {}) {

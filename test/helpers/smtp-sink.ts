@@ -21,6 +21,8 @@ export interface ReceivedMail {
   messageId: string;
   parsed: ParsedMail;
   raw: Buffer;
+  /** The DSN parameters (RFC 3461) the client gave, when the sink advertised DSN. */
+  dsn?: { ret: string | null; envid: string | null; notify: Array<string[] | undefined> };
 }
 
 export type SmtpStage = 'mail' | 'rcpt' | 'data';
@@ -36,6 +38,8 @@ export type SmtpFailure =
 export interface SmtpSinkOptions {
   /** Require this login (AUTH PLAIN/LOGIN); wrong credentials get 535. */
   auth?: { user: string; pass: string };
+  /** Advertise DSN (RFC 3461), as a relay that sends delivery status notifications does. */
+  dsn?: boolean;
 }
 
 export interface SmtpSink {
@@ -80,6 +84,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     logger: false,
     disabledCommands: ['STARTTLS'],
     hideSTARTTLS: true,
+    hideDSN: !options.dsn,
     disableReverseLookup: true,
     allowInsecureAuth: true,
     authOptional: !options.auth,
@@ -117,6 +122,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
               messageId: parsed.messageId ?? '',
               parsed,
               raw,
+              ...(session.envelope.dsn
+                ? { dsn: { ...session.envelope.dsn, notify: session.envelope.rcptTo.map((r) => r.dsn?.notify) } }
+                : {}),
             };
             messages.push(mail);
             for (const w of [...waiters]) {

@@ -12,4 +12,6 @@ module.exports = {
   maxWorkers: 1,
   testTimeout: 120_000,
   forceExit: false,
+  // Under npm test (HAZARD_CHECK=1), fails the run if a test the hazard log names did not pass.
+  reporters: ['default', '<rootDir>/test/safety/hazard-reporter.js'],
 };

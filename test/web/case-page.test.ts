@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import request from 'supertest';
 import { createApp } from '../../src/web/app';
+import { createLogger } from '../../src/log';
 import { formatUk } from '../../src/shared/time';
 import { isoToUkLocal } from '../../src/web/uk-time';
 import { caseView, escalation, CASE_ID, DAY, ESCALATION, fromNow, HOUR, LEAD, makeDeps, signIn, THERAPIST, type StaffLogin } from './fakes';
@@ -228,5 +230,72 @@ describe("the therapist's risk note", () => {
 
     expect(res.text).toContain('Sam');
     for (const part of ['Dr Okafor', 'Lives alone', 'alert(1)', "can't go on", 'can&#39;t go on']) expect(res.text).not.toContain(part);
+  });
+});
+
+describe('staff who must phone a client can find the client (D3)', () => {
+  const contactShown = (html: string) => html.includes('How to reach Sam') && html.includes('+447700900123') && html.includes('sam@example.org') && html.includes('C-2002');
+
+  async function showsContactAndLogsTheRead(login: StaffLogin) {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }) });
+    const d = makeDeps();
+    d.cases.add(caseView());
+    const app = createApp({ ...d.deps, logger });
+    const staff = await signIn(app, login);
+
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
+
+    expect(contactShown(res.text)).toBe(true);
+    expect(res.text).toContain('Do not leave a voicemail');
+    const read = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'client-contact-read');
+    expect(read).toEqual(expect.objectContaining({ caseId: CASE_ID, ref: login.ref, role: login.role }));
+    expect(lines.join('\n')).not.toMatch(/7700|sam@example|C-2002/);
+  }
+
+  it('D3 when the escalation team opens a case, then it shows the client reference, phone and email with the voicemail rule, and the read is logged without the details', async () => {
+    await showsContactAndLogsTheRead(ESCALATION);
+  });
+
+  it('D3 when a clinical lead opens a case, then it shows the client reference, phone and email with the voicemail rule, and the read is logged without the details', async () => {
+    await showsContactAndLogsTheRead(LEAD);
+  });
+
+  it('D3 when the client chose voicemail, then the page says a voicemail may be left', async () => {
+    const { staff } = await setup({ preferredContact: 'voicemail' }, LEAD);
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
+    expect(res.text).toContain('chose voicemail: you may leave a short message');
+  });
+
+  it('D3 when the therapist opens their own case, then the contact card is not shown', async () => {
+    const { staff } = await setup({}, THERAPIST);
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
+    expect(contactShown(res.text)).toBe(false);
+  });
+});
+
+describe('the case page tells the truth about every escalation (D1)', () => {
+  it('D1 when a risk alert could not be delivered and nobody acknowledged it, then the page says so and when it goes again, never that risk duty was alerted', async () => {
+    const next = fromNow(HOUR);
+    const { staff } = await setup(
+      {
+        risk: true,
+        escalations: [escalation({ id: 'esc-3', team: 'risk', reason: 'A risk concern was recorded', delivery: 'failed', deliveryNote: 'ChannelRejected', alerts: 2, nextAlertAt: next })],
+      },
+      LEAD,
+    );
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
+    expect(res.text).toContain('Not delivered');
+    expect(res.text).toContain('Not yet acknowledged.');
+    expect(res.text).toContain(`copied in, at ${formatUk(next)}`);
+    expect(res.text).not.toContain('Risk duty has been alerted');
+  });
+
+  it('D1 D2 when a risk alert was acknowledged, then the page names who did it and when', async () => {
+    const at = fromNow(-HOUR);
+    const { staff } = await setup({ risk: true, escalations: [escalation({ team: 'risk', delivery: 'delivered', acknowledgedAt: at, acknowledgedBy: 'R-9', acknowledgedNote: 'Called the client' })] }, LEAD);
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
+    expect(res.text).toContain(`Acknowledged by R-9 at ${formatUk(at)}`);
+    expect(res.text).toContain('Called the client');
   });
 });

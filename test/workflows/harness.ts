@@ -220,7 +220,7 @@ async function terminateStarted(): Promise<void> {
 }
 
 /** Runs `body` with a worker polling a fresh task queue, using the recorder's activities. */
-export async function withWorker<T>(env: TestWorkflowEnvironment, recorder: Recorder, body: (taskQueue: string) => Promise<T>): Promise<T> {
+export async function withWorker<T>(env: TestWorkflowEnvironment, recorder: Pick<Recorder, 'activities'>, body: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
   const worker = await createCaseWorker({
     connection: env.nativeConnection,
@@ -236,6 +236,40 @@ export async function withWorker<T>(env: TestWorkflowEnvironment, recorder: Reco
       await terminateStarted();
     }
   });
+}
+
+/**
+ * One worker for many cases, each case with recorders of its own: activities are routed by the
+ * case id they carry. Saves creating a worker per case in tests that run hundreds of them.
+ */
+export class RecorderRouter {
+  private readonly byCase = new Map<string, Recorder>();
+
+  use(caseId: string, recorder: Recorder): void {
+    this.byCase.set(caseId, recorder);
+  }
+
+  private of(caseId: string): CaseActivities {
+    const rec = this.byCase.get(caseId);
+    if (!rec) throw ApplicationFailure.nonRetryable(`no recorder for case ${caseId}`);
+    return rec.activities();
+  }
+
+  activities(): CaseActivities {
+    return {
+      notifyClient: (n) => this.of(n.caseId).notifyClient(n),
+      notifyTherapist: (n) => this.of(n.caseId).notifyTherapist(n),
+      notifyProvider: (n) => this.of(n.caseId).notifyProvider(n),
+      escalate: (n) => this.of(n.caseId).escalate(n),
+      checkRecords: (q) => this.of(q.caseId).checkRecords(q),
+      smsStatus: (q) => this.of(q.caseId).smsStatus(q),
+    };
+  }
+}
+
+/** Runs `body` with one worker whose activities the router hands to each case's recorder. */
+export async function withRoutedWorker<T>(env: TestWorkflowEnvironment, router: RecorderRouter, body: (taskQueue: string) => Promise<T>): Promise<T> {
+  return withWorker(env, router, body);
 }
 
 /** Asserts that an update was refused by the workflow's validator, with a reason matching `reason`. */

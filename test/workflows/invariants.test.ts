@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { CaseView } from '../../src/shared/case';
+import type { CaseInput, CaseView, RecordName, StaffRole } from '../../src/shared/case';
 import {
   acknowledgeEscalationUpdate,
   chooseSlotUpdate,
@@ -22,11 +22,12 @@ import {
   reportRecordsUnavailableUpdate,
   reportUnhappyUpdate,
   requestCallUpdate,
+  type StaffAction,
 } from '../../src/shared/messages';
 import { inQuietHours, returnsAt } from '../../src/shared/policy';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 import { DAY, MINUTE, scenarioArb, stepArb, type Scenario, type Step } from '../core/world';
-import { newCaseId, Recorder, startCase, withWorker, type RunningCase } from './harness';
+import { newCaseId, Recorder, RecorderRouter, startCase, withRoutedWorker, type RunningCase } from './harness';
 
 const RUNS = Number(process.env.FC_WORKFLOW_RUNS ?? 200);
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : Date.now() % 2 ** 31;
@@ -73,7 +74,8 @@ function check(v: CaseView, rec: Recorder, s: Scenario, now: number, closedAt: n
   }
   if (v.bookedSlot && v.expectedReturn && Date.parse(v.bookedSlot) < returnsAt(v.expectedReturn)) return 'booked inside a known absence';
   if (open) {
-    for (const r of ['attendance', 'clinicalNote', ...(v.bookedSlot ? ['nextSession'] : [])] as const) {
+    const owed: RecordName[] = ['attendance', 'clinicalNote', ...(v.bookedSlot ? (['nextSession'] as const) : [])];
+    for (const r of owed) {
       if (!v.records[r].done && !v.duties.some((d) => !d.metAt && d.kind === 'records')) return `${r} neither confirmed nor owned`;
     }
   }
@@ -87,7 +89,7 @@ function toldByStart(v: CaseView, start: number): string | undefined {
   return `at the session's start the client was not told and nobody was due to reach them (stage ${v.stage})`;
 }
 
-async function runOnWorkflow(s: Scenario, steps: Step[]): Promise<void> {
+async function runOnWorkflow(s: Scenario, steps: Step[], router: RecorderRouter, tq: string): Promise<void> {
   const f = s.faults;
   const rec = new Recorder({
     client: f.client === 'rejected' || (f.client === 'undelivered' && s.input.client.preferredContact === 'email') ? 'rejected' : 'ok',
@@ -97,14 +99,16 @@ async function runOnWorkflow(s: Scenario, steps: Step[]): Promise<void> {
     therapistUnreachable: f.therapistDown,
     recordsDown: f.mpbDown,
   });
-  await withWorker(env, rec, async (tq) => {
+  {
     // The generated case, moved to the test server's clock with the same gaps.
     const t = await env.currentTimeMs();
     const shift = (iso: string) => new Date(Date.parse(iso) - Date.parse(s.input.submittedAt) + t).toISOString();
     const dayShift = (d: string | undefined) => (d ? new Date(Date.parse(`${d}T12:00:00Z`) - Date.parse(s.input.submittedAt) + t).toISOString().slice(0, 10) : undefined);
-    const input = {
+    const caseId = newCaseId();
+    router.use(caseId, rec);
+    const input: CaseInput = {
       ...s.input,
-      caseId: newCaseId(),
+      caseId,
       siblingCaseIds: [],
       submittedAt: new Date(t).toISOString(),
       session: { ...s.input.session, startsAt: shift(s.input.session.startsAt) },
@@ -122,12 +126,12 @@ async function runOnWorkflow(s: Scenario, steps: Step[]): Promise<void> {
       return v;
     };
     let v = await verify();
-    const staff = (role: string, team?: string) => ({ by: team ? `${role}-${team}` : role, role, ...(team ? { team } : {}) }) as never;
+    const staff = (role: StaffRole, team?: 'network' | 'risk' | 'support'): StaffAction => ({ by: team ? `${role}-${team}` : role, role, ...(team ? { team } : {}) });
     for (const step of steps) {
       if (v.stage === 'completed' || v.stage === 'closed') break;
       const now = await env.currentTimeMs();
       const inDays = (d: number) => new Date(now + d * DAY).toISOString();
-      const slots = 'slots' in input.rebook ? input.rebook.slots : [];
+      const slots: string[] = 'slots' in input.rebook ? input.rebook.slots : [];
       switch (step.t) {
         case 'advance': {
           const ms = Math.min(step.ms, 3 * DAY);
@@ -210,15 +214,19 @@ async function runOnWorkflow(s: Scenario, steps: Step[]): Promise<void> {
       }
       v = await verify();
     }
-  });
+    await c.handle.terminate('case finished').catch(() => undefined);
+  }
 }
 
 test(`D1-D10 the safety invariants hold on the real workflow over ${RUNS} random cases (seed ${SEED}; replay with FC_SEED=${SEED})`, async () => {
   process.stdout.write(`[workflow property] FC_SEED=${SEED} runs=${RUNS}\n`);
   const started = Date.now();
-  await fc.assert(
-    fc.asyncProperty(scenarioArb, fc.array(stepArb, { minLength: 1, maxLength: 8 }), (s, steps) => runOnWorkflow(s, steps)),
-    { numRuns: RUNS, seed: SEED, endOnFailure: true },
+  const router = new RecorderRouter();
+  await withRoutedWorker(env, router, (tq) =>
+    fc.assert(
+      fc.asyncProperty(scenarioArb, fc.array(stepArb, { minLength: 1, maxLength: 8 }), (s, steps) => runOnWorkflow(s, steps, router, tq)),
+      { numRuns: RUNS, seed: SEED, endOnFailure: true },
+    ),
   );
   process.stdout.write(`[workflow property] ${RUNS} cases in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }, 1_800_000);

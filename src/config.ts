@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { parseKeyList, type NamedKey } from './keys';
-import { parseLinkKeys, type LinkKey } from './links';
+import type { Logger } from './log';
+import type { LinkKey } from './links';
 import { resolvePolicy, type Policy } from './shared/policy';
 
 const optionalString = z
@@ -66,6 +67,7 @@ const envSchema = z.object({
   MPB_API_TOKEN: optionalString,
   MPB_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   LINK_KEYS: optionalString,
+  CASE_ID_KEY: optionalString,
   AUTH_MODE: optionalString.pipe(z.enum(['oidc', 'dev'], { message: "must be 'oidc' or 'dev'" }).optional()),
   OIDC_ISSUER_URL: optionalUrl(['http:', 'https:']),
   OIDC_CLIENT_ID: optionalString,
@@ -118,6 +120,13 @@ export interface Config {
   linkKeys: LinkKey[];
   /** Keys encrypting workflow payloads (client and worker); the first encrypts, all decrypt. */
   payloadKeys: NamedKey[];
+  /**
+   * Derives case ids and submission digests (CASE_ID_KEY). Never rotated: a new key would give a
+   * resubmitted session a new case, and its client would be contacted twice.
+   */
+  caseIdKey: Buffer;
+  /** Variables using a published development key (development on loopback only): logged as a warning. */
+  developmentKeys: KeyVariable[];
   auth: AuthConfig;
   /** How many reverse proxies sit in front of the web app (Express `trust proxy`). */
   trustProxyHops: number;
@@ -166,15 +175,37 @@ export interface AuthConfig {
   codecTokens: BearerToken[];
 }
 
-/** Development only: anyone can read this key, so production refuses to start without LINK_KEYS. */
-const DEVELOPMENT_LINK_KEYS = 'dev:ZGV2ZWxvcG1lbnQtb25seS1ub3QtYS1zZWNyZXQtISE=';
-/** Development only, public like the link key: production requires SESSION_KEYS. */
-const DEVELOPMENT_SESSION_KEYS = 'dev:ZGV2LXNlc3Npb24ta2V5LW5vdC1hLXNlY3JldC0hISE=';
-/** Development only, public like the link key: production requires PAYLOAD_KEYS. */
-const DEVELOPMENT_PAYLOAD_KEYS = 'dev:ZGV2LXBheWxvYWQta2V5LW5vdC1hLXNlY3JldC0hISE=';
+/**
+ * Published development keys: anyone can read them here, so they serve only where the
+ * development sign-in is on and the app is reached on loopback (see developmentKeysAllowed).
+ */
+const DEVELOPMENT_KEYS = {
+  LINK_KEYS: 'dev:ZGV2ZWxvcG1lbnQtb25seS1ub3QtYS1zZWNyZXQtISE=',
+  SESSION_KEYS: 'dev:ZGV2LXNlc3Npb24ta2V5LW5vdC1hLXNlY3JldC0hISE=',
+  PAYLOAD_KEYS: 'dev:ZGV2LXBheWxvYWQta2V5LW5vdC1hLXNlY3JldC0hISE=',
+  CASE_ID_KEY: 'ZGV2LWNhc2UtaWQta2V5LW5vdC1hLXNlY3JldC0hISE=',
+} as const;
+
+export type KeyVariable = keyof typeof DEVELOPMENT_KEYS;
+
+/** Every published key, by its bytes: a published key under another id is still published. */
+const PUBLISHED_KEYS = Object.values(DEVELOPMENT_KEYS).map((v) => Buffer.from(v.slice(v.indexOf(':') + 1), 'base64'));
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const isLocal = (url: string) => LOCAL_HOSTS.has(new URL(url).hostname);
+
+/** Loopback only: localhost, *.localhost (RFC 6761), 127.0.0.0/8 and ::1. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/\.$/, '');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '[::1]' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** Parses CASE_ID_KEY: base64 of 32 bytes, with no key id (it is never rotated). */
+export function parseCaseIdKey(value: string): Buffer {
+  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : Buffer.alloc(0);
+  if (key.length !== 32) throw new Error('must be base64 of 32 random bytes, with no key id (make one: openssl rand -base64 32)');
+  return key;
+}
 
 const TOKEN_NAME = /^[A-Za-z0-9_-]{1,32}$/;
 const TOKEN_VALUE = /^[A-Za-z0-9._~+/=-]{32,512}$/;
@@ -197,6 +228,56 @@ export function parseBearerTokens(spec: string): BearerToken[] {
   return tokens;
 }
 
+interface LoadedKeys {
+  LINK_KEYS: LinkKey[];
+  SESSION_KEYS: NamedKey[];
+  PAYLOAD_KEYS: NamedKey[];
+  CASE_ID_KEY: Buffer;
+  developmentKeys: KeyVariable[];
+}
+
+/**
+ * The four secrets. The published development keys fill in for unset ones only where the
+ * development sign-in is on and PUBLIC_BASE_URL is loopback; anywhere else they are refused, set
+ * or not. No key may appear in two lists: a leak of one (a link key in a support ticket, say)
+ * must not open sessions or payloads too.
+ */
+function loadKeys(e: Env, where: { production: boolean; developmentAllowed: boolean }, problems: string[]): LoadedKeys {
+  const required = where.production ? 'required in production' : 'required unless the development sign-in is on and PUBLIC_BASE_URL is loopback';
+  const out: LoadedKeys = { LINK_KEYS: [], SESSION_KEYS: [], PAYLOAD_KEYS: [], CASE_ID_KEY: Buffer.alloc(0), developmentKeys: [] };
+  const seen: { name: KeyVariable; key: Buffer }[] = [];
+  for (const name of Object.keys(DEVELOPMENT_KEYS) as KeyVariable[]) {
+    const value = e[name];
+    if (!value && !where.developmentAllowed) {
+      const format = name === 'CASE_ID_KEY' ? 'base64 of 32 random bytes, never rotated' : 'keyId:base64 of 32 random bytes';
+      problems.push(`  ${name}: ${required} (${format})`);
+      continue;
+    }
+    let material: Buffer[];
+    try {
+      if (name === 'CASE_ID_KEY') {
+        out.CASE_ID_KEY = parseCaseIdKey(value ?? DEVELOPMENT_KEYS.CASE_ID_KEY);
+        material = [out.CASE_ID_KEY];
+      } else {
+        const list = parseKeyList(value ?? DEVELOPMENT_KEYS[name]);
+        out[name] = list;
+        material = list.map((k) => k.key);
+      }
+    } catch (err) {
+      problems.push(`  ${name}: ${err instanceof Error ? err.message : 'invalid'}`);
+      continue;
+    }
+    if (material.some((k) => PUBLISHED_KEYS.some((p) => p.equals(k)))) {
+      if (where.developmentAllowed) out.developmentKeys.push(name);
+      else problems.push(`  ${name}: holds a published development key; make keys of your own (openssl rand -base64 32)`);
+    }
+    const shared = seen.filter((s) => material.some((k) => s.key.equals(k))).map((s) => s.name);
+    if (shared.length > 0) problems.push(`  ${name}: shares key material with ${[...new Set(shared)].join(' and ')}; each list needs keys of its own`);
+    seen.push(...material.map((key) => ({ name, key })));
+  }
+  return out;
+}
+
 export class ConfigError extends Error {}
 
 /** Parses the environment; throws ConfigError naming every bad variable. */
@@ -207,6 +288,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
   const problems: string[] = [];
   if ((e.NOTIFY_API_KEY === undefined) !== (e.NOTIFY_SMS_TEMPLATE_ID === undefined)) {
     problems.push('  NOTIFY_API_KEY and NOTIFY_SMS_TEMPLATE_ID: set both to send SMS through GOV.UK Notify, or neither');
@@ -214,31 +296,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (e.MPB_MODE === 'mpb' && !e.MPB_BASE_URL) {
     problems.push("  MPB_BASE_URL: required when MPB_MODE is 'mpb'");
   }
-  let linkKeys: LinkKey[] = [];
-  if (!e.LINK_KEYS && e.NODE_ENV === 'production') {
-    problems.push('  LINK_KEYS: required in production (keyId:base64 of 32 random bytes)');
-  } else {
-    try {
-      linkKeys = parseLinkKeys(e.LINK_KEYS ?? DEVELOPMENT_LINK_KEYS);
-    } catch (err) {
-      problems.push(`  LINK_KEYS: ${err instanceof Error ? err.message : 'invalid'}`);
-    }
-  }
-  const production = e.NODE_ENV === 'production';
-  const keyList = (name: 'SESSION_KEYS' | 'PAYLOAD_KEYS', value: string | undefined, devKeys: string): NamedKey[] => {
-    if (!value && production) {
-      problems.push(`  ${name}: required in production (keyId:base64 of 32 random bytes)`);
-      return [];
-    }
-    try {
-      return parseKeyList(value ?? devKeys);
-    } catch (err) {
-      problems.push(`  ${name}: ${err instanceof Error ? err.message : 'invalid'}`);
-      return [];
-    }
-  };
-  const sessionKeys = keyList('SESSION_KEYS', e.SESSION_KEYS, DEVELOPMENT_SESSION_KEYS);
-  const payloadKeys = keyList('PAYLOAD_KEYS', e.PAYLOAD_KEYS, DEVELOPMENT_PAYLOAD_KEYS);
   const tokens = (name: 'API_TOKENS' | 'CODEC_TOKENS', value: string | undefined): BearerToken[] => {
     try {
       return value ? parseBearerTokens(value) : [];
@@ -278,6 +335,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       };
     }
   }
+  const keys = loadKeys(e, { production, developmentAllowed: authMode === 'dev' && isLoopbackHost(new URL(publicBaseUrl).hostname) }, problems);
   if (e.SESSION_IDLE_MINUTES * 60 > e.SESSION_ABSOLUTE_HOURS * 3600) {
     problems.push('  SESSION_IDLE_MINUTES: must not be longer than SESSION_ABSOLUTE_HOURS');
   }
@@ -298,12 +356,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     records: { mode: e.MPB_MODE, baseUrl: e.MPB_BASE_URL, token: e.MPB_API_TOKEN, timeoutMs: e.MPB_TIMEOUT_MS },
     policy: e.POLICY_JSON,
-    linkKeys,
-    payloadKeys,
+    linkKeys: keys.LINK_KEYS,
+    payloadKeys: keys.PAYLOAD_KEYS,
+    caseIdKey: keys.CASE_ID_KEY,
+    developmentKeys: keys.developmentKeys,
     auth: {
       mode: authMode,
       oidc,
-      sessionKeys,
+      sessionKeys: keys.SESSION_KEYS,
       idleTimeoutMs: e.SESSION_IDLE_MINUTES * 60_000,
       absoluteTimeoutMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000,
       secureCookies: https,
@@ -313,6 +373,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustProxyHops: e.TRUST_PROXY_HOPS,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** Says, once per process, which published development keys are in use (never their values). */
+export function warnAboutDevelopmentKeys(config: Config, log: Pick<Logger, 'warn'>): void {
+  if (config.developmentKeys.length === 0) return;
+  log.warn(
+    { event: 'development-keys', keys: config.developmentKeys },
+    `development keys in use (${config.developmentKeys.join(', ')}): their values are public, so this must stay on this machine`,
+  );
 }
 
 /** For process entry points: load config or print the problem (no stack trace) and exit. */

@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CaseService } from '../cases';
-import { loadConfigOrExit } from '../config';
+import { loadConfigOrExit, warnAboutDevelopmentKeys } from '../config';
 import { LinkSealer } from '../links';
 import { createLogger, type Logger } from '../log';
 import { connectTemporal } from '../temporal/client';
@@ -54,6 +54,7 @@ export function stopWebServer(server: Server): Promise<void> {
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log: Logger = createLogger({ level: config.logLevel, base: { service: 'web' } });
+  warnAboutDevelopmentKeys(config, log);
   const temporal = await connectTemporal(config).catch((err: unknown) => {
     throw new Error(`cannot reach Temporal at ${config.temporal.address} (${err instanceof Error ? err.message : String(err)}); is the server running?`);
   });

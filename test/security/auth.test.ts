@@ -249,6 +249,7 @@ describe('the development sign-in', () => {
     LINK_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
     SESSION_KEYS: `s1:${Buffer.alloc(32, 2).toString('base64')}`,
     PAYLOAD_KEYS: `p1:${Buffer.alloc(32, 3).toString('base64')}`,
+    CASE_ID_KEY: Buffer.alloc(32, 4).toString('base64'),
     PUBLIC_BASE_URL: 'https://shortnotice.example.org',
   };
 

@@ -5,7 +5,6 @@
  * sessions and cannot use the codec. Therapists keep their own-case rule.
  */
 import request from 'supertest';
-import { loadConfig } from '../../src/config';
 import { createApp } from '../../src/web/app';
 import { mayTake, ACTION_NAMES } from '../../src/web/case-actions';
 import { staffFromClaims } from '../../src/web/security/oidc';
@@ -148,7 +147,7 @@ describe('signing in as the escalation team', () => {
   });
 
   it('when OIDC_ESCALATION_TEAM_ROLE names another value, then that value is the role and the default no longer is', () => {
-    const config = loadConfig({ NODE_ENV: 'test', ...oidcEnv, OIDC_ESCALATION_TEAM_ROLE: 'shortnotice-risk-network-support' }).auth.oidc!;
+    const config = testConfig({ ...oidcEnv, OIDC_ESCALATION_TEAM_ROLE: 'shortnotice-risk-network-support' }).auth.oidc!;
     expect(staffFromClaims(config, { roles: ['shortnotice-risk-network-support'], staff_ref: 'SUP3' }).role).toBe('escalation-team');
     expect(() => staffFromClaims(config, { roles: ['escalation-team'], staff_ref: 'SUP3' })).toThrow(/no role/);
   });

@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { AppDeps, Mailbox } from '../../src/web/app';
 import { loadConfig, type Config, type StaffRole } from '../../src/config';
 import { LinkSealer } from '../../src/links';
+import { TEST_KEYS } from '../helpers/keys';
 import type { Submission } from '../../src/shared/api';
 import type { CaseView } from '../../src/shared/case';
 
@@ -19,8 +20,9 @@ export const DAY = 24 * HOUR;
 export const API_TOKEN = 'test-api-token-0123456789-abcdefghijklmnop';
 export const CODEC_TOKEN = 'test-codec-token-0123456789-abcdefghijklmn';
 
+/** The test process's own keys: the development keys serve only the development sign-in on loopback. */
 export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', SUPPORT_PHONE: '0333 222 0710', API_TOKENS: `tests:${API_TOKEN}`, CODEC_TOKENS: `cli:${CODEC_TOKEN}`, ...env });
+  return loadConfig({ NODE_ENV: 'test', SUPPORT_PHONE: '0333 222 0710', ...TEST_KEYS, API_TOKENS: `tests:${API_TOKEN}`, CODEC_TOKENS: `cli:${CODEC_TOKEN}`, ...env });
 }
 
 export interface StaffLogin {

@@ -2,7 +2,7 @@
  * Use cases behind the web app and the API: submit a cancellation (one workflow per session),
  * read a case, act on it. Routes stay thin; this is where Temporal is called.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Submission } from './shared/api';
@@ -19,8 +19,12 @@ export interface CaseServiceDeps {
   taskQueue: string;
   policy: Policy;
   recordsMode: RecordsMode;
-  /** Keys the derivation of case ids, so ids are stable per session yet unguessable. */
-  idKey: Buffer;
+  /**
+   * CASE_ID_KEY: keys the derivation of case ids (stable per session yet unguessable) and of
+   * submission digests. Never rotated, and never a link, session or payload key, so rotating
+   * those leaves every id and digest as it was.
+   */
+  caseIdKey: Buffer;
   now?: () => Date;
 }
 
@@ -33,8 +37,18 @@ export interface SubmittedCase {
   changesIgnored?: boolean;
 }
 
+/** One secret, two uses: each gets a key of its own, so neither output says anything about the other. */
+const subKey = (key: Buffer, use: string) => Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `shortnotice ${use} v1`, 32));
+
 export class CaseService {
-  constructor(private readonly deps: CaseServiceDeps) {}
+  private readonly idKey: Buffer;
+  private readonly digestKey: Buffer;
+
+  constructor(private readonly deps: CaseServiceDeps) {
+    if (deps.caseIdKey.length !== 32) throw new Error('CaseService needs the 32-byte CASE_ID_KEY');
+    this.idKey = subKey(deps.caseIdKey, 'case ids');
+    this.digestKey = subKey(deps.caseIdKey, 'submission digests');
+  }
 
   /**
    * Starts one case per session. A case id is derived from the therapist and the session, so
@@ -112,7 +126,7 @@ export class CaseService {
   /** A keyed digest of what the therapist submitted for the session (not when, or the policy). */
   private digest(input: CaseInput): string {
     const { therapist, reason, expectedReturn, session, client, rebook, risk } = input;
-    return createHmac('sha256', this.deps.idKey)
+    return createHmac('sha256', this.digestKey)
       .update(JSON.stringify({ therapist, reason, expectedReturn, session, client, rebook, risk }))
       .digest('base64url');
   }
@@ -133,7 +147,7 @@ export class CaseService {
   }
 
   private derive(kind: 'case' | 'absence', ...parts: string[]): string {
-    const digest = createHmac('sha256', this.deps.idKey).update([kind, ...parts].join('\u0000')).digest('hex');
+    const digest = createHmac('sha256', this.idKey).update([kind, ...parts].join('\u0000')).digest('hex');
     return `${kind === 'case' ? 'c' : 'a'}${digest.slice(0, 20)}`;
   }
 }

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     policy: config.policy,
     recordsMode: config.records.mode,
-    idKey: config.linkKeys[0]!.key,
+    caseIdKey: config.caseIdKey,
   });
   const devMailbox = !config.mail.smtpUrl && config.env !== 'production';
   const web = await startWebServer(

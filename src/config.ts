@@ -41,6 +41,7 @@ const port = z.coerce.number({ message: 'must be a port number' }).int().min(0).
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: port.default(3000),
+  BIND_ADDRESS: optionalString.pipe(z.union([z.ipv4(), z.ipv6()], { message: 'must be an IP address, like 127.0.0.1, 0.0.0.0 or ::' }).optional()),
   PUBLIC_BASE_URL: url(['http:', 'https:']).default('http://localhost:3000'),
   TEMPORAL_ADDRESS: z
     .string()
@@ -108,6 +109,11 @@ export const ENV_VARIABLES = Object.keys(envSchema.shape) as (keyof Env)[];
 export interface Config {
   env: Env['NODE_ENV'];
   port: number;
+  /**
+   * The interface the web app listens on: loopback outside production unless BIND_ADDRESS says
+   * otherwise; every interface in production (a container or a host behind a proxy).
+   */
+  bindAddress?: string;
   publicBaseUrl: string;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   mail: { smtpUrl?: string; from: string; mailboxDir: string };
@@ -343,6 +349,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   return {
     env: e.NODE_ENV,
     port: e.PORT,
+    bindAddress: e.BIND_ADDRESS ?? (production ? undefined : '127.0.0.1'),
     publicBaseUrl,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, '') },
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, mailboxDir: e.MAILBOX_DIR },

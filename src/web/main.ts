@@ -75,8 +75,12 @@ async function main(): Promise<void> {
       logger: log,
     },
     config.port,
+    config.bindAddress,
   );
-  log.info({ event: 'listening', url: web.url, publicBaseUrl: config.publicBaseUrl, auth: config.auth.mode }, `shortnotice web listening on ${web.url}`);
+  log.info(
+    { event: 'listening', url: web.url, bindAddress: config.bindAddress ?? 'all interfaces', publicBaseUrl: config.publicBaseUrl, auth: config.auth.mode },
+    `shortnotice web listening on ${web.url}`,
+  );
   if (config.auth.mode === 'dev') log.warn({ event: 'dev-sign-in' }, 'development sign-in is on: anyone can sign in as anyone (never in production)');
   if (devMailbox) log.info({ event: 'dev-mailbox' }, `development mailbox: ${web.url}/dev/mailbox`);
 

@@ -134,7 +134,7 @@ describe('the session cookie', () => {
 
   it('when the public address is https, then it is a Secure __Host- cookie with no Domain', async () => {
     const { app } = setup({ env: { PUBLIC_BASE_URL: 'https://shortnotice.example.org' } });
-    const cookie = cookieOf(await request(app).get('/auth/sign-in').set('X-Forwarded-Proto', 'https').expect(200));
+    const cookie = cookieOf(await request(app).get('/auth/sign-in').set({ Host: 'shortnotice.example.org', 'X-Forwarded-Proto': 'https' }).expect(200));
     expect(cookie).toMatch(/^__Host-shortnotice=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
     expect(cookie).not.toMatch(/Domain=/i);
   });

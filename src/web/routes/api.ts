@@ -41,7 +41,7 @@ export function apiRoutes(ctx: WebContext): Router {
         return;
       }
       const cases = await ctx.deps.cases.submit(parsed.data);
-      ctx.log.info({ event: 'cancellations-submitted', caller: res.locals.apiCaller as string, cases: cases.map((c) => c.caseId) }, 'cancellations submitted through the API');
+      ctx.log.info({ event: 'cancellations-submitted', caller: `token:${res.locals.apiCaller as string}`, cases: cases.map((c) => c.caseId) }, 'cancellations submitted through the API');
       res.status(201).json({
         // changesIgnored: this session was submitted before with other details, which still stand.
         cancellations: cases.map(({ caseId, changesIgnored }) => ({ id: caseId, links: { self: `/api/cancellations/${caseId}` }, ...(changesIgnored ? { changesIgnored } : {}) })),

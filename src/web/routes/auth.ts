@@ -55,7 +55,7 @@ export function authRoutes(ctx: WebContext): Router {
   const finishSignIn = (req: Request, res: Response, user: StaffUser) => {
     const returnTo = safeReturnPath(sessionOf(req).data?.returnTo) ?? HOME;
     sessionOf(req).signIn(user);
-    ctx.log.info({ event: 'signed-in', role: user.role, ref: user.ref, via: user.via }, 'staff signed in');
+    ctx.log.info({ event: 'signed-in', role: user.role, staffRef: user.ref, via: user.via }, 'staff signed in');
     res.redirect(303, returnTo);
   };
 
@@ -123,7 +123,7 @@ export function authRoutes(ctx: WebContext): Router {
         finishSignIn(req, res, await oidc!.finish(callbackUrl, transaction));
       } catch (e) {
         if (e instanceof SignInRefused) {
-          ctx.log.warn({ event: 'sign-in-refused', reason: e.message }, 'sign-in refused');
+          ctx.log.warn({ event: 'sign-in-refused', reason: e.code }, 'sign-in refused');
           ctx.render(res, 403, 'auth/problem.njk', { title: 'Your account cannot use this service', message: 'Your account does not have a role in this service. Ask your manager to request access.' });
           return;
         }

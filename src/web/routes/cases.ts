@@ -83,7 +83,7 @@ export function caseRoutes(ctx: WebContext): Router {
   const visibleCase = async (user: StaffUser, id: string): Promise<CaseView | undefined> => {
     const view = await ctx.deps.cases.view(id);
     if (view && !canSeeCase(user, view)) {
-      ctx.log.warn({ event: 'case-refused', caseId: id, ref: user.ref }, 'a therapist asked for a case that is not theirs');
+      ctx.log.warn({ event: 'case-refused', caseId: id, staffRef: user.ref }, 'a therapist asked for a case that is not theirs');
       return undefined;
     }
     return view;

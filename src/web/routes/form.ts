@@ -74,7 +74,7 @@ export function formRoutes(ctx: WebContext): Router {
       return;
     }
     const cases = await ctx.deps.cases.submit(result.submission);
-    ctx.log.info({ event: 'cancellations-submitted', by: user.ref, cases: cases.map((c) => c.caseId) }, 'cancellations submitted from the form');
+    ctx.log.info({ event: 'cancellations-submitted', staffRef: user.ref, cases: cases.map((c) => c.caseId) }, 'cancellations submitted from the form');
     ctx.render(res, 200, 'cancellation-confirmation.njk', {
       therapistName: result.submission.therapist.name,
       cases: result.submission.sessions.map((s, i) => ({

@@ -14,6 +14,14 @@ import type { OidcTransaction, StaffUser } from './session';
 
 export class SignInRefused extends Error {
   override name = 'SignInRefused';
+
+  /** What went wrong, as a code for the log (the message is for people). */
+  constructor(
+    message: string,
+    readonly code: 'no-role' | 'no-staff-ref' | 'no-id-token',
+  ) {
+    super(message);
+  }
 }
 
 export interface OidcClient {
@@ -40,9 +48,9 @@ export function staffFromClaims(config: OidcConfig, claims: Record<string, unkno
   if (roles.includes(config.roles['clinical-lead'])) role = 'clinical-lead';
   else if (roles.includes(config.roles['escalation-team'])) role = 'escalation-team';
   else if (roles.includes(config.roles.therapist)) role = 'therapist';
-  if (!role) throw new SignInRefused('The account has no role for this service');
+  if (!role) throw new SignInRefused('The account has no role for this service', 'no-role');
   const ref = claimAt(claims, config.staffRefClaim);
-  if (typeof ref !== 'string' || !STAFF_REF.test(ref)) throw new SignInRefused('The account has no usable staff reference');
+  if (typeof ref !== 'string' || !STAFF_REF.test(ref)) throw new SignInRefused('The account has no usable staff reference', 'no-staff-ref');
   const given = [claims.given_name, claims.family_name].filter((p): p is string => typeof p === 'string').join(' ');
   const nameClaim = typeof claims.name === 'string' ? claims.name : given;
   const name = ONE_LINE.test(nameClaim.trim()) ? nameClaim.trim() : ref;
@@ -100,7 +108,7 @@ export function createOidcClient(config: OidcConfig): OidcClient {
         idTokenExpected: true,
       });
       const claims = tokens.claims();
-      if (!claims) throw new SignInRefused('The identity provider sent no ID token');
+      if (!claims) throw new SignInRefused('The identity provider sent no ID token', 'no-id-token');
       return staffFromClaims(config, claims as Record<string, unknown>);
     },
   };

@@ -166,6 +166,16 @@ export interface BearerToken {
   token: string;
 }
 
+export const API_SCOPES = ['submit', 'read'] as const;
+/** submit: POST /api/cancellations. read: GET /api/cancellations/:id. */
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** A JSON API caller: what it may do, and for which therapists (all, when absent). */
+export interface ApiToken extends BearerToken {
+  scopes: ApiScope[];
+  therapists?: string[];
+}
+
 export interface AuthConfig {
   /** `dev`: anyone may sign in as anyone (never in production). `oidc`: the provider decides. */
   mode: 'dev' | 'oidc';
@@ -175,8 +185,8 @@ export interface AuthConfig {
   absoluteTimeoutMs: number;
   /** Secure, `__Host-` cookies: only when the public address is https (browsers drop them on http). */
   secureCookies: boolean;
-  /** The JSON API's callers. */
-  apiTokens: BearerToken[];
+  /** The JSON API's callers, each with its scopes. */
+  apiTokens: ApiToken[];
   /** Machine callers of the codec endpoint (the Temporal CLI, say); staff use their session. */
   codecTokens: BearerToken[];
 }
@@ -284,6 +294,41 @@ function loadKeys(e: Env, where: { production: boolean; developmentAllowed: bool
   return out;
 }
 
+const THERAPIST_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$/;
+
+/**
+ * Parses API_TOKENS: `name:token:scopes[:therapists]`, comma-separated. Scopes are `submit`,
+ * `read` or `submit+read`; therapists (`T1042+T1043`) limit a token to those therapists' cases,
+ * for an integration that serves one team. A token is never all-powerful by default.
+ */
+export function parseApiTokens(spec: string): ApiToken[] {
+  const parts = spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const tokens = parts.map((part): ApiToken => {
+    const [name = '', token = '', scopeList, therapistList, ...rest] = part.split(':');
+    const [bearer] = parseBearerTokens(`${name}:${token}`);
+    if (scopeList === undefined || rest.length > 0) {
+      throw new Error('give each token its scopes, like name:token:submit+read (add :T1042+T1043 to limit it to those therapists)');
+    }
+    const scopes = scopeList.split('+').map((s) => {
+      // The scope is echoed only when it looks like one: a token pasted there must not be.
+      const shown = /^[a-z]{1,20}$/.test(s) ? ` "${s}"` : '';
+      if (!(API_SCOPES as readonly string[]).includes(s)) throw new Error(`unknown scope${shown} for ${name} (use submit, read or submit+read)`);
+      return s as ApiScope;
+    });
+    let therapists: string[] | undefined;
+    if (therapistList !== undefined) {
+      therapists = therapistList.split('+');
+      if (!therapists.every((t) => THERAPIST_REF.test(t))) throw new Error(`the therapist references for ${name} must be like T1042+T1043`);
+    }
+    return { ...bearer!, scopes: [...new Set(scopes)], therapists };
+  });
+  if (new Set(tokens.map((t) => t.name)).size !== tokens.length) throw new Error('each name must be used once');
+  return tokens;
+}
+
 export class ConfigError extends Error {}
 
 /** Parses the environment; throws ConfigError naming every bad variable. */
@@ -302,16 +347,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (e.MPB_MODE === 'mpb' && !e.MPB_BASE_URL) {
     problems.push("  MPB_BASE_URL: required when MPB_MODE is 'mpb'");
   }
-  const tokens = (name: 'API_TOKENS' | 'CODEC_TOKENS', value: string | undefined): BearerToken[] => {
+  const tokens = <T>(name: 'API_TOKENS' | 'CODEC_TOKENS', value: string | undefined, parse: (spec: string) => T[]): T[] => {
     try {
-      return value ? parseBearerTokens(value) : [];
+      return value ? parse(value) : [];
     } catch (err) {
       problems.push(`  ${name}: ${err instanceof Error ? err.message : 'invalid'}`);
       return [];
     }
   };
-  const apiTokens = tokens('API_TOKENS', e.API_TOKENS);
-  const codecTokens = tokens('CODEC_TOKENS', e.CODEC_TOKENS);
+  const apiTokens = tokens('API_TOKENS', e.API_TOKENS, parseApiTokens);
+  const codecTokens = tokens('CODEC_TOKENS', e.CODEC_TOKENS, parseBearerTokens);
 
   const publicBaseUrl = e.PUBLIC_BASE_URL.replace(/\/+$/, '');
   const https = new URL(publicBaseUrl).protocol === 'https:';

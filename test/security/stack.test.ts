@@ -46,7 +46,7 @@ function configWith(keys: Record<string, string>): Config {
     SMTP_URL: smtp.url,
     TEMPORAL_TASK_QUEUE: TASK_QUEUE,
     PUBLIC_BASE_URL: 'http://shortnotice.localhost:3000',
-    API_TOKENS: `stack:${API_TOKEN}`,
+    API_TOKENS: `stack:${API_TOKEN}:submit+read`,
     CASE_ID_KEY,
     ...keys,
   });

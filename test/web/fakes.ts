@@ -16,13 +16,13 @@ import type { CaseView } from '../../src/shared/case';
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
-/** The JSON API's token in tests (API_TOKENS=tests:<this>). */
+/** The JSON API's token in tests (API_TOKENS=tests:<this>:submit+read). */
 export const API_TOKEN = 'test-api-token-0123456789-abcdefghijklmnop';
 export const CODEC_TOKEN = 'test-codec-token-0123456789-abcdefghijklmn';
 
 /** The test process's own keys: the development keys serve only the development sign-in on loopback. */
 export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', SUPPORT_PHONE: '0333 222 0710', ...TEST_KEYS, API_TOKENS: `tests:${API_TOKEN}`, CODEC_TOKENS: `cli:${CODEC_TOKEN}`, ...env });
+  return loadConfig({ NODE_ENV: 'test', SUPPORT_PHONE: '0333 222 0710', ...TEST_KEYS, API_TOKENS: `tests:${API_TOKEN}:submit+read`, CODEC_TOKENS: `cli:${CODEC_TOKEN}`, ...env });
 }
 
 export interface StaffLogin {

@@ -23,14 +23,14 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  * to equal length and every token is compared, so timing says neither which token nor how much
  * of it matched.
  */
-export function bearerMatcher(tokens: readonly BearerToken[]): (header: string | undefined) => BearerToken | undefined {
+export function bearerMatcher<T extends BearerToken>(tokens: readonly T[]): (header: string | undefined) => T | undefined {
   const known = tokens.map((t) => ({ t, hash: digest(t.token) }));
   return (header) => {
     if (typeof header !== 'string' || header.length > 600) return undefined;
     const m = BEARER.exec(header);
     if (!m) return undefined;
     const given = digest(m[1]!);
-    let found: BearerToken | undefined;
+    let found: T | undefined;
     for (const k of known) {
       if (timingSafeEqual(given, k.hash) && !found) found = k.t;
     }

@@ -86,6 +86,7 @@ const envSchema = z.object({
   CODEC_TOKENS: optionalString,
   PAYLOAD_KEYS: optionalString,
   TRUST_PROXY_HOPS: z.coerce.number({ message: 'must be a whole number of proxies' }).int().min(0).max(10).default(0),
+  AUDIT_LOG_FILE: z.string().trim().min(1).default('var/audit/reads.jsonl'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
   POLICY_JSON: z
     .string()
@@ -137,6 +138,8 @@ export interface Config {
   /** How many reverse proxies sit in front of the web app (Express `trust proxy`). */
   trustProxyHops: number;
   logLevel: Env['LOG_LEVEL'];
+  /** The audit stream of reads (src/audit.ts): a JSON-lines file of its own. */
+  audit: { file: string };
 }
 
 /**
@@ -424,6 +427,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     trustProxyHops: e.TRUST_PROXY_HOPS,
     logLevel: e.LOG_LEVEL,
+    audit: { file: e.AUDIT_LOG_FILE },
   };
 }
 

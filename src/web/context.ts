@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import type nunjucks from 'nunjucks';
+import { noAudit, type AuditLog } from '../audit';
 import type { CaseService } from '../cases';
 import type { Config } from '../config';
 import type { LinkSealer } from '../links';
@@ -25,6 +26,8 @@ export interface AppDeps {
   oidc?: OidcClient;
   /** Request rate limits; tests lower them. */
   limits?: Partial<RateLimits>;
+  /** The audit stream of reads (src/audit.ts); `npm run web` writes AUDIT_LOG_FILE. Nothing when not given. */
+  audit?: AuditLog;
 }
 
 export interface WebContext {
@@ -32,6 +35,8 @@ export interface WebContext {
   log: Logger;
   csrf: CsrfTokens;
   limits: RateLimits;
+  /** Call before showing a case to anyone: who, how and what (throws if it cannot be recorded). */
+  audit: AuditLog;
   now(): Date;
   /** Renders a template with res.locals (signed-in staff, CSRF token) and `data`. */
   render(res: Response, status: number, template: string, data?: Record<string, unknown>): void;
@@ -45,6 +50,7 @@ export function createContext(deps: AppDeps, views: nunjucks.Environment): WebCo
     log: deps.logger ?? silentLogger,
     csrf: new CsrfTokens(deps.config.auth.sessionKeys),
     limits: { ...DEFAULT_RATE_LIMITS, ...deps.limits },
+    audit: deps.audit ?? noAudit,
     now: deps.now ?? (() => new Date()),
     render(res, status, template, data = {}) {
       const html = views.render(template, { ...res.locals, ...data });

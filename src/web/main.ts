@@ -4,6 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAudit, fileAuditSink } from '../audit';
 import { CaseService } from '../cases';
 import { loadConfigOrExit, warnAboutDevelopmentKeys } from '../config';
 import { LinkSealer } from '../links';
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
       links: new LinkSealer(config.linkKeys),
       mailbox: devMailbox ? directoryMailbox(config.mail.mailboxDir) : undefined,
       logger: log,
+      audit: createAudit(fileAuditSink(config.audit.file)),
     },
     config.port,
     config.bindAddress,

@@ -119,6 +119,7 @@ export function apiRoutes(ctx: WebContext): Router {
         res.status(404).json(notFound);
         return;
       }
+      ctx.audit.read({ who: callerOf(res).name, role: 'api-token', caseId: view.caseId, via: 'api', what: 'case view' });
       res.json(apiView(view));
     })
     .all(methodNotAllowed('GET, HEAD'));

@@ -49,6 +49,7 @@ export function caseRoutes(ctx: WebContext): Router {
   const renderCase = (res: Response, status: number, view: CaseView, extras: PageExtras = {}) => {
     const forms: Record<string, ActionState & { updateId: string }> = {};
     const role = staffOf(res).role;
+    ctx.audit.read({ who: staffOf(res).ref, role, caseId: view.caseId, via: 'page', what: 'case page' });
     for (const name of availableActions(view).filter((a) => mayTake(role, a))) {
       const kept = extras.action === name ? extras.state : undefined;
       forms[name] = { updateId: ctx.newUpdateId(), values: kept?.values ?? {}, errors: kept?.errors ?? {} };

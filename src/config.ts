@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parseKeyList, type NamedKey } from './keys';
 import type { Logger } from './log';
 import type { LinkKey } from './links';
+import type { Team } from './shared/case';
 import { resolvePolicy, type Policy } from './shared/policy';
 
 const optionalString = z
@@ -79,6 +80,10 @@ const envSchema = z.object({
   OIDC_CLINICAL_LEAD_ROLE: z.string().trim().min(1).default('clinical-lead'),
   OIDC_ESCALATION_TEAM_ROLE: z.string().trim().min(1).default('escalation-team'),
   OIDC_STAFF_REF_CLAIM: z.string().trim().min(1).default('staff_ref'),
+  OIDC_TEAM_CLAIM: z.string().trim().min(1).default('team'),
+  OIDC_RISK_TEAM: z.string().trim().min(1).default('risk'),
+  OIDC_NETWORK_TEAM: z.string().trim().min(1).default('network'),
+  OIDC_SUPPORT_TEAM: z.string().trim().min(1).default('support'),
   SESSION_KEYS: optionalString,
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
@@ -160,6 +165,9 @@ export interface OidcConfig {
   roles: Record<StaffRole, string>;
   /** The claim carrying the staff reference recorded on cases (a therapist's matches therapistId). */
   staffRefClaim: string;
+  /** The claim naming an escalation-team member's team (a list or a space-separated string). */
+  teamClaim: string;
+  teams: Record<Team, string>;
   redirectUri: string;
 }
 
@@ -385,6 +393,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         roleClaim: e.OIDC_ROLE_CLAIM,
         roles: { therapist: e.OIDC_THERAPIST_ROLE, 'clinical-lead': e.OIDC_CLINICAL_LEAD_ROLE, 'escalation-team': e.OIDC_ESCALATION_TEAM_ROLE },
         staffRefClaim: e.OIDC_STAFF_REF_CLAIM,
+        teamClaim: e.OIDC_TEAM_CLAIM,
+        teams: { risk: e.OIDC_RISK_TEAM, network: e.OIDC_NETWORK_TEAM, support: e.OIDC_SUPPORT_TEAM },
         redirectUri: `${publicBaseUrl}/auth/callback`,
       };
     }

@@ -24,6 +24,7 @@ export interface LogFields {
   audience?: string;
   role?: string;
   via?: string;
+  team?: string;
   reason?: string;
   auth?: string;
   signal?: string;
@@ -161,6 +162,7 @@ const FIELDS: Record<string, Kind> = {
   audience: word,
   role: word,
   via: word,
+  team: word,
   reason,
   auth: word,
   signal,

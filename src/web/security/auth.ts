@@ -6,13 +6,20 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { BearerToken, StaffRole } from '../../config';
-import type { CaseView } from '../../shared/case';
+import type { CaseView, Team } from '../../shared/case';
 import { sessionOf, type StaffUser } from './session';
 
 export const ROLE_LABELS: Record<StaffRole, string> = {
   therapist: 'Therapist',
   'clinical-lead': 'Clinical lead',
   'escalation-team': 'Escalation team (risk duty, clinical network team, support)',
+};
+
+/** An escalation-team member's team, as the pages name it. */
+export const TEAM_LABELS: Record<Team, string> = {
+  risk: 'Risk duty',
+  network: 'Clinical network team',
+  support: 'Support',
 };
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/;

@@ -88,6 +88,13 @@ const envSchema = z.object({
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
   API_TOKENS: optionalString,
+  STAFF_EMAIL_DOMAINS: optionalString.pipe(
+    z
+      .string()
+      .transform((v) => v.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean))
+      .refine((ds) => ds.length > 0 && ds.every((d) => /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d)), 'must be email domains, comma-separated, like vhg.co.uk,nhs.net')
+      .optional(),
+  ),
   CODEC_TOKENS: optionalString,
   PAYLOAD_KEYS: optionalString,
   TRUST_PROXY_HOPS: z.coerce.number({ message: 'must be a whole number of proxies' }).int().min(0).max(10).default(0),
@@ -198,6 +205,11 @@ export interface AuthConfig {
   secureCookies: boolean;
   /** The JSON API's callers, each with its scopes. */
   apiTokens: ApiToken[];
+  /**
+   * Domains a therapist's address may be at when it does not come from the identity provider
+   * (STAFF_EMAIL_DOMAINS); empty under OIDC: only the identity provider's addresses.
+   */
+  staffEmailDomains: string[];
   /** Machine callers of the codec endpoint (the Temporal CLI, say); staff use their session. */
   codecTokens: BearerToken[];
 }
@@ -358,6 +370,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (e.MPB_MODE === 'mpb' && !e.MPB_BASE_URL) {
     problems.push("  MPB_BASE_URL: required when MPB_MODE is 'mpb'");
   }
+  // Both carry clients' details (numbers and message text, records queries) and a secret.
+  for (const [name, value] of [['NOTIFY_BASE_URL', e.NOTIFY_BASE_URL], ['MPB_BASE_URL', e.MPB_BASE_URL]] as const) {
+    if (production && value && new URL(value).protocol !== 'https:') problems.push(`  ${name}: must be https in production`);
+  }
   const tokens = <T>(name: 'API_TOKENS' | 'CODEC_TOKENS', value: string | undefined, parse: (spec: string) => T[]): T[] => {
     try {
       return value ? parse(value) : [];
@@ -434,6 +450,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       secureCookies: https,
       apiTokens,
       codecTokens,
+      staffEmailDomains: e.STAFF_EMAIL_DOMAINS ?? [],
     },
     trustProxyHops: e.TRUST_PROXY_HOPS,
     logLevel: e.LOG_LEVEL,

@@ -5,6 +5,9 @@
  *
  * S6: every key list rotates (the documented procedure) and the same session is submitted
  * again: it must find its case, not start a second one that contacts the client twice.
+ *
+ * S10: a therapist signed in through OpenID Connect types someone else's address on the form;
+ * the call task, which carries the client's phone number, must reach the therapist's own inbox.
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from '@temporalio/client';
@@ -21,8 +24,10 @@ import { caseWorkflowId } from '../../src/shared/ids';
 import { encryptedDataConverter } from '../../src/temporal/codec';
 import { bundleCaseWorkflows, createCaseWorker } from '../../src/temporal/worker';
 import { createApp } from '../../src/web/app';
+import { CLIENT_ID, FakeIdp, signInWithIdp } from '../helpers/fake-idp';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 import { createDevServerEnv } from '../helpers/temporal';
+import { isoToUkLocal } from '../../src/web/uk-time';
 import { csrfFrom } from '../web/fakes';
 
 const TASK_QUEUE = 'security-stack';
@@ -31,6 +36,7 @@ const DAY = 86_400_000;
 
 let env: TestWorkflowEnvironment;
 let smtp: SmtpSink;
+let idp: FakeIdp;
 let bundle: Awaited<ReturnType<typeof bundleCaseWorkflows>>;
 let worker: { instance: Worker; running: Promise<void> } | undefined;
 
@@ -109,13 +115,14 @@ async function sessionCookie(app: ReturnType<typeof appFor>['app']): Promise<str
 }
 
 beforeAll(async () => {
-  [env, smtp, bundle] = await Promise.all([createDevServerEnv(), startSmtpSink(), bundleCaseWorkflows()]);
+  idp = new FakeIdp();
+  [env, smtp, bundle] = await Promise.all([createDevServerEnv(), startSmtpSink(), bundleCaseWorkflows(), idp.start()]);
 }, 300_000);
 
 afterEach(stopWorker);
 
 afterAll(async () => {
-  for (const step of [() => smtp?.close(), () => env?.teardown()]) await Promise.resolve(step()).catch(() => undefined);
+  for (const step of [() => smtp?.close(), () => idp?.stop(), () => env?.teardown()]) await Promise.resolve(step()).catch(() => undefined);
 }, 120_000);
 
 describe('S6 rotating every key list', () => {
@@ -162,4 +169,44 @@ describe('S6 rotating every key list', () => {
     const page = await request(after.app).get(`/cancellations/${caseId}`).set('Cookie', lead).expect(200);
     expect(page.text).toContain('Jo Patel');
   }, 180_000);
+});
+
+describe('S10 the address that gets call tasks', () => {
+  it("S10 a therapist signed in with OIDC types an attacker's address on the form: the call task with the client's phone number reaches the therapist's own inbox, and nothing reaches the attacker", async () => {
+    const keys = { LINK_KEYS: FIRST.LINK_KEYS, SESSION_KEYS: FIRST.SESSION_KEYS, PAYLOAD_KEYS: FIRST.PAYLOAD_KEYS };
+    const config = configWith({ ...keys, OIDC_ISSUER_URL: idp.url, OIDC_CLIENT_ID: CLIENT_ID });
+    await startWorker(config);
+    const { app } = appFor(config);
+    const own = `alex.${Date.now()}@vhg.example`;
+    const attacker = `collector.${Date.now()}@evil.example`;
+    const agent = await signInWithIdp(app, idp, { roles: ['therapist'], staff_ref: 'T1010', name: 'Alex Morgan', email: own });
+    const page = await agent.get('/cancellations/new').expect(200);
+    const at = (ms: number) => isoToUkLocal(new Date(Date.now() + ms - ((Date.now() + ms) % 60_000)).toISOString())!;
+    const start = at(3 * DAY);
+    await agent
+      .post('/cancellations')
+      .type('form')
+      .send({
+        _csrf: csrfFrom(page.text),
+        'therapist-name': 'Alex Morgan',
+        'therapist-email': attacker,
+        reason: 'illness',
+        'session-0-id': `S-10-${Date.now()}`,
+        'session-0-start-date': start.date,
+        'session-0-start-time': start.time,
+        'session-0-client-ref': 'C-1010',
+        'session-0-first-name': 'Sam',
+        'session-0-contact': 'phone',
+        'session-0-phone': '07700 900456',
+        'session-0-rebook': 'callback',
+        'session-0-callback': at(2 * DAY).dateTime,
+        action: 'submit',
+      })
+      .expect(200);
+
+    // Only the call task carries the client's number.
+    const task = await smtp.waitFor((m) => m.text.includes('+447700900456'), 60_000);
+    expect(task.to).toEqual([own]);
+    expect(smtp.messages.filter((m) => m.to.includes(attacker))).toEqual([]);
+  }, 120_000);
 });

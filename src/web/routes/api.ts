@@ -11,6 +11,7 @@ import { submissionSchema, toFieldErrors } from '../../shared/api';
 import type { WebContext } from '../context';
 import { bearerMatcher } from '../security/auth';
 import { methodNotAllowed } from '../security/guards';
+import { staffEmailProblem } from '../security/staff-email';
 
 export const API_BODY_LIMIT = '100kb';
 
@@ -99,6 +100,11 @@ export function apiRoutes(ctx: WebContext): Router {
       const caller = callerOf(res);
       if (!servesTherapist(caller, parsed.data.therapist.id)) {
         res.status(403).json({ errors: [{ path: 'therapist.id', message: 'This token may submit cancellations for its own therapists only' }] });
+        return;
+      }
+      const emailProblem = staffEmailProblem(parsed.data.therapist.email, ctx.deps.config.auth, 'api');
+      if (emailProblem) {
+        res.status(400).json({ errors: [{ path: 'therapist.email', message: emailProblem }] });
         return;
       }
       const cases = await ctx.deps.cases.submit(parsed.data);

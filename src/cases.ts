@@ -3,8 +3,8 @@
  * read a case, act on it. Routes stay thin; this is where Temporal is called.
  */
 import { createHmac, hkdfSync } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type UpdateDefinition } from '@temporalio/common';
 import type { Submission } from './shared/api';
 import type { CaseInput, CaseView, RecordsMode } from './shared/case';
 import { caseWorkflowId, isCaseId } from './shared/ids';
@@ -27,6 +27,12 @@ export interface CaseServiceDeps {
   caseIdKey: Buffer;
   now?: () => Date;
 }
+
+/**
+ * What became of an action on a case: done (with the update's answer), refused by the workflow
+ * (its validator or handler said no, in its own words), or gone (no such case, or it finished).
+ */
+export type ActOutcome<R> = { kind: 'done'; result: R } | { kind: 'refused'; reason: string } | { kind: 'gone' };
 
 export interface SubmittedCase {
   caseId: string;
@@ -142,8 +148,27 @@ export class CaseService {
     }
   }
 
-  handle(caseId: string) {
-    return this.deps.client.workflow.getHandle(caseWorkflowId(caseId));
+  /**
+   * Runs one action on a case as a Workflow Update. The update id comes from the rendered form,
+   * so a double click or a retried request is one effect. Every route that changes a case goes
+   * through here; none holds a Temporal handle of its own.
+   */
+  async act<R, A extends unknown[]>(caseId: string, update: UpdateDefinition<R, A>, args: A, updateId: string): Promise<ActOutcome<R>> {
+    if (!isCaseId(caseId)) return { kind: 'gone' };
+    try {
+      const handle = this.deps.client.workflow.getHandle(caseWorkflowId(caseId));
+      // The SDK types updates with and without arguments as two overloads; `args: A` is already
+      // tied to the update's own argument type above, so one cast covers both.
+      const result = await handle.executeUpdate(update as unknown as UpdateDefinition<R, [unknown]>, { args: args as unknown as [unknown], updateId });
+      return { kind: 'done', result };
+    } catch (e) {
+      if (e instanceof WorkflowUpdateFailedError) {
+        const cause = e.cause;
+        return { kind: 'refused', reason: cause instanceof Error && cause.message ? cause.message : 'The case could not be changed' };
+      }
+      if (e instanceof WorkflowNotFoundError) return { kind: 'gone' };
+      throw e;
+    }
   }
 
   private derive(kind: 'case' | 'absence', ...parts: string[]): string {

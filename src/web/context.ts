@@ -14,7 +14,7 @@ import type { OidcClient } from './security/oidc';
 
 export interface AppDeps {
   config: Config;
-  cases: Pick<CaseService, 'submit' | 'view' | 'handle'>;
+  cases: Pick<CaseService, 'submit' | 'view' | 'act'>;
   links: LinkSealer;
   /** The development mailbox pages exist only when this is given. */
   mailbox?: Mailbox;

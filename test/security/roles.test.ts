@@ -74,7 +74,7 @@ describe('when a member of the escalation team is signed in', () => {
     const res = await staff.post(`/cancellations/${OTHER_CASE_ID}/actions/close`, { reason: 'other' }).expect(403);
 
     expect(res.text).toContain('Only a clinical lead can close a case.');
-    expect(cases.handle).not.toHaveBeenCalled();
+    expect(cases.act).not.toHaveBeenCalled();
     expect(cases.updates).toHaveLength(0);
   });
 

@@ -19,7 +19,7 @@ import { buildActivityDeps } from '../../activities/deps';
 import { CaseService } from '../../src/cases';
 import { loadConfig, type Config } from '../../src/config';
 import { LinkSealer } from '../../src/links';
-import { viewQuery } from '../../src/shared/messages';
+import { chooseSlotUpdate, viewQuery } from '../../src/shared/messages';
 import { caseWorkflowId } from '../../src/shared/ids';
 import { encryptedDataConverter } from '../../src/temporal/codec';
 import { bundleCaseWorkflows, createCaseWorker } from '../../src/temporal/worker';
@@ -208,5 +208,34 @@ describe('S10 the address that gets call tasks', () => {
     const task = await smtp.waitFor((m) => m.text.includes('+447700900456'), 60_000);
     expect(task.to).toEqual([own]);
     expect(smtp.messages.filter((m) => m.to.includes(attacker))).toEqual([]);
+  }, 120_000);
+});
+
+describe('one path for actions', () => {
+  it('one path for actions: CaseService.act answers done with the update result, refused with the workflow’s reason, or gone for a case that is not there', async () => {
+    const config = configWith(FIRST);
+    await startWorker(config);
+    const { app, client } = appFor(config);
+    const email = `robin.${Date.now()}@example.org`;
+    const slot = new Date(Date.now() + 5 * DAY);
+    slot.setUTCSeconds(0, 0);
+    const created = await request(app)
+      .post('/api/cancellations')
+      .set(auth)
+      .send({
+        therapist: { id: 'T1111', name: 'Alex Morgan', email: 'alex.t1111@example.org' },
+        reason: 'illness',
+        sessions: [{ id: `S-act-${Date.now()}`, startsAt: new Date(Date.now() + 3 * DAY).toISOString(), client: { ref: 'C-1111', firstName: 'Robin', preferredContact: 'email', email }, rebook: { slots: [slot.toISOString()] } }],
+      })
+      .expect(201);
+    const caseId = created.body.cancellations[0].id as string;
+    await smtp.waitFor((m) => m.to.includes(email), 60_000);
+    const cases = new CaseService({ client, taskQueue: TASK_QUEUE, policy: config.policy, recordsMode: config.records.mode, caseIdKey: config.caseIdKey });
+
+    const notOffered = new Date(slot.getTime() + DAY).toISOString();
+    expect(await cases.act(caseId, chooseSlotUpdate, [{ slot: notOffered }], `act-refused-${Date.now()}`)).toEqual({ kind: 'refused', reason: expect.stringMatching(/^That time /) });
+    expect(await cases.act(caseId, chooseSlotUpdate, [{ slot: slot.toISOString() }], `act-done-${Date.now()}`)).toEqual({ kind: 'done', result: { slot: slot.toISOString() } });
+    expect(await cases.act('c99999999999999999999', chooseSlotUpdate, [{ slot: slot.toISOString() }], `act-gone-${Date.now()}`)).toEqual({ kind: 'gone' });
+    expect(await cases.act('not-a-case-id', chooseSlotUpdate, [{ slot: slot.toISOString() }], `act-bad-${Date.now()}`)).toEqual({ kind: 'gone' });
   }, 120_000);
 });

@@ -4,8 +4,7 @@
  */
 import type { Express } from 'express';
 import request from 'supertest';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { ActOutcome } from '../../src/cases';
 import type { AppDeps, Mailbox } from '../../src/web/app';
 import { loadConfig, type Config, type StaffRole } from '../../src/config';
 import { LinkSealer } from '../../src/links';
@@ -137,23 +136,22 @@ export class FakeCases {
 
   readonly view = jest.fn(async (caseId: string) => this.views.get(caseId));
 
-  readonly handle = jest.fn((caseId: string) => ({
-    executeUpdate: async (def: { name: string }, options: { args: unknown[]; updateId?: string }) => {
-      const call = { caseId, update: def.name, args: options.args, updateId: options.updateId };
-      if (this.refuseWith) {
-        const reason = this.refuseWith;
-        this.refuseWith = undefined;
-        throw new WorkflowUpdateFailedError('Workflow Update failed', ApplicationFailure.create({ message: reason }));
-      }
-      this.updates.push(call);
-      const view = this.views.get(caseId);
-      if (view && this.onUpdate) {
-        const next = this.onUpdate(call, view);
-        if (next) this.views.set(caseId, next);
-      }
-      return { status: 'ok' };
-    },
-  }));
+  /** CaseService.act: refused once if refuseWith is set, as the workflow's validator would. */
+  readonly act = jest.fn(async (caseId: string, def: { name: string }, args: unknown[], updateId: string): Promise<ActOutcome<unknown>> => {
+    const call = { caseId, update: def.name, args, updateId };
+    if (this.refuseWith) {
+      const reason = this.refuseWith;
+      this.refuseWith = undefined;
+      return { kind: 'refused', reason };
+    }
+    this.updates.push(call);
+    const view = this.views.get(caseId);
+    if (view && this.onUpdate) {
+      const next = this.onUpdate(call, view);
+      if (next) this.views.set(caseId, next);
+    }
+    return { kind: 'done', result: { status: 'ok' } };
+  });
 
   add(view: CaseView): this {
     this.views.set(view.caseId, view);

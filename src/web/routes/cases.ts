@@ -3,7 +3,7 @@
  * caught here (422), a refusal by the workflow comes back with its reason (409), and success
  * redirects to the page so a refresh cannot repeat it.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import { Router, type Response } from 'express';
 import { CLOSE_REASONS, RECORDS, type CaseView } from '../../shared/case';
 import {
@@ -18,9 +18,12 @@ import {
   readUpdateId,
   type ActionName,
   type ActionValues,
+  type CaseHandle,
+  type ParsedAction,
 } from '../case-actions';
 import { CLOSE_REASON_LABELS, contactLabel, isOpen, RECORD_LABELS, STAGE_LABELS, statusSentence, teamLabel } from '../case-status';
 import type { WebContext } from '../context';
+import { REFUSED_STATUS, refusalText } from '../refusal';
 import { canSeeCase, staffOf } from '../security/auth';
 import { methodNotAllowed, staffOnly } from '../security/guards';
 import type { StaffUser } from '../security/session';
@@ -37,10 +40,22 @@ interface PageExtras {
   done?: string;
 }
 
-/** The reason a workflow gave for refusing an update, in its own words. */
-export function refusalReason(e: WorkflowUpdateFailedError): string {
-  const cause = e.cause;
-  return cause instanceof Error && cause.message ? cause.message : 'The case could not be changed';
+/**
+ * The update and arguments a parsed action sends. Actions are written as `run(handle)`
+ * (case-actions.ts); a handle that only records turns one into a command for CaseService.act,
+ * the one path to a case.
+ */
+function commandOf(parsed: Extract<ParsedAction, { ok: true }>): { update: UpdateDefinition<unknown, unknown[]>; args: unknown[] } {
+  let command: { update: UpdateDefinition<unknown, unknown[]>; args: unknown[] } | undefined;
+  const recorder = {
+    executeUpdate: (update: UpdateDefinition<unknown, unknown[]>, options?: { args?: unknown[] }) => {
+      command = { update, args: options?.args ?? [] };
+      return Promise.resolve(undefined);
+    },
+  };
+  void parsed.run(recorder as unknown as CaseHandle, '');
+  if (!command) throw new Error('the action sent no update');
+  return command;
 }
 
 export function caseRoutes(ctx: WebContext): Router {
@@ -124,15 +139,11 @@ export function caseRoutes(ctx: WebContext): Router {
       renderCase(res, 422, view, { action, state: { values, errors: parsed.errors }, errorList });
       return;
     }
-    try {
-      await parsed.run(ctx.deps.cases.handle(id), readUpdateId(body) ?? ctx.newUpdateId());
-    } catch (e) {
-      let reason: string;
-      if (e instanceof WorkflowUpdateFailedError) reason = refusalReason(e);
-      else if (e instanceof WorkflowNotFoundError) reason = 'This case has finished, so it can no longer be changed';
-      else throw e;
+    const { update, args } = commandOf(parsed);
+    const outcome = await ctx.deps.cases.act(id, update, args, readUpdateId(body) ?? ctx.newUpdateId());
+    if (outcome.kind !== 'done') {
       const fresh = (await ctx.deps.cases.view(id)) ?? view;
-      renderCase(res, 409, fresh, { action, state: { values, errors: {} }, errorList: [{ text: reason, href: `#action-${action}` }] });
+      renderCase(res, REFUSED_STATUS, fresh, { action, state: { values, errors: {} }, errorList: [{ text: refusalText(outcome, 'staff'), href: `#action-${action}` }] });
       return;
     }
     res.redirect(303, `/cancellations/${encodeURIComponent(id)}?done=${action}`);

@@ -3,13 +3,13 @@
  * altered or expired one gets a calm page with the support number, never a reason that helps a
  * guesser. The page shows the first name at most, and crisis signposting always.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { greetingName } from '../../mail/format';
 import type { CaseView } from '../../shared/case';
 import { chooseSlotUpdate, reportUnhappyUpdate, requestCallUpdate } from '../../shared/messages';
 import { readUpdateId } from '../case-actions';
 import type { WebContext } from '../context';
+import { REFUSED_STATUS, refusalText } from '../refusal';
 import { linkBinding, postedToken } from '../security/csrf';
 import { methodNotAllowed, refuseForm } from '../security/guards';
 
@@ -20,9 +20,6 @@ export function clientHeaders(_req: Request, res: Response, next: NextFunction):
   res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Robots-Tag': 'noindex, nofollow' });
   next();
 }
-
-/** The workflow's refusals that make sense to a client; anything else gets general words. */
-const CLIENT_SAFE_REFUSAL = /^That time /;
 
 export function clientRoutes(ctx: WebContext): Router {
   const router = Router();
@@ -103,21 +100,17 @@ export function clientRoutes(ctx: WebContext): Router {
       showCase(res, 422, view, { text: 'Choose a new time, or tell us none of these times suit you', href: '#choice' });
       return;
     }
-    const handle = ctx.deps.cases.handle(view.caseId);
+    const { cases } = ctx.deps;
     const updateId = readUpdateId(body) ?? ctx.newUpdateId();
-    try {
-      if (choice.kind === 'slot') await handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: choice.slot }], updateId });
-      else if (choice.kind === 'call') await handle.executeUpdate(requestCallUpdate, { args: [], updateId });
-      else await handle.executeUpdate(reportUnhappyUpdate, { args: [{ by: 'client', source: 'client', cannotWait: true }], updateId });
-    } catch (e) {
-      if (!(e instanceof WorkflowUpdateFailedError) && !(e instanceof WorkflowNotFoundError)) throw e;
-      const fresh = (await ctx.deps.cases.view(view.caseId)) ?? view;
-      const cause = e instanceof WorkflowUpdateFailedError ? e.cause : undefined;
-      const text =
-        cause instanceof Error && CLIENT_SAFE_REFUSAL.test(cause.message)
-          ? cause.message
-          : "We could not record that choice. Please call us and we'll help you arrange a new time.";
-      showCase(res, 409, fresh, { text, href: choice.kind === 'cannot-wait' ? '#cannot-wait' : '#choice' });
+    const outcome =
+      choice.kind === 'slot'
+        ? await cases.act(view.caseId, chooseSlotUpdate, [{ slot: choice.slot }], updateId)
+        : choice.kind === 'call'
+          ? await cases.act(view.caseId, requestCallUpdate, [], updateId)
+          : await cases.act(view.caseId, reportUnhappyUpdate, [{ by: 'client', source: 'client', cannotWait: true }], updateId);
+    if (outcome.kind !== 'done') {
+      const fresh = (await cases.view(view.caseId)) ?? view;
+      showCase(res, REFUSED_STATUS, fresh, { text: refusalText(outcome, 'client'), href: choice.kind === 'cannot-wait' ? '#cannot-wait' : '#choice' });
       return;
     }
     ctx.render(res, 200, 'client/done.njk', {

@@ -150,6 +150,8 @@ const REASONS = new Set([
   'no-role',
   'no-staff-ref',
   'no-id-token',
+  'link-limit',
+  'case-limit',
 ]);
 const reason: Kind = (v) => (typeof v === 'string' && REASONS.has(v) ? v : undefined);
 

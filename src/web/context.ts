@@ -8,6 +8,7 @@ import type { Config } from '../config';
 import type { LinkSealer } from '../links';
 import { silentLogger, type Logger } from '../log';
 import type { Mailbox } from './mailbox';
+import { ClientActions } from './security/client-actions';
 import { CsrfTokens } from './security/csrf';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './security/limits';
 import type { OidcClient } from './security/oidc';
@@ -35,6 +36,8 @@ export interface WebContext {
   log: Logger;
   csrf: CsrfTokens;
   limits: RateLimits;
+  /** Bounds on client links' actions (S2), for this app instance. */
+  clientActions: ClientActions;
   /** Call before showing a case to anyone: who, how and what (throws if it cannot be recorded). */
   audit: AuditLog;
   now(): Date;
@@ -45,11 +48,13 @@ export interface WebContext {
 }
 
 export function createContext(deps: AppDeps, views: nunjucks.Environment): WebContext {
+  const limits = { ...DEFAULT_RATE_LIMITS, ...deps.limits };
   return {
     deps,
     log: deps.logger ?? silentLogger,
     csrf: new CsrfTokens(deps.config.auth.sessionKeys),
-    limits: { ...DEFAULT_RATE_LIMITS, ...deps.limits },
+    limits,
+    clientActions: new ClientActions(limits.clientActions),
     audit: deps.audit ?? noAudit,
     now: deps.now ?? (() => new Date()),
     render(res, status, template, data = {}) {

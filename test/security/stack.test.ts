@@ -6,6 +6,9 @@
  * S6: every key list rotates (the documented procedure) and the same session is submitted
  * again: it must find its case, not start a second one that contacts the client twice.
  *
+ * S2: a client posts "I don't feel able to wait" five times from the link in their email: the
+ * clinical network team must hear once, not five times.
+ *
  * S10: a therapist signed in through OpenID Connect types someone else's address on the form;
  * the call task, which carries the client's phone number, must reach the therapist's own inbox.
  */
@@ -229,7 +232,8 @@ describe('one path for actions', () => {
       })
       .expect(201);
     const caseId = created.body.cancellations[0].id as string;
-    await smtp.waitFor((m) => m.to.includes(email), 60_000);
+    // Waiting for a choice once the offer has gone (the email can land before the workflow moves on).
+    await eventually('the case to wait for a choice', async () => ((await client.workflow.getHandle(caseWorkflowId(caseId)).query(viewQuery)).stage === 'awaiting-choice' ? true : undefined));
     const cases = new CaseService({ client, taskQueue: TASK_QUEUE, policy: config.policy, recordsMode: config.records.mode, caseIdKey: config.caseIdKey });
 
     const notOffered = new Date(slot.getTime() + DAY).toISOString();
@@ -237,5 +241,35 @@ describe('one path for actions', () => {
     expect(await cases.act(caseId, chooseSlotUpdate, [{ slot: slot.toISOString() }], `act-done-${Date.now()}`)).toEqual({ kind: 'done', result: { slot: slot.toISOString() } });
     expect(await cases.act('c99999999999999999999', chooseSlotUpdate, [{ slot: slot.toISOString() }], `act-gone-${Date.now()}`)).toEqual({ kind: 'gone' });
     expect(await cases.act('not-a-case-id', chooseSlotUpdate, [{ slot: slot.toISOString() }], `act-bad-${Date.now()}`)).toEqual({ kind: 'gone' });
+  }, 120_000);
+});
+
+describe('S2 a client link cannot flood the clinical network team', () => {
+  it('S2 posting "I don’t feel able to wait" five times from one link sends one escalation email to the clinical network team', async () => {
+    const config = configWith(FIRST);
+    await startWorker(config);
+    const { app, client } = appFor(config);
+    const email = `casey.${Date.now()}@example.org`;
+    const created = await request(app)
+      .post('/api/cancellations')
+      .set(auth)
+      .send({
+        therapist: { id: 'T2002', name: 'Alex Morgan', email: 'alex.t2002@example.org' },
+        reason: 'illness',
+        sessions: [{ id: `S-2-${Date.now()}`, startsAt: new Date(Date.now() + 3 * DAY).toISOString(), client: { ref: 'C-2002', firstName: 'Casey', preferredContact: 'email', email }, rebook: { slots: [new Date(Date.now() + 5 * DAY).toISOString()] } }],
+      })
+      .expect(201);
+    const caseId = created.body.cancellations[0].id as string;
+    const offer = await smtp.waitFor((m) => m.to.includes(email), 60_000);
+    const link = new URL(/https?:\/\/\S+\/c\/[A-Za-z0-9._-]+/.exec(offer.text)![0]).pathname;
+    const page = await request(app).get(link).expect(200);
+    const toNetwork = () => smtp.messages.filter((m) => m.to.includes(config.teams.network) && m.text.includes(caseId));
+
+    for (let i = 0; i < 5; i++) await request(app).post(link).type('form').send({ _csrf: csrfFrom(page.text), choice: 'cannot-wait' }).expect(200);
+
+    await eventually('the network team to be told', () => toNetwork()[0]);
+    // Settled: nothing still sending, so no further email is on its way.
+    await eventually('the case to settle', async () => ((await client.workflow.getHandle(caseWorkflowId(caseId)).query(viewQuery)).sending === 0 ? true : undefined));
+    expect(toNetwork()).toHaveLength(1);
   }, 120_000);
 });

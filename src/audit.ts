@@ -90,7 +90,10 @@ export function fileAuditSink(file: string): AuditSink {
  * The entries of `file`, oldest first, for one case if asked. A missing file has none; a line
  * that is not an entry (cut short by a crash) is skipped and counted.
  */
-export async function readAudit(file: string, filter: { caseId?: string } = {}): Promise<AuditEntry[] & { skipped?: number }> {
+export async function readAudit(
+  file: string,
+  filter: { caseId?: string } = {},
+): Promise<AuditEntry[] & { skipped?: number }> {
   const out: AuditEntry[] & { skipped?: number } = [];
   if (!fs.existsSync(file)) return out;
   const lines = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });

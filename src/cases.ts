@@ -3,7 +3,12 @@
  * read a case, act on it. Routes stay thin; this is where Temporal is called.
  */
 import { createHmac, hkdfSync } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type UpdateDefinition } from '@temporalio/common';
 import type { Submission } from './shared/api';
 import type { CaseInput, CaseView, RecordsMode } from './shared/case';
@@ -44,7 +49,8 @@ export interface SubmittedCase {
 }
 
 /** One secret, two uses: each gets a key of its own, so neither output says anything about the other. */
-const subKey = (key: Buffer, use: string) => Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `shortnotice ${use} v1`, 32));
+const subKey = (key: Buffer, use: string) =>
+  Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `shortnotice ${use} v1`, 32));
 
 export class CaseService {
   private readonly idKey: Buffer;
@@ -153,18 +159,29 @@ export class CaseService {
    * so a double click or a retried request is one effect. Every route that changes a case goes
    * through here; none holds a Temporal handle of its own.
    */
-  async act<R, A extends unknown[]>(caseId: string, update: UpdateDefinition<R, A>, args: A, updateId: string): Promise<ActOutcome<R>> {
+  async act<R, A extends unknown[]>(
+    caseId: string,
+    update: UpdateDefinition<R, A>,
+    args: A,
+    updateId: string,
+  ): Promise<ActOutcome<R>> {
     if (!isCaseId(caseId)) return { kind: 'gone' };
     try {
       const handle = this.deps.client.workflow.getHandle(caseWorkflowId(caseId));
       // The SDK types updates with and without arguments as two overloads; `args: A` is already
       // tied to the update's own argument type above, so one cast covers both.
-      const result = await handle.executeUpdate(update as unknown as UpdateDefinition<R, [unknown]>, { args: args as unknown as [unknown], updateId });
+      const result = await handle.executeUpdate(update as unknown as UpdateDefinition<R, [unknown]>, {
+        args: args as unknown as [unknown],
+        updateId,
+      });
       return { kind: 'done', result };
     } catch (e) {
       if (e instanceof WorkflowUpdateFailedError) {
         const cause = e.cause;
-        return { kind: 'refused', reason: cause instanceof Error && cause.message ? cause.message : 'The case could not be changed' };
+        return {
+          kind: 'refused',
+          reason: cause instanceof Error && cause.message ? cause.message : 'The case could not be changed',
+        };
       }
       if (e instanceof WorkflowNotFoundError) return { kind: 'gone' };
       throw e;

@@ -42,7 +42,9 @@ const port = z.coerce.number({ message: 'must be a port number' }).int().min(0).
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: port.default(3000),
-  BIND_ADDRESS: optionalString.pipe(z.union([z.ipv4(), z.ipv6()], { message: 'must be an IP address, like 127.0.0.1, 0.0.0.0 or ::' }).optional()),
+  BIND_ADDRESS: optionalString.pipe(
+    z.union([z.ipv4(), z.ipv6()], { message: 'must be an IP address, like 127.0.0.1, 0.0.0.0 or ::' }).optional(),
+  ),
   PUBLIC_BASE_URL: url(['http:', 'https:']).default('http://localhost:3000'),
   TEMPORAL_ADDRESS: z
     .string()
@@ -91,8 +93,16 @@ const envSchema = z.object({
   STAFF_EMAIL_DOMAINS: optionalString.pipe(
     z
       .string()
-      .transform((v) => v.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean))
-      .refine((ds) => ds.length > 0 && ds.every((d) => /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d)), 'must be email domains, comma-separated, like vhg.co.uk,nhs.net')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((d) => d.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .refine(
+        (ds) => ds.length > 0 && ds.every((d) => /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d)),
+        'must be email domains, comma-separated, like vhg.co.uk,nhs.net',
+      )
       .optional(),
   ),
   CODEC_TOKENS: optionalString,
@@ -242,7 +252,8 @@ export function isLoopbackHost(hostname: string): boolean {
 /** Parses CASE_ID_KEY: base64 of 32 bytes, with no key id (it is never rotated). */
 export function parseCaseIdKey(value: string): Buffer {
   const key = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : Buffer.alloc(0);
-  if (key.length !== 32) throw new Error('must be base64 of 32 random bytes, with no key id (make one: openssl rand -base64 32)');
+  if (key.length !== 32)
+    throw new Error('must be base64 of 32 random bytes, with no key id (make one: openssl rand -base64 32)');
   return key;
 }
 
@@ -282,13 +293,22 @@ interface LoadedKeys {
  * must not open sessions or payloads too.
  */
 function loadKeys(e: Env, where: { production: boolean; developmentAllowed: boolean }, problems: string[]): LoadedKeys {
-  const required = where.production ? 'required in production' : 'required unless the development sign-in is on and PUBLIC_BASE_URL is loopback';
-  const out: LoadedKeys = { LINK_KEYS: [], SESSION_KEYS: [], PAYLOAD_KEYS: [], CASE_ID_KEY: Buffer.alloc(0), developmentKeys: [] };
+  const required = where.production
+    ? 'required in production'
+    : 'required unless the development sign-in is on and PUBLIC_BASE_URL is loopback';
+  const out: LoadedKeys = {
+    LINK_KEYS: [],
+    SESSION_KEYS: [],
+    PAYLOAD_KEYS: [],
+    CASE_ID_KEY: Buffer.alloc(0),
+    developmentKeys: [],
+  };
   const seen: { name: KeyVariable; key: Buffer }[] = [];
   for (const name of Object.keys(DEVELOPMENT_KEYS) as KeyVariable[]) {
     const value = e[name];
     if (!value && !where.developmentAllowed) {
-      const format = name === 'CASE_ID_KEY' ? 'base64 of 32 random bytes, never rotated' : 'keyId:base64 of 32 random bytes';
+      const format =
+        name === 'CASE_ID_KEY' ? 'base64 of 32 random bytes, never rotated' : 'keyId:base64 of 32 random bytes';
       problems.push(`  ${name}: ${required} (${format})`);
       continue;
     }
@@ -308,10 +328,14 @@ function loadKeys(e: Env, where: { production: boolean; developmentAllowed: bool
     }
     if (material.some((k) => PUBLISHED_KEYS.some((p) => p.equals(k)))) {
       if (where.developmentAllowed) out.developmentKeys.push(name);
-      else problems.push(`  ${name}: holds a published development key; make keys of your own (openssl rand -base64 32)`);
+      else
+        problems.push(`  ${name}: holds a published development key; make keys of your own (openssl rand -base64 32)`);
     }
     const shared = seen.filter((s) => material.some((k) => s.key.equals(k))).map((s) => s.name);
-    if (shared.length > 0) problems.push(`  ${name}: shares key material with ${[...new Set(shared)].join(' and ')}; each list needs keys of its own`);
+    if (shared.length > 0)
+      problems.push(
+        `  ${name}: shares key material with ${[...new Set(shared)].join(' and ')}; each list needs keys of its own`,
+      );
     seen.push(...material.map((key) => ({ name, key })));
   }
   return out;
@@ -333,18 +357,22 @@ export function parseApiTokens(spec: string): ApiToken[] {
     const [name = '', token = '', scopeList, therapistList, ...rest] = part.split(':');
     const [bearer] = parseBearerTokens(`${name}:${token}`);
     if (scopeList === undefined || rest.length > 0) {
-      throw new Error('give each token its scopes, like name:token:submit+read (add :T1042+T1043 to limit it to those therapists)');
+      throw new Error(
+        'give each token its scopes, like name:token:submit+read (add :T1042+T1043 to limit it to those therapists)',
+      );
     }
     const scopes = scopeList.split('+').map((s) => {
       // The scope is echoed only when it looks like one: a token pasted there must not be.
       const shown = /^[a-z]{1,20}$/.test(s) ? ` "${s}"` : '';
-      if (!(API_SCOPES as readonly string[]).includes(s)) throw new Error(`unknown scope${shown} for ${name} (use submit, read or submit+read)`);
+      if (!(API_SCOPES as readonly string[]).includes(s))
+        throw new Error(`unknown scope${shown} for ${name} (use submit, read or submit+read)`);
       return s as ApiScope;
     });
     let therapists: string[] | undefined;
     if (therapistList !== undefined) {
       therapists = therapistList.split('+');
-      if (!therapists.every((t) => THERAPIST_REF.test(t))) throw new Error(`the therapist references for ${name} must be like T1042+T1043`);
+      if (!therapists.every((t) => THERAPIST_REF.test(t)))
+        throw new Error(`the therapist references for ${name} must be like T1042+T1043`);
     }
     return { ...bearer!, scopes: [...new Set(scopes)], therapists };
   });
@@ -371,10 +399,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     problems.push("  MPB_BASE_URL: required when MPB_MODE is 'mpb'");
   }
   // Both carry clients' details (numbers and message text, records queries) and a secret.
-  for (const [name, value] of [['NOTIFY_BASE_URL', e.NOTIFY_BASE_URL], ['MPB_BASE_URL', e.MPB_BASE_URL]] as const) {
-    if (production && value && new URL(value).protocol !== 'https:') problems.push(`  ${name}: must be https in production`);
+  for (const [name, value] of [
+    ['NOTIFY_BASE_URL', e.NOTIFY_BASE_URL],
+    ['MPB_BASE_URL', e.MPB_BASE_URL],
+  ] as const) {
+    if (production && value && new URL(value).protocol !== 'https:')
+      problems.push(`  ${name}: must be https in production`);
   }
-  const tokens = <T>(name: 'API_TOKENS' | 'CODEC_TOKENS', value: string | undefined, parse: (spec: string) => T[]): T[] => {
+  const tokens = <T>(
+    name: 'API_TOKENS' | 'CODEC_TOKENS',
+    value: string | undefined,
+    parse: (spec: string) => T[],
+  ): T[] => {
     try {
       return value ? parse(value) : [];
     } catch (err) {
@@ -415,7 +451,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       };
     }
   }
-  const keys = loadKeys(e, { production, developmentAllowed: authMode === 'dev' && isLoopbackHost(new URL(publicBaseUrl).hostname) }, problems);
+  const keys = loadKeys(
+    e,
+    { production, developmentAllowed: authMode === 'dev' && isLoopbackHost(new URL(publicBaseUrl).hostname) },
+    problems,
+  );
   if (e.SESSION_IDLE_MINUTES * 60 > e.SESSION_ABSOLUTE_HOURS * 3600) {
     problems.push('  SESSION_IDLE_MINUTES: must not be longer than SESSION_ABSOLUTE_HOURS');
   }

@@ -105,7 +105,8 @@ const envName = matching(/^[A-Z][A-Z0-9_]{0,63}$/);
 const count: Kind = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const flag: Kind = (v) => (typeof v === 'boolean' ? v : undefined);
 /** A route pattern or path, but never a client's link: its token is a key to their page. */
-const route: Kind = (v) => (typeof v === 'string' && /^[A-Za-z0-9/:_.-]{0,120}$/.test(v) && !/\/c\/[^:/]/.test(v) ? v : undefined);
+const route: Kind = (v) =>
+  typeof v === 'string' && /^[A-Za-z0-9/:_.-]{0,120}$/.test(v) && !/\/c\/[^:/]/.test(v) ? v : undefined;
 /** Only where an address is: path, query and credentials can carry tokens. */
 const origin: Kind = (v) => {
   if (typeof v !== 'string') return undefined;
@@ -123,12 +124,18 @@ const listOf =
 /** An error as type, code, masked message and stack frames (no message in the frames). */
 function error(v: unknown, depth = 0): unknown {
   if (!(v instanceof Error)) return undefined;
-  const out: Record<string, unknown> = { type: /^[A-Za-z][A-Za-z0-9]{0,63}$/.test(v.name) ? v.name : 'Error', message: scrubText(v.message).slice(0, MAX_TEXT) };
+  const out: Record<string, unknown> = {
+    type: /^[A-Za-z][A-Za-z0-9]{0,63}$/.test(v.name) ? v.name : 'Error',
+    message: scrubText(v.message).slice(0, MAX_TEXT),
+  };
   const e = v as Error & { code?: unknown; type?: unknown };
   if (word(e.code) !== undefined || envName(e.code) !== undefined) out.code = e.code;
   // ApplicationFailure's type names the failure (ChannelRejected...): an identifier, not text.
   if (typeof e.type === 'string' && /^[A-Za-z][A-Za-z0-9]{0,63}$/.test(e.type)) out.failureType = e.type;
-  const frames = (v.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 10);
+  const frames = (v.stack ?? '')
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .slice(0, 10);
   if (frames.length > 0) out.stack = scrubText(frames.join('\n'));
   if (depth < 3 && v.cause !== undefined) out.cause = error(v.cause, depth + 1);
   return out;
@@ -236,7 +243,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       },
       hooks: {
         logMethod(args, method) {
-          const cleaned = args.map((a) => (typeof a === 'string' ? scrubText(a).slice(0, MAX_TEXT) : a)) as Parameters<typeof method>;
+          const cleaned = args.map((a) => (typeof a === 'string' ? scrubText(a).slice(0, MAX_TEXT) : a)) as Parameters<
+            typeof method
+          >;
           method.apply(this, cleaned);
         },
       },
@@ -248,7 +257,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 /** A logger that writes nothing, for tests and libraries given no logger. */
 export const silentLogger: Logger = pino({ level: 'silent' });
 
-const TEMPORAL_LEVELS: Record<LogLevel, pino.Level> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+const TEMPORAL_LEVELS: Record<LogLevel, pino.Level> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
 
 /** Temporal's Runtime and worker log through this, so their lines are built like ours. */
 export class TemporalPinoLogger implements TemporalLogger {

@@ -147,7 +147,12 @@ export function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 function launch(cmd: ChildCommand, cwd: string, width: number, muted: () => boolean): Running {
-  const child = spawn(cmd.command, cmd.args, { cwd, env: childEnvironment(process.env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(cmd.command, cmd.args, {
+    cwd,
+    env: childEnvironment(process.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const running: Running = { name: cmd.name, child, done: false, exited: Promise.resolve() };
   running.exited = new Promise<void>((resolve) => {
     child.once('exit', () => {

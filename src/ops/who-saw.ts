@@ -9,11 +9,22 @@ import { loadConfigOrExit } from '../config';
 import { isCaseId } from '../shared/ids';
 import { formatUk } from '../shared/time';
 
-const VIA_LABELS: Record<AuditEntry['via'], string> = { page: 'case page', api: 'JSON API', codec: 'codec (Web UI or CLI)' };
+const VIA_LABELS: Record<AuditEntry['via'], string> = {
+  page: 'case page',
+  api: 'JSON API',
+  codec: 'codec (Web UI or CLI)',
+};
 
 export function formatReads(caseId: string, entries: AuditEntry[], skipped = 0): string {
-  const lines = [entries.length === 0 ? `Who saw case ${caseId}: no reads recorded` : `Who saw case ${caseId}: ${entries.length} read${entries.length === 1 ? '' : 's'}`];
-  for (const e of entries) lines.push(`  ${formatUk(e.at)}  ${e.who.padEnd(16)} ${e.role.padEnd(16)} ${VIA_LABELS[e.via].padEnd(22)} ${e.what}`);
+  const lines = [
+    entries.length === 0
+      ? `Who saw case ${caseId}: no reads recorded`
+      : `Who saw case ${caseId}: ${entries.length} read${entries.length === 1 ? '' : 's'}`,
+  ];
+  for (const e of entries)
+    lines.push(
+      `  ${formatUk(e.at)}  ${e.who.padEnd(16)} ${e.role.padEnd(16)} ${VIA_LABELS[e.via].padEnd(22)} ${e.what}`,
+    );
   if (skipped > 0) lines.push(`  (${skipped} unreadable line${skipped === 1 ? '' : 's'} in the stream skipped)`);
   return `${lines.join('\n')}\n`;
 }
@@ -21,7 +32,9 @@ export function formatReads(caseId: string, entries: AuditEntry[], skipped = 0):
 async function main(): Promise<number> {
   const caseId = process.argv[2] ?? '';
   if (!isCaseId(caseId)) {
-    process.stderr.write('Usage: npm run who-saw -- <caseId> (a case id looks like c0123456789abcdefghij, as in the case page address)\n');
+    process.stderr.write(
+      'Usage: npm run who-saw -- <caseId> (a case id looks like c0123456789abcdefghij, as in the case page address)\n',
+    );
     return 64;
   }
   const config = loadConfigOrExit();

@@ -80,7 +80,13 @@ async function main(): Promise<void> {
     config.bindAddress,
   );
   log.info(
-    { event: 'listening', url: web.url, bindAddress: config.bindAddress ?? 'all interfaces', publicBaseUrl: config.publicBaseUrl, auth: config.auth.mode },
+    {
+      event: 'listening',
+      url: web.url,
+      bindAddress: config.bindAddress ?? 'all interfaces',
+      publicBaseUrl: config.publicBaseUrl,
+      auth: config.auth.mode,
+    },
     `shortnotice web listening on ${web.url}`,
   );
   if (config.auth.mode === 'dev') log.warn({ event: 'dev-sign-in' }, 'development sign-in is on: anyone can sign in as anyone (never in production)');

@@ -13,7 +13,8 @@ export type NotDone = Exclude<ActOutcome<unknown>, { kind: 'done' }>;
 const CLIENT_SAFE_REFUSAL = /^That time /;
 
 export function refusalText(outcome: NotDone, audience: 'staff' | 'client'): string {
-  if (audience === 'staff') return outcome.kind === 'refused' ? outcome.reason : 'This case has finished, so it can no longer be changed';
+  if (audience === 'staff')
+    return outcome.kind === 'refused' ? outcome.reason : 'This case has finished, so it can no longer be changed';
   return outcome.kind === 'refused' && CLIENT_SAFE_REFUSAL.test(outcome.reason)
     ? outcome.reason
     : "We could not record that choice. Please call us and we'll help you arrange a new time.";

@@ -58,14 +58,21 @@ export class FakeIdp {
     expect(p.get('scope')).toBe('openid profile email');
     for (const name of ['state', 'nonce', 'code_challenge', 'redirect_uri']) expect(p.get(name)).toBeTruthy();
     const code = randomBytes(16).toString('hex');
-    this.codes.set(code, { nonce: p.get('nonce')!, challenge: p.get('code_challenge')!, redirectUri: p.get('redirect_uri')!, claims });
+    this.codes.set(code, {
+      nonce: p.get('nonce')!,
+      challenge: p.get('code_challenge')!,
+      redirectUri: p.get('redirect_uri')!,
+      claims,
+    });
     return { code, state: p.get('state')! };
   }
 
   private idToken(claims: Record<string, unknown>, nonce: string): string {
     const now = Math.floor(Date.now() / 1000);
     const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: 'k1' }));
-    const body = b64url(JSON.stringify({ iss: this.url, aud: CLIENT_ID, sub: 'user-1', iat: now, exp: now + 300, nonce, ...claims }));
+    const body = b64url(
+      JSON.stringify({ iss: this.url, aud: CLIENT_ID, sub: 'user-1', iat: now, exp: now + 300, nonce, ...claims }),
+    );
     return `${header}.${body}.${b64url(sign('sha256', Buffer.from(`${header}.${body}`), this.key))}`;
   }
 
@@ -94,11 +101,22 @@ export class FakeIdp {
       const pending = this.codes.get(form.get('code') ?? '');
       this.codes.delete(form.get('code') ?? '');
       const verifier = form.get('code_verifier') ?? '';
-      if (!pending || form.get('grant_type') !== 'authorization_code' || form.get('client_id') !== CLIENT_ID || form.get('redirect_uri') !== pending.redirectUri) {
+      if (
+        !pending ||
+        form.get('grant_type') !== 'authorization_code' ||
+        form.get('client_id') !== CLIENT_ID ||
+        form.get('redirect_uri') !== pending.redirectUri
+      ) {
         return json(400, { error: 'invalid_grant' });
       }
-      if (b64url(createHash('sha256').update(verifier).digest()) !== pending.challenge) return json(400, { error: 'invalid_grant', error_description: 'PKCE' });
-      return json(200, { access_token: randomBytes(16).toString('hex'), token_type: 'Bearer', expires_in: 300, id_token: this.idToken(pending.claims, pending.nonce) });
+      if (b64url(createHash('sha256').update(verifier).digest()) !== pending.challenge)
+        return json(400, { error: 'invalid_grant', error_description: 'PKCE' });
+      return json(200, {
+        access_token: randomBytes(16).toString('hex'),
+        token_type: 'Bearer',
+        expires_in: 300,
+        id_token: this.idToken(pending.claims, pending.nonce),
+      });
     }
     json(404, { error: 'not_found' });
   }

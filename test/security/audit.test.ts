@@ -16,7 +16,19 @@ import { parseKeyList } from '../../src/keys';
 import { AesGcmPayloadCodec } from '../../src/temporal/codec';
 import { createApp } from '../../src/web/app';
 import { TEST_KEYS } from '../helpers/keys';
-import { API_TOKEN, caseView, CASE_ID, CODEC_TOKEN, LEAD, makeDeps, OTHER_CASE_ID, OTHER_THERAPIST, signIn, testConfig, THERAPIST } from '../web/fakes';
+import {
+  API_TOKEN,
+  caseView,
+  CASE_ID,
+  CODEC_TOKEN,
+  LEAD,
+  makeDeps,
+  OTHER_CASE_ID,
+  OTHER_THERAPIST,
+  signIn,
+  testConfig,
+  THERAPIST,
+} from '../web/fakes';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 let dir: string;
@@ -39,20 +51,34 @@ function setup(sink?: AuditSink) {
   });
   const d = makeDeps({ config: testConfig({ AUDIT_LOG_FILE: file }) });
   d.cases.add(caseView({ risk: true, riskNote: 'Canary risk note' }));
-  d.cases.add(caseView({ caseId: OTHER_CASE_ID, therapistId: OTHER_THERAPIST.ref, therapistName: OTHER_THERAPIST.name }));
+  d.cases.add(
+    caseView({ caseId: OTHER_CASE_ID, therapistId: OTHER_THERAPIST.ref, therapistName: OTHER_THERAPIST.name }),
+  );
   const app = createApp({ ...d.deps, logger, audit: createAudit(sink ?? fileAuditSink(file)) });
   return { ...d, app, file, logLines };
 }
 
 /** A payload as the Web UI sends it: the case input, encrypted with the payload keys. */
 async function encryptedInputOf(caseId: string, keys: string) {
-  const [p] = await new AesGcmPayloadCodec(parseKeyList(keys)).encode([defaultPayloadConverter.toPayload({ caseId, client: { firstName: 'Sam' } }) as Payload]);
-  return { metadata: Object.fromEntries(Object.entries(p!.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])), data: Buffer.from(p!.data!).toString('base64') };
+  const [p] = await new AesGcmPayloadCodec(parseKeyList(keys)).encode([
+    defaultPayloadConverter.toPayload({ caseId, client: { firstName: 'Sam' } }) as Payload,
+  ]);
+  return {
+    metadata: Object.fromEntries(Object.entries(p!.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])),
+    data: Buffer.from(p!.data!).toString('base64'),
+  };
 }
 
-function runAuditCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string; err: string }> {
+function runAuditCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join('src', 'ops', 'who-saw.ts'), ...args], { cwd: ROOT, env: { PATH: process.env.PATH, ...env } });
+    const child = spawn(
+      process.execPath,
+      [require.resolve('tsx/cli'), path.join('src', 'ops', 'who-saw.ts'), ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH, ...env } },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -71,7 +97,11 @@ describe('S8 accountable reads', () => {
     await lead.get(`/cancellations/${OTHER_CASE_ID}`).expect(200);
     await request(app).get(`/api/cancellations/${CASE_ID}`).set('Authorization', `Bearer ${API_TOKEN}`).expect(200);
     const payload = await encryptedInputOf(CASE_ID, TEST_KEYS.PAYLOAD_KEYS);
-    await request(app).post('/codec/decode').set({ Authorization: `Bearer ${CODEC_TOKEN}`, 'X-Namespace': 'default' }).send({ payloads: [payload] }).expect(200);
+    await request(app)
+      .post('/codec/decode')
+      .set({ Authorization: `Bearer ${CODEC_TOKEN}`, 'X-Namespace': 'default' })
+      .send({ payloads: [payload] })
+      .expect(200);
     // Refused reads are not reads: another therapist's case, a signed-out visitor.
     await therapist.get(`/cancellations/${OTHER_CASE_ID}`).expect(404);
     await request(app).get(`/cancellations/${CASE_ID}`).expect(303);
@@ -105,14 +135,23 @@ describe('S8 accountable reads', () => {
     const lead = await signIn(app, LEAD);
     const page = await lead.get(`/cancellations/${CASE_ID}`).expect(500);
     expect(page.text).not.toMatch(/Sam|Canary risk note/);
-    const api = await request(app).get(`/api/cancellations/${CASE_ID}`).set('Authorization', `Bearer ${API_TOKEN}`).expect(500);
+    const api = await request(app)
+      .get(`/api/cancellations/${CASE_ID}`)
+      .set('Authorization', `Bearer ${API_TOKEN}`)
+      .expect(500);
     expect(api.text).not.toContain('Sam');
   });
 
   it('S8 the audit query refuses a malformed case id and reports a missing stream plainly', async () => {
-    expect(await runAuditCli(['not-a-case'], { AUDIT_LOG_FILE: path.join(dir, 'none.jsonl') })).toMatchObject({ code: 64, err: expect.stringMatching(/a case id looks like c0123456789abcdefghij/) });
+    expect(await runAuditCli(['not-a-case'], { AUDIT_LOG_FILE: path.join(dir, 'none.jsonl') })).toMatchObject({
+      code: 64,
+      err: expect.stringMatching(/a case id looks like c0123456789abcdefghij/),
+    });
     const missing = await runAuditCli([CASE_ID], { AUDIT_LOG_FILE: path.join(dir, 'none.jsonl') });
-    expect(missing).toMatchObject({ code: 0, out: expect.stringContaining(`Who saw case ${CASE_ID}: no reads recorded`) });
+    expect(missing).toMatchObject({
+      code: 0,
+      out: expect.stringContaining(`Who saw case ${CASE_ID}: no reads recorded`),
+    });
     expect(missing.err).toBe('');
   });
 });

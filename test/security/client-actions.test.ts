@@ -18,12 +18,17 @@ function setup(limits?: AppDeps['limits']) {
   /** A fresh link to `caseId` (every reminder carries one), and a poster for it. */
   const link = (caseId = CASE_ID) => {
     const token = d.links.seal(caseId, 'choose', 14 * DAY);
-    return (choice: string) => request(app).post(`/c/${token}`).type('form').send({ _csrf: csrf.issue(linkBinding(token)), choice });
+    return (choice: string) =>
+      request(app)
+        .post(`/c/${token}`)
+        .type('form')
+        .send({ _csrf: csrf.issue(linkBinding(token)), choice });
   };
   return { ...d, app, link };
 }
 
-const cannotWait = (cases: ReturnType<typeof makeDeps>['cases']) => cases.updates.filter((u) => u.update === 'reportUnhappy');
+const cannotWait = (cases: ReturnType<typeof makeDeps>['cases']) =>
+  cases.updates.filter((u) => u.update === 'reportUnhappy');
 
 describe('S2 client actions from a link are bounded', () => {
   it('S2 posting "I don’t feel able to wait" five times from one link reaches the case once; the later posts say it was passed on', async () => {
@@ -54,10 +59,13 @@ describe('S2 client actions from a link are bounded', () => {
   });
 
   it('S2 one link gets a bounded number of actions a day; past it, a calm 429 page and nothing reaches the case', async () => {
-    const { cases, link } = setup({ clientActions: { perLink: { limit: 3, windowMs: DAY }, perCase: { limit: 100, windowMs: DAY } } });
+    const { cases, link } = setup({
+      clientActions: { perLink: { limit: 3, windowMs: DAY }, perCase: { limit: 100, windowMs: DAY } },
+    });
     const post = link();
     const statuses = [];
-    for (const choice of ['call', 'cannot-wait', 'call', 'cannot-wait', 'call']) statuses.push((await post(choice)).status);
+    for (const choice of ['call', 'cannot-wait', 'call', 'cannot-wait', 'call'])
+      statuses.push((await post(choice)).status);
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
     const refused = await post('call');
     expect(refused.text).toContain('0333 222 0710');
@@ -66,7 +74,9 @@ describe('S2 client actions from a link are bounded', () => {
   });
 
   it('S2 one case gets a bounded number of actions a day across all its links; other cases are not affected', async () => {
-    const { cases, link } = setup({ clientActions: { perLink: { limit: 100, windowMs: DAY }, perCase: { limit: 4, windowMs: DAY } } });
+    const { cases, link } = setup({
+      clientActions: { perLink: { limit: 100, windowMs: DAY }, perCase: { limit: 4, windowMs: DAY } },
+    });
     const statuses = [];
     for (let i = 0; i < 6; i++) statuses.push((await link()(i % 2 ? 'call' : 'cannot-wait')).status);
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);

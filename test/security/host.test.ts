@@ -36,20 +36,35 @@ describe('S5 the development web app and the Host header', () => {
     const as = { Host: REBINDING, Origin: `http://${REBINDING}`, 'Sec-Fetch-Site': 'same-origin' };
 
     const form = await agent.get('/auth/sign-in').set({ Host: REBINDING, 'Sec-Fetch-Site': 'none' });
-    const signedIn = form.status === 200
-      ? await agent.post('/auth/sign-in').set(as).type('form').send({ _csrf: csrfFrom(form.text), role: 'clinical-lead', ref: 'LEAD7', name: 'Mallory', email: '' })
-      : undefined;
+    const signedIn =
+      form.status === 200
+        ? await agent
+            .post('/auth/sign-in')
+            .set(as)
+            .type('form')
+            .send({ _csrf: csrfFrom(form.text), role: 'clinical-lead', ref: 'LEAD7', name: 'Mallory', email: '' })
+        : undefined;
     const casePage = await agent.get(`/cancellations/${CASE_ID}`).set({ Host: REBINDING });
-    expect({ form: form.status, signIn: signedIn?.status, casePage: casePage.status }).toEqual({ form: 421, signIn: undefined, casePage: 421 });
+    expect({ form: form.status, signIn: signedIn?.status, casePage: casePage.status }).toEqual({
+      form: 421,
+      signIn: undefined,
+      casePage: 421,
+    });
     expect(casePage.text).not.toContain('Sam');
   });
 
   it('S5 the hosts of PUBLIC_BASE_URL are answered, other hosts get 421, and health checks from anywhere still work', async () => {
-    const app = createApp(makeDeps({ config: testConfig({ PUBLIC_BASE_URL: 'https://shortnotice.example.org', TRUST_PROXY_HOPS: '1' }) }).deps);
+    const app = createApp(
+      makeDeps({ config: testConfig({ PUBLIC_BASE_URL: 'https://shortnotice.example.org', TRUST_PROXY_HOPS: '1' }) })
+        .deps,
+    );
     await request(app).get('/auth/sign-in').set('Host', 'shortnotice.example.org').expect(200);
     await request(app).get('/auth/sign-in').set('Host', 'SHORTNOTICE.example.org:443').expect(200);
     // Behind the one trusted proxy, the host the visitor asked for is the forwarded one.
-    await request(app).get('/auth/sign-in').set({ Host: 'web:3000', 'X-Forwarded-Host': 'shortnotice.example.org' }).expect(200);
+    await request(app)
+      .get('/auth/sign-in')
+      .set({ Host: 'web:3000', 'X-Forwarded-Host': 'shortnotice.example.org' })
+      .expect(200);
     await request(app).get('/auth/sign-in').set({ Host: 'web:3000', 'X-Forwarded-Host': 'evil.example' }).expect(421);
     for (const host of ['localhost:3000', '127.0.0.1', 'shortnotice.example.org.evil.example', 'evil.example']) {
       const res = await request(app).get('/auth/sign-in').set('Host', host).expect(421);
@@ -60,7 +75,8 @@ describe('S5 the development web app and the Host header', () => {
 
   it('S5 with a loopback PUBLIC_BASE_URL, any loopback name is answered (localhost, 127.0.0.1, *.localhost)', async () => {
     const app = createApp(makeDeps().deps);
-    for (const host of ['localhost:3000', '127.0.0.1:41234', '[::1]:3000', 'shortnotice.localhost']) await request(app).get('/auth/sign-in').set('Host', host).expect(200);
+    for (const host of ['localhost:3000', '127.0.0.1:41234', '[::1]:3000', 'shortnotice.localhost'])
+      await request(app).get('/auth/sign-in').set('Host', host).expect(200);
   });
 
   it('S5 outside production the web app listens on 127.0.0.1 unless BIND_ADDRESS says otherwise, so other machines cannot reach it', async () => {

@@ -27,9 +27,19 @@ const PUBLISHED = {
 const RISK_NOTE = 'Canary risk note: said they felt unsafe at home';
 
 const key = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
-const ownKeys = () => ({ LINK_KEYS: key('l1'), SESSION_KEYS: key('s1'), PAYLOAD_KEYS: key('p1'), CASE_ID_KEY: randomBytes(32).toString('base64') });
+const ownKeys = () => ({
+  LINK_KEYS: key('l1'),
+  SESSION_KEYS: key('s1'),
+  PAYLOAD_KEYS: key('p1'),
+  CASE_ID_KEY: randomBytes(32).toString('base64'),
+});
 const OIDC = { OIDC_ISSUER_URL: 'http://127.0.0.1:9/realms/staff', OIDC_CLIENT_ID: 'shortnotice' };
-const PRODUCTION = { NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://shortnotice.example.org', OIDC_ISSUER_URL: 'https://login.example.org', OIDC_CLIENT_ID: 'shortnotice' };
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  PUBLIC_BASE_URL: 'https://shortnotice.example.org',
+  OIDC_ISSUER_URL: 'https://login.example.org',
+  OIDC_CLIENT_ID: 'shortnotice',
+};
 
 /**
  * What `npm run web` does with `env` (load the configuration, build the app), then a clinical
@@ -59,38 +69,63 @@ async function forgeLeadSession(env: NodeJS.ProcessEnv) {
 describe('S1 public development keys outside development', () => {
   it('S1 with NODE_ENV unset and OIDC configured, a clinical lead cookie forged with the published SESSION_KEYS gets nothing: start-up refuses the development keys', async () => {
     const result = await forgeLeadSession({ ...OIDC });
-    expect(result).toEqual({ startUp: 'refused', message: expect.stringMatching(/SESSION_KEYS: required unless the development sign-in is on/) });
-    for (const name of ['LINK_KEYS', 'PAYLOAD_KEYS', 'CASE_ID_KEY']) expect(result.message).toContain(`${name}: required unless`);
+    expect(result).toEqual({
+      startUp: 'refused',
+      message: expect.stringMatching(/SESSION_KEYS: required unless the development sign-in is on/),
+    });
+    for (const name of ['LINK_KEYS', 'PAYLOAD_KEYS', 'CASE_ID_KEY'])
+      expect(result.message).toContain(`${name}: required unless`);
   });
 
   it('S1 with the development sign-in on but a public address, start-up refuses the development keys', () => {
-    expect(() => loadConfig({ AUTH_MODE: 'dev', PUBLIC_BASE_URL: 'http://shortnotice.example.org' })).toThrow(/SESSION_KEYS: required unless the development sign-in is on and PUBLIC_BASE_URL is loopback/);
+    expect(() => loadConfig({ AUTH_MODE: 'dev', PUBLIC_BASE_URL: 'http://shortnotice.example.org' })).toThrow(
+      /SESSION_KEYS: required unless the development sign-in is on and PUBLIC_BASE_URL is loopback/,
+    );
   });
 
   it.each(Object.entries(PUBLISHED))('S1 production refuses the published %s value set explicitly', (name, value) => {
-    expect(() => loadConfig({ ...PRODUCTION, ...ownKeys(), [name]: value })).toThrow(new RegExp(`${name}: .*published development key`));
+    expect(() => loadConfig({ ...PRODUCTION, ...ownKeys(), [name]: value })).toThrow(
+      new RegExp(`${name}: .*published development key`),
+    );
     // Hidden behind a new id, first or second in the list, it is the same key.
     const renamed = `x9:${value.split(':')[1]!}`;
-    expect(() => loadConfig({ ...PRODUCTION, ...ownKeys(), [name]: `${key('k2')},${renamed}` })).toThrow(new RegExp(`${name}: .*published development key`));
+    expect(() => loadConfig({ ...PRODUCTION, ...ownKeys(), [name]: `${key('k2')},${renamed}` })).toThrow(
+      new RegExp(`${name}: .*published development key`),
+    );
   });
 
   it('S1 outside development, an explicitly set published key is refused too, with OIDC and NODE_ENV unset', () => {
-    expect(() => loadConfig({ ...OIDC, ...ownKeys(), SESSION_KEYS: PUBLISHED.SESSION_KEYS })).toThrow(/SESSION_KEYS: .*published development key/);
+    expect(() => loadConfig({ ...OIDC, ...ownKeys(), SESSION_KEYS: PUBLISHED.SESSION_KEYS })).toThrow(
+      /SESSION_KEYS: .*published development key/,
+    );
   });
 
   it('S1 one key for all three lists is refused, in production and outside it', () => {
     const one = randomBytes(32).toString('base64');
-    const shared = { LINK_KEYS: `l1:${one}`, SESSION_KEYS: `s1:${one}`, PAYLOAD_KEYS: `p1:${one}`, CASE_ID_KEY: randomBytes(32).toString('base64') };
+    const shared = {
+      LINK_KEYS: `l1:${one}`,
+      SESSION_KEYS: `s1:${one}`,
+      PAYLOAD_KEYS: `p1:${one}`,
+      CASE_ID_KEY: randomBytes(32).toString('base64'),
+    };
     expect(() => loadConfig({ ...PRODUCTION, ...shared })).toThrow(/SESSION_KEYS: shares key material with LINK_KEYS/);
     expect(() => loadConfig({ ...PRODUCTION, ...shared })).toThrow(/PAYLOAD_KEYS: shares key material with LINK_KEYS/);
-    expect(() => loadConfig({ ...OIDC, ...ownKeys(), CASE_ID_KEY: one, PAYLOAD_KEYS: `p1:${one}` })).toThrow(/CASE_ID_KEY: shares key material with PAYLOAD_KEYS/);
+    expect(() => loadConfig({ ...OIDC, ...ownKeys(), CASE_ID_KEY: one, PAYLOAD_KEYS: `p1:${one}` })).toThrow(
+      /CASE_ID_KEY: shares key material with PAYLOAD_KEYS/,
+    );
     // An old key kept second in one list and reused in another is shared material too.
     const reused = ownKeys();
-    expect(() => loadConfig({ ...PRODUCTION, ...reused, SESSION_KEYS: `${key('s2')},x:${reused.LINK_KEYS.split(':')[1]!}` })).toThrow(/SESSION_KEYS: shares key material with LINK_KEYS/);
+    expect(() =>
+      loadConfig({ ...PRODUCTION, ...reused, SESSION_KEYS: `${key('s2')},x:${reused.LINK_KEYS.split(':')[1]!}` }),
+    ).toThrow(/SESSION_KEYS: shares key material with LINK_KEYS/);
   });
 
   it('S1 with keys of its own, the same forged cookie is refused: signed out, no case data', async () => {
-    expect(await forgeLeadSession({ ...OIDC, ...ownKeys() })).toEqual({ startUp: 'ok', status: 303, riskNoteShown: false });
+    expect(await forgeLeadSession({ ...OIDC, ...ownKeys() })).toEqual({
+      startUp: 'ok',
+      status: 303,
+      riskNoteShown: false,
+    });
   });
 
   it('S1 where the development sign-in is on and the address is loopback, the development keys still work, and each one in use is named', () => {
@@ -106,7 +141,13 @@ describe('S1 public development keys outside development', () => {
     const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join('src', 'web', 'main.ts')], {
       cwd: root,
       // Nothing listens on port 9: the app stops after the warning, unable to reach Temporal.
-      env: { PATH: process.env.PATH, NODE_ENV: 'development', TEMPORAL_ADDRESS: '127.0.0.1:9', PORT: '0', LINK_KEYS: key('l1') },
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'development',
+        TEMPORAL_ADDRESS: '127.0.0.1:9',
+        PORT: '0',
+        LINK_KEYS: key('l1'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];
@@ -115,7 +156,9 @@ describe('S1 public development keys outside development', () => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     await exited;
     clearTimeout(timer);
-    const warning = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'development-keys');
+    const warning = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.event === 'development-keys');
     expect(warning).toMatchObject({ level: 'warn', keys: ['SESSION_KEYS', 'PAYLOAD_KEYS', 'CASE_ID_KEY'] });
     expect(String(warning?.msg)).toMatch(/development keys in use/);
   }, 90_000);

@@ -83,9 +83,21 @@ const S7_CANARIES = [...Object.values(S7), '7700900777', 'CREF', 'canary'];
 /** Every domain object that carries a person, as the code builds them. */
 function domainObjects(): Record<string, object> {
   const startsAt = '2026-12-02T10:00:00Z';
-  const client = { ref: S7.clientRef, firstName: S7.firstName, preferredContact: 'phone' as const, email: S7.clientEmail, phone: S7.phone };
+  const client = {
+    ref: S7.clientRef,
+    firstName: S7.firstName,
+    preferredContact: 'phone' as const,
+    email: S7.clientEmail,
+    phone: S7.phone,
+  };
   const therapist = { id: 'T7001', name: S7.therapistName, email: S7.therapistEmail };
-  const session = { id: 'S-1', startsAt, client, rebook: { callbackBy: startsAt }, risk: { concern: true, note: S7.riskNote } };
+  const session = {
+    id: 'S-1',
+    startsAt,
+    client,
+    rebook: { callbackBy: startsAt },
+    risk: { concern: true, note: S7.riskNote },
+  };
   const submission: Submission = { therapist, reason: 'illness', sessions: [session] };
   const input: CaseInput = {
     caseId: CASE_ID,
@@ -109,15 +121,44 @@ function domainObjects(): Record<string, object> {
   });
   const outcome: PhoneOutcome = { by: 'T7001', reached: true, note: S7.outcomeNote };
   const closure: Closure = { by: 'LEAD7', reason: 'other', note: S7.closeNote };
-  const staff: StaffUser = { role: 'therapist', ref: 'T7001', name: S7.therapistName, email: S7.therapistEmail, via: 'oidc' };
-  const form = { 'therapist-name': S7.therapistName, 'session-0-first-name': S7.otherFirstName, 'session-0-client-ref': S7.clientRef, 'session-0-phone': '07700 900777', 'session-0-risk-note': S7.riskNote };
+  const staff: StaffUser = {
+    role: 'therapist',
+    ref: 'T7001',
+    name: S7.therapistName,
+    email: S7.therapistEmail,
+    via: 'oidc',
+  };
+  const form = {
+    'therapist-name': S7.therapistName,
+    'session-0-first-name': S7.otherFirstName,
+    'session-0-client-ref': S7.clientRef,
+    'session-0-phone': '07700 900777',
+    'session-0-risk-note': S7.riskNote,
+  };
   return {
     submission,
     input,
     view,
-    clientNotice: { ...clientNotice('slotOffer'), firstName: S7.firstName, to: { email: S7.clientEmail, phone: S7.phone } },
-    callTask: { ...therapistNotice('callTask'), to: S7.therapistEmail, therapistName: S7.therapistName, clientRef: S7.clientRef, clientFirstName: S7.firstName, contact: { method: 'phone', phone: S7.phone, voicemailAllowed: false, purpose: 'cancel' } },
-    recordsQuery: { caseId: CASE_ID, sessionId: 'S-1', clientRef: S7.clientRef, therapistRef: 'T7001', cancelledAt: startsAt },
+    clientNotice: {
+      ...clientNotice('slotOffer'),
+      firstName: S7.firstName,
+      to: { email: S7.clientEmail, phone: S7.phone },
+    },
+    callTask: {
+      ...therapistNotice('callTask'),
+      to: S7.therapistEmail,
+      therapistName: S7.therapistName,
+      clientRef: S7.clientRef,
+      clientFirstName: S7.firstName,
+      contact: { method: 'phone', phone: S7.phone, voicemailAllowed: false, purpose: 'cancel' },
+    },
+    recordsQuery: {
+      caseId: CASE_ID,
+      sessionId: 'S-1',
+      clientRef: S7.clientRef,
+      therapistRef: 'T7001',
+      cancelledAt: startsAt,
+    },
     outcome,
     closure,
     staff,
@@ -134,7 +175,10 @@ describe('S7 log redaction by type', () => {
     const { lines, logger } = captured();
     const temporal = new TemporalPinoLogger(logger.child({ component: 'temporal' }));
     for (const [name, o] of Object.entries(objects)) {
-      const log = logger as unknown as { info(fields: unknown, msg: string): void; warn(fields: unknown, msg: string): void };
+      const log = logger as unknown as {
+        info(fields: unknown, msg: string): void;
+        warn(fields: unknown, msg: string): void;
+      };
       log.info(o, `${name} whole`);
       log.info({ event: 'logged', [name]: o, data: o, input: o, view: o }, `${name} nested`);
       log.info({ event: 'logged', caseId: o, step: o, reason: o, route: o, cases: [o] }, `${name} under known fields`);
@@ -154,12 +198,32 @@ describe('S7 log redaction by type', () => {
 
   it('S7 when the code logs what it does (ids, steps, channels, routes, counts, errors), then each field survives as logged', () => {
     const { lines, logger } = captured();
-    logger.info({ event: 'sent', caseId: CASE_ID, step: 'client-slotOffer', channel: 'email', audience: 'client', messageId: `<${CASE_ID}.client-slotOffer.1@shortnotice>` }, 'email sent');
+    logger.info(
+      {
+        event: 'sent',
+        caseId: CASE_ID,
+        step: 'client-slotOffer',
+        channel: 'email',
+        audience: 'client',
+        messageId: `<${CASE_ID}.client-slotOffer.1@shortnotice>`,
+      },
+      'email sent',
+    );
     logger.warn({ event: 'csrf-refused', method: 'POST', route: '/cancellations/:id/actions/:action' }, 'form refused');
-    logger.info({ event: 'cancellations-submitted', staffRef: 'T1042', caller: 'token:bridge', cases: [CASE_ID] }, 'submitted');
+    logger.info(
+      { event: 'cancellations-submitted', staffRef: 'T1042', caller: 'token:bridge', cases: [CASE_ID] },
+      'submitted',
+    );
     logger.error({ event: 'request-failed', err: new Error('connect ECONNREFUSED 127.0.0.1:7233') }, 'request failed');
     const [sent, refused, submitted, failed] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(sent).toMatchObject({ event: 'sent', caseId: CASE_ID, step: 'client-slotOffer', channel: 'email', audience: 'client', messageId: `<${CASE_ID}.client-slotOffer.1@shortnotice>` });
+    expect(sent).toMatchObject({
+      event: 'sent',
+      caseId: CASE_ID,
+      step: 'client-slotOffer',
+      channel: 'email',
+      audience: 'client',
+      messageId: `<${CASE_ID}.client-slotOffer.1@shortnotice>`,
+    });
     expect(refused).toMatchObject({ method: 'POST', route: '/cancellations/:id/actions/:action' });
     expect(submitted).toMatchObject({ staffRef: 'T1042', caller: 'token:bridge', cases: [CASE_ID] });
     expect(failed).toMatchObject({ err: { type: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:7233' } });

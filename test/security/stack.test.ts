@@ -81,12 +81,26 @@ async function stopWorker(): Promise<void> {
 
 /** The web app as `npm run web` builds it from `config`. */
 function appFor(config: Config) {
-  const client = new Client({ connection: env.connection, namespace: 'default', dataConverter: encryptedDataConverter(config.payloadKeys) });
-  const cases = new CaseService({ client, taskQueue: TASK_QUEUE, policy: config.policy, recordsMode: config.records.mode, caseIdKey: config.caseIdKey });
+  const client = new Client({
+    connection: env.connection,
+    namespace: 'default',
+    dataConverter: encryptedDataConverter(config.payloadKeys),
+  });
+  const cases = new CaseService({
+    client,
+    taskQueue: TASK_QUEUE,
+    policy: config.policy,
+    recordsMode: config.records.mode,
+    caseIdKey: config.caseIdKey,
+  });
   return { app: createApp({ config, cases, links: new LinkSealer(config.linkKeys) }), client };
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -125,16 +139,29 @@ beforeAll(async () => {
 afterEach(stopWorker);
 
 afterAll(async () => {
-  for (const step of [() => smtp?.close(), () => idp?.stop(), () => env?.teardown()]) await Promise.resolve(step()).catch(() => undefined);
+  for (const step of [() => smtp?.close(), () => idp?.stop(), () => env?.teardown()])
+    await Promise.resolve(step()).catch(() => undefined);
 }, 120_000);
 
 describe('S6 rotating every key list', () => {
   it('S6 after LINK_KEYS, SESSION_KEYS and PAYLOAD_KEYS all rotate, a resubmitted session finds its case, its client is contacted once, and old links and sessions still open', async () => {
-    const client = { ref: 'C-6001', firstName: 'Sam', preferredContact: 'email', email: `sam.${Date.now()}@example.org` };
+    const client = {
+      ref: 'C-6001',
+      firstName: 'Sam',
+      preferredContact: 'email',
+      email: `sam.${Date.now()}@example.org`,
+    };
     const submission = {
       therapist: { id: 'T6001', name: 'Alex Morgan', email: 'alex.t6001@example.org' },
       reason: 'illness',
-      sessions: [{ id: `S-6-${Date.now()}`, startsAt: new Date(Date.now() + 3 * DAY).toISOString(), client, rebook: { slots: [new Date(Date.now() + 5 * DAY).toISOString()] } }],
+      sessions: [
+        {
+          id: `S-6-${Date.now()}`,
+          startsAt: new Date(Date.now() + 3 * DAY).toISOString(),
+          client,
+          rebook: { slots: [new Date(Date.now() + 5 * DAY).toISOString()] },
+        },
+      ],
     };
 
     const before = configWith(FIRST);
@@ -182,7 +209,12 @@ describe('S10 the address that gets call tasks', () => {
     const { app } = appFor(config);
     const own = `alex.${Date.now()}@vhg.example`;
     const attacker = `collector.${Date.now()}@evil.example`;
-    const agent = await signInWithIdp(app, idp, { roles: ['therapist'], staff_ref: 'T1010', name: 'Alex Morgan', email: own });
+    const agent = await signInWithIdp(app, idp, {
+      roles: ['therapist'],
+      staff_ref: 'T1010',
+      name: 'Alex Morgan',
+      email: own,
+    });
     const page = await agent.get('/cancellations/new').expect(200);
     const at = (ms: number) => isoToUkLocal(new Date(Date.now() + ms - ((Date.now() + ms) % 60_000)).toISOString())!;
     const start = at(3 * DAY);
@@ -228,19 +260,50 @@ describe('one path for actions', () => {
       .send({
         therapist: { id: 'T1111', name: 'Alex Morgan', email: 'alex.t1111@example.org' },
         reason: 'illness',
-        sessions: [{ id: `S-act-${Date.now()}`, startsAt: new Date(Date.now() + 3 * DAY).toISOString(), client: { ref: 'C-1111', firstName: 'Robin', preferredContact: 'email', email }, rebook: { slots: [slot.toISOString()] } }],
+        sessions: [
+          {
+            id: `S-act-${Date.now()}`,
+            startsAt: new Date(Date.now() + 3 * DAY).toISOString(),
+            client: { ref: 'C-1111', firstName: 'Robin', preferredContact: 'email', email },
+            rebook: { slots: [slot.toISOString()] },
+          },
+        ],
       })
       .expect(201);
     const caseId = created.body.cancellations[0].id as string;
     // Waiting for a choice once the offer has gone (the email can land before the workflow moves on).
-    await eventually('the case to wait for a choice', async () => ((await client.workflow.getHandle(caseWorkflowId(caseId)).query(viewQuery)).stage === 'awaiting-choice' ? true : undefined));
-    const cases = new CaseService({ client, taskQueue: TASK_QUEUE, policy: config.policy, recordsMode: config.records.mode, caseIdKey: config.caseIdKey });
+    await eventually('the case to wait for a choice', async () =>
+      (await client.workflow.getHandle(caseWorkflowId(caseId)).query(viewQuery)).stage === 'awaiting-choice'
+        ? true
+        : undefined,
+    );
+    const cases = new CaseService({
+      client,
+      taskQueue: TASK_QUEUE,
+      policy: config.policy,
+      recordsMode: config.records.mode,
+      caseIdKey: config.caseIdKey,
+    });
 
     const notOffered = new Date(slot.getTime() + DAY).toISOString();
-    expect(await cases.act(caseId, chooseSlotUpdate, [{ slot: notOffered }], `act-refused-${Date.now()}`)).toEqual({ kind: 'refused', reason: expect.stringMatching(/^That time /) });
-    expect(await cases.act(caseId, chooseSlotUpdate, [{ slot: slot.toISOString() }], `act-done-${Date.now()}`)).toEqual({ kind: 'done', result: { slot: slot.toISOString() } });
-    expect(await cases.act('c99999999999999999999', chooseSlotUpdate, [{ slot: slot.toISOString() }], `act-gone-${Date.now()}`)).toEqual({ kind: 'gone' });
-    expect(await cases.act('not-a-case-id', chooseSlotUpdate, [{ slot: slot.toISOString() }], `act-bad-${Date.now()}`)).toEqual({ kind: 'gone' });
+    expect(await cases.act(caseId, chooseSlotUpdate, [{ slot: notOffered }], `act-refused-${Date.now()}`)).toEqual({
+      kind: 'refused',
+      reason: expect.stringMatching(/^That time /),
+    });
+    expect(await cases.act(caseId, chooseSlotUpdate, [{ slot: slot.toISOString() }], `act-done-${Date.now()}`)).toEqual(
+      { kind: 'done', result: { slot: slot.toISOString() } },
+    );
+    expect(
+      await cases.act(
+        'c99999999999999999999',
+        chooseSlotUpdate,
+        [{ slot: slot.toISOString() }],
+        `act-gone-${Date.now()}`,
+      ),
+    ).toEqual({ kind: 'gone' });
+    expect(
+      await cases.act('not-a-case-id', chooseSlotUpdate, [{ slot: slot.toISOString() }], `act-bad-${Date.now()}`),
+    ).toEqual({ kind: 'gone' });
   }, 120_000);
 });
 
@@ -256,7 +319,14 @@ describe('S2 a client link cannot flood the clinical network team', () => {
       .send({
         therapist: { id: 'T2002', name: 'Alex Morgan', email: 'alex.t2002@example.org' },
         reason: 'illness',
-        sessions: [{ id: `S-2-${Date.now()}`, startsAt: new Date(Date.now() + 3 * DAY).toISOString(), client: { ref: 'C-2002', firstName: 'Casey', preferredContact: 'email', email }, rebook: { slots: [new Date(Date.now() + 5 * DAY).toISOString()] } }],
+        sessions: [
+          {
+            id: `S-2-${Date.now()}`,
+            startsAt: new Date(Date.now() + 3 * DAY).toISOString(),
+            client: { ref: 'C-2002', firstName: 'Casey', preferredContact: 'email', email },
+            rebook: { slots: [new Date(Date.now() + 5 * DAY).toISOString()] },
+          },
+        ],
       })
       .expect(201);
     const caseId = created.body.cancellations[0].id as string;
@@ -265,11 +335,18 @@ describe('S2 a client link cannot flood the clinical network team', () => {
     const page = await request(app).get(link).expect(200);
     const toNetwork = () => smtp.messages.filter((m) => m.to.includes(config.teams.network) && m.text.includes(caseId));
 
-    for (let i = 0; i < 5; i++) await request(app).post(link).type('form').send({ _csrf: csrfFrom(page.text), choice: 'cannot-wait' }).expect(200);
+    for (let i = 0; i < 5; i++)
+      await request(app)
+        .post(link)
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text), choice: 'cannot-wait' })
+        .expect(200);
 
     await eventually('the network team to be told', () => toNetwork()[0]);
     // Settled: nothing still sending, so no further email is on its way.
-    await eventually('the case to settle', async () => ((await client.workflow.getHandle(caseWorkflowId(caseId)).query(viewQuery)).sending === 0 ? true : undefined));
+    await eventually('the case to settle', async () =>
+      (await client.workflow.getHandle(caseWorkflowId(caseId)).query(viewQuery)).sending === 0 ? true : undefined,
+    );
     expect(toNetwork()).toHaveLength(1);
   }, 120_000);
 });

@@ -55,7 +55,11 @@ function phoneCancellation(therapistEmail: string, therapistId = 'T1042') {
 /** Posts the form as the signed-in browser would, expecting `status`. */
 async function postForm(agent: ReturnType<typeof request.agent>, body: Record<string, string>, status: number) {
   const page = await agent.get('/cancellations/new').expect(200);
-  return agent.post('/cancellations').type('form').send({ _csrf: csrfFrom(page.text), ...body }).expect(status);
+  return agent
+    .post('/cancellations')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), ...body })
+    .expect(status);
 }
 
 describe('S10 staff addresses come from the identity provider or an allow-listed domain', () => {
@@ -70,7 +74,7 @@ describe('S10 staff addresses come from the identity provider or an allow-listed
     expect(page.text).toMatch(/id="therapist-email"[^>]*readonly/);
   });
 
-  it("S10 a clinical lead cancelling for a therapist must give an address at a staff domain", async () => {
+  it('S10 a clinical lead cancelling for a therapist must give an address at a staff domain', async () => {
     const { app, cases } = setup({ STAFF_EMAIL_DOMAINS: 'vhg.example, nhs.net' });
     const agent = await signInWithIdp(app, idp, LEAD_CLAIMS);
     const refused = await postForm(agent, phoneCancellation('alex.morgan@evil.example'), 422);
@@ -96,7 +100,9 @@ describe('S10 staff addresses come from the identity provider or an allow-listed
         .set('Authorization', `Bearer ${API_TOKEN}`)
         .send(validSubmission({ therapist: { id: 'T1042', name: 'Alex Morgan', email } }));
     const refused = await submit('attacker@evil.example').expect(400);
-    expect(refused.body.errors).toEqual([{ path: 'therapist.email', message: 'The therapist’s address must end @vhg.example' }]);
+    expect(refused.body.errors).toEqual([
+      { path: 'therapist.email', message: 'The therapist’s address must end @vhg.example' },
+    ]);
     expect(cases.submit).not.toHaveBeenCalled();
     await submit('alex.morgan@vhg.example').expect(201);
   });
@@ -104,15 +110,32 @@ describe('S10 staff addresses come from the identity provider or an allow-listed
   it('S10 with the development sign-in and no STAFF_EMAIL_DOMAINS, addresses are free (development only)', async () => {
     const d = makeDeps();
     const app = createApp(d.deps);
-    await request(app).post('/api/cancellations').set('Authorization', `Bearer ${API_TOKEN}`).send(validSubmission()).expect(201);
+    await request(app)
+      .post('/api/cancellations')
+      .set('Authorization', `Bearer ${API_TOKEN}`)
+      .send(validSubmission())
+      .expect(201);
   });
 
   it('S10 NOTIFY_BASE_URL and MPB_BASE_URL must be https in production; STAFF_EMAIL_DOMAINS must be domains', () => {
-    const production = { NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://shortnotice.example.org', OIDC_ISSUER_URL: 'https://login.example.org', OIDC_CLIENT_ID: 'x', ...TEST_KEYS };
-    expect(() => loadConfig({ ...production, NOTIFY_BASE_URL: 'http://notify.internal' })).toThrow(/NOTIFY_BASE_URL: must be https in production/);
-    expect(() => loadConfig({ ...production, MPB_MODE: 'mpb', MPB_BASE_URL: 'http://mpb.internal' })).toThrow(/MPB_BASE_URL: must be https in production/);
+    const production = {
+      NODE_ENV: 'production',
+      PUBLIC_BASE_URL: 'https://shortnotice.example.org',
+      OIDC_ISSUER_URL: 'https://login.example.org',
+      OIDC_CLIENT_ID: 'x',
+      ...TEST_KEYS,
+    };
+    expect(() => loadConfig({ ...production, NOTIFY_BASE_URL: 'http://notify.internal' })).toThrow(
+      /NOTIFY_BASE_URL: must be https in production/,
+    );
+    expect(() => loadConfig({ ...production, MPB_MODE: 'mpb', MPB_BASE_URL: 'http://mpb.internal' })).toThrow(
+      /MPB_BASE_URL: must be https in production/,
+    );
     expect(() => loadConfig({ ...production, MPB_MODE: 'mpb', MPB_BASE_URL: 'https://mpb.internal' })).not.toThrow();
     expect(() => loadConfig({ STAFF_EMAIL_DOMAINS: '@vhg.example' })).toThrow(/STAFF_EMAIL_DOMAINS/);
-    expect(loadConfig({ STAFF_EMAIL_DOMAINS: 'VHG.example, nhs.net' }).auth.staffEmailDomains).toEqual(['vhg.example', 'nhs.net']);
+    expect(loadConfig({ STAFF_EMAIL_DOMAINS: 'VHG.example, nhs.net' }).auth.staffEmailDomains).toEqual([
+      'vhg.example',
+      'nhs.net',
+    ]);
   });
 });

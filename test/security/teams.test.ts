@@ -27,15 +27,26 @@ async function sessionUser(agent: ReturnType<typeof request.agent>) {
   // The Cookie header the agent sent: node's ClientRequest under supertest's response.
   const sent = String((res as unknown as { req: { getHeader(name: string): unknown } }).req.getHeader('cookie') ?? '');
   const name = `${cookieName(testConfig().auth)}=`;
-  const value = sent.split(';').map((c) => c.trim()).find((c) => c.startsWith(name))?.slice(name.length);
+  const value = sent
+    .split(';')
+    .map((c) => c.trim())
+    .find((c) => c.startsWith(name))
+    ?.slice(name.length);
   return new SessionSealer(parseKeyList(TEST_KEYS.SESSION_KEYS)).open(value ?? '')?.user;
 }
 
-const ESCALATION_CLAIMS = { roles: ['escalation-team'], staff_ref: 'RISK4', name: 'Morgan Reyes', email: 'morgan.reyes@vhg.example' };
+const ESCALATION_CLAIMS = {
+  roles: ['escalation-team'],
+  staff_ref: 'RISK4',
+  name: 'Morgan Reyes',
+  email: 'morgan.reyes@vhg.example',
+};
 
 describe('D2 the escalation team member’s team', () => {
   it('D2 the escalation team member’s team comes from the OIDC claim, into the staff user and the session', async () => {
-    const app = createApp(makeDeps({ config: testConfig({ OIDC_ISSUER_URL: idp.url, OIDC_CLIENT_ID: CLIENT_ID }) }).deps);
+    const app = createApp(
+      makeDeps({ config: testConfig({ OIDC_ISSUER_URL: idp.url, OIDC_CLIENT_ID: CLIENT_ID }) }).deps,
+    );
     const agent = await signInWithIdp(app, idp, { ...ESCALATION_CLAIMS, team: 'risk' });
     expect(await sessionUser(agent)).toMatchObject({ role: 'escalation-team', ref: 'RISK4', team: 'risk' });
     const page = await agent.get('/cancellations/new').expect(403);
@@ -43,7 +54,14 @@ describe('D2 the escalation team member’s team', () => {
   });
 
   it('D2 the escalation team member’s team comes from a configured claim and values; none, several or an unknown value gives no team', () => {
-    const config = testConfig({ OIDC_ISSUER_URL: idp.url, OIDC_CLIENT_ID: CLIENT_ID, OIDC_TEAM_CLAIM: 'groups', OIDC_RISK_TEAM: 'pts-risk-duty', OIDC_NETWORK_TEAM: 'clinical-network', OIDC_SUPPORT_TEAM: 'vita-support' }).auth.oidc!;
+    const config = testConfig({
+      OIDC_ISSUER_URL: idp.url,
+      OIDC_CLIENT_ID: CLIENT_ID,
+      OIDC_TEAM_CLAIM: 'groups',
+      OIDC_RISK_TEAM: 'pts-risk-duty',
+      OIDC_NETWORK_TEAM: 'clinical-network',
+      OIDC_SUPPORT_TEAM: 'vita-support',
+    }).auth.oidc!;
     const user = (claims: Record<string, unknown>) => staffFromClaims(config, { ...ESCALATION_CLAIMS, ...claims });
     expect(user({ groups: ['staff', 'pts-risk-duty'] }).team).toBe('risk');
     expect(user({ groups: 'clinical-network' }).team).toBe('network');
@@ -65,16 +83,38 @@ describe('D2 the escalation team member’s team', () => {
     await agent
       .post('/auth/sign-in')
       .type('form')
-      .send({ _csrf: csrfFrom(form.text), role: 'escalation-team', team: 'network', ref: 'NET2', name: 'Kit Evans', email: '' })
+      .send({
+        _csrf: csrfFrom(form.text),
+        role: 'escalation-team',
+        team: 'network',
+        ref: 'NET2',
+        name: 'Kit Evans',
+        email: '',
+      })
       .expect(303);
     expect(await sessionUser(agent)).toMatchObject({ role: 'escalation-team', ref: 'NET2', team: 'network' });
 
     // A therapist cannot pick up a team on the way in; an unknown team is refused.
     const other = request.agent(app);
     const again = await other.get('/auth/sign-in').expect(200);
-    const refused = await other.post('/auth/sign-in').type('form').send({ _csrf: csrfFrom(again.text), role: 'escalation-team', team: 'admins', ref: 'X1', name: 'X', email: '' }).expect(422);
+    const refused = await other
+      .post('/auth/sign-in')
+      .type('form')
+      .send({ _csrf: csrfFrom(again.text), role: 'escalation-team', team: 'admins', ref: 'X1', name: 'X', email: '' })
+      .expect(422);
     expect(refused.text).toContain('Choose risk duty, the clinical network team or support');
-    await other.post('/auth/sign-in').type('form').send({ _csrf: csrfFrom(again.text), role: 'therapist', team: 'risk', ref: 'T1042', name: 'Alex Morgan', email: '' }).expect(303);
+    await other
+      .post('/auth/sign-in')
+      .type('form')
+      .send({
+        _csrf: csrfFrom(again.text),
+        role: 'therapist',
+        team: 'risk',
+        ref: 'T1042',
+        name: 'Alex Morgan',
+        email: '',
+      })
+      .expect(303);
     expect(await sessionUser(other)).toEqual(expect.not.objectContaining({ team: expect.anything() }));
   });
 });

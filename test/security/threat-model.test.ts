@@ -18,7 +18,9 @@ describe('the threat model in docs/security.md', () => {
   const doc = fs.readFileSync(path.join(ROOT, 'docs', 'security.md'), 'utf8');
   const table = doc.slice(doc.indexOf('## Threat model'), doc.indexOf('\n## ', doc.indexOf('## Threat model') + 1));
   const rows = table.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| asset') && !l.startsWith('|---'));
-  const sources = testFiles(path.join(ROOT, 'test')).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+  const sources = testFiles(path.join(ROOT, 'test'))
+    .map((f) => fs.readFileSync(f, 'utf8'))
+    .join('\n');
 
   it('when its rows are read, then each names an asset, a threat, a control and a test (or the issue it waits for)', () => {
     expect(rows.length).toBeGreaterThanOrEqual(15);
@@ -30,7 +32,14 @@ describe('the threat model in docs/security.md', () => {
   });
 
   it('when a test is named, then a test of that name exists under test/', () => {
-    const named = rows.flatMap((r) => [...r.split(' | ').at(-1)!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
+    const named = rows.flatMap((r) =>
+      [
+        ...r
+          .split(' | ')
+          .at(-1)!
+          .matchAll(/`([^`]+)`/g),
+      ].map((m) => m[1]!),
+    );
     expect(named.length).toBeGreaterThanOrEqual(20);
     expect(named.filter((name) => !sources.includes(name))).toEqual([]);
   });

@@ -21,7 +21,14 @@ export const CODEC_TOKEN = 'test-codec-token-0123456789-abcdefghijklmn';
 
 /** The test process's own keys: the development keys serve only the development sign-in on loopback. */
 export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', SUPPORT_PHONE: '0333 222 0710', ...TEST_KEYS, API_TOKENS: `tests:${API_TOKEN}:submit+read`, CODEC_TOKENS: `cli:${CODEC_TOKEN}`, ...env });
+  return loadConfig({
+    NODE_ENV: 'test',
+    SUPPORT_PHONE: '0333 222 0710',
+    ...TEST_KEYS,
+    API_TOKENS: `tests:${API_TOKEN}:submit+read`,
+    CODEC_TOKENS: `cli:${CODEC_TOKEN}`,
+    ...env,
+  });
 }
 
 export interface StaffLogin {
@@ -137,21 +144,23 @@ export class FakeCases {
   readonly view = jest.fn(async (caseId: string) => this.views.get(caseId));
 
   /** CaseService.act: refused once if refuseWith is set, as the workflow's validator would. */
-  readonly act = jest.fn(async (caseId: string, def: { name: string }, args: unknown[], updateId: string): Promise<ActOutcome<unknown>> => {
-    const call = { caseId, update: def.name, args, updateId };
-    if (this.refuseWith) {
-      const reason = this.refuseWith;
-      this.refuseWith = undefined;
-      return { kind: 'refused', reason };
-    }
-    this.updates.push(call);
-    const view = this.views.get(caseId);
-    if (view && this.onUpdate) {
-      const next = this.onUpdate(call, view);
-      if (next) this.views.set(caseId, next);
-    }
-    return { kind: 'done', result: { status: 'ok' } };
-  });
+  readonly act = jest.fn(
+    async (caseId: string, def: { name: string }, args: unknown[], updateId: string): Promise<ActOutcome<unknown>> => {
+      const call = { caseId, update: def.name, args, updateId };
+      if (this.refuseWith) {
+        const reason = this.refuseWith;
+        this.refuseWith = undefined;
+        return { kind: 'refused', reason };
+      }
+      this.updates.push(call);
+      const view = this.views.get(caseId);
+      if (view && this.onUpdate) {
+        const next = this.onUpdate(call, view);
+        if (next) this.views.set(caseId, next);
+      }
+      return { kind: 'done', result: { status: 'ok' } };
+    },
+  );
 
   add(view: CaseView): this {
     this.views.set(view.caseId, view);

@@ -60,7 +60,8 @@ export function apiView(view: CaseView) {
 const callerOf = (res: Response) => res.locals.apiCaller as ApiToken;
 
 /** Whether the token may act for this therapist (every therapist, unless it names some). */
-const servesTherapist = (token: ApiToken, therapistId: string) => !token.therapists || token.therapists.includes(therapistId);
+const servesTherapist = (token: ApiToken, therapistId: string) =>
+  !token.therapists || token.therapists.includes(therapistId);
 
 function requireScope(scope: ApiScope) {
   return (_req: Request, res: Response, next: NextFunction) => {
@@ -89,7 +90,11 @@ export function apiRoutes(ctx: WebContext): Router {
     // The scope is checked before the body is read: a refused caller costs nothing.
     .post(requireScope('submit'), express.json({ limit: API_BODY_LIMIT, strict: false }), async (req, res) => {
       if (!req.is('application/json')) {
-        res.status(415).json({ errors: [{ path: '', message: 'Send the cancellation as JSON, with Content-Type: application/json' }] });
+        res
+          .status(415)
+          .json({
+            errors: [{ path: '', message: 'Send the cancellation as JSON, with Content-Type: application/json' }],
+          });
         return;
       }
       const parsed = submissionSchema(ctx.now()).safeParse(req.body);
@@ -99,7 +104,13 @@ export function apiRoutes(ctx: WebContext): Router {
       }
       const caller = callerOf(res);
       if (!servesTherapist(caller, parsed.data.therapist.id)) {
-        res.status(403).json({ errors: [{ path: 'therapist.id', message: 'This token may submit cancellations for its own therapists only' }] });
+        res
+          .status(403)
+          .json({
+            errors: [
+              { path: 'therapist.id', message: 'This token may submit cancellations for its own therapists only' },
+            ],
+          });
         return;
       }
       const emailProblem = staffEmailProblem(parsed.data.therapist.email, ctx.deps.config.auth, 'api');
@@ -108,10 +119,17 @@ export function apiRoutes(ctx: WebContext): Router {
         return;
       }
       const cases = await ctx.deps.cases.submit(parsed.data);
-      ctx.log.info({ event: 'cancellations-submitted', caller: `token:${caller.name}`, cases: cases.map((c) => c.caseId) }, 'cancellations submitted through the API');
+      ctx.log.info(
+        { event: 'cancellations-submitted', caller: `token:${caller.name}`, cases: cases.map((c) => c.caseId) },
+        'cancellations submitted through the API',
+      );
       res.status(201).json({
         // changesIgnored: this session was submitted before with other details, which still stand.
-        cancellations: cases.map(({ caseId, changesIgnored }) => ({ id: caseId, links: { self: `/api/cancellations/${caseId}` }, ...(changesIgnored ? { changesIgnored } : {}) })),
+        cancellations: cases.map(({ caseId, changesIgnored }) => ({
+          id: caseId,
+          links: { self: `/api/cancellations/${caseId}` },
+          ...(changesIgnored ? { changesIgnored } : {}),
+        })),
       });
     })
     .all(methodNotAllowed('POST'));
@@ -125,7 +143,13 @@ export function apiRoutes(ctx: WebContext): Router {
         res.status(404).json(notFound);
         return;
       }
-      ctx.audit.read({ who: callerOf(res).name, role: 'api-token', caseId: view.caseId, via: 'api', what: 'case view' });
+      ctx.audit.read({
+        who: callerOf(res).name,
+        role: 'api-token',
+        caseId: view.caseId,
+        via: 'api',
+        what: 'case view',
+      });
       res.json(apiView(view));
     })
     .all(methodNotAllowed('GET, HEAD'));

@@ -57,7 +57,10 @@ export function authRoutes(ctx: WebContext): Router {
   const finishSignIn = (req: Request, res: Response, user: StaffUser) => {
     const returnTo = safeReturnPath(sessionOf(req).data?.returnTo) ?? HOME;
     sessionOf(req).signIn(user);
-    ctx.log.info({ event: 'signed-in', role: user.role, staffRef: user.ref, via: user.via, team: user.team }, 'staff signed in');
+    ctx.log.info(
+      { event: 'signed-in', role: user.role, staffRef: user.ref, via: user.via, team: user.team },
+      'staff signed in',
+    );
     res.redirect(303, returnTo);
   };
 
@@ -96,7 +99,13 @@ export function authRoutes(ctx: WebContext): Router {
         return;
       }
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const values = { role: text(body, 'role'), team: text(body, 'team'), ref: text(body, 'ref'), name: text(body, 'name'), email: text(body, 'email') };
+      const values = {
+        role: text(body, 'role'),
+        team: text(body, 'team'),
+        ref: text(body, 'ref'),
+        name: text(body, 'name'),
+        email: text(body, 'email'),
+      };
       const parsed = devSignIn.safeParse(values);
       if (!parsed.success) {
         const errors: Record<string, string> = {};

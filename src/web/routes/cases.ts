@@ -45,8 +45,9 @@ interface PageExtras {
  * (case-actions.ts); a handle that only records turns one into a command for CaseService.act,
  * the one path to a case.
  */
-function commandOf(parsed: Extract<ParsedAction, { ok: true }>): { update: UpdateDefinition<unknown, unknown[]>; args: unknown[] } {
-  let command: { update: UpdateDefinition<unknown, unknown[]>; args: unknown[] } | undefined;
+type Command = { update: UpdateDefinition<unknown, unknown[]>; args: unknown[] };
+function commandOf(parsed: Extract<ParsedAction, { ok: true }>): Command {
+  let command: Command | undefined;
   const recorder = {
     executeUpdate: (update: UpdateDefinition<unknown, unknown[]>, options?: { args?: unknown[] }) => {
       command = { update, args: options?.args ?? [] };
@@ -143,7 +144,8 @@ export function caseRoutes(ctx: WebContext): Router {
     const outcome = await ctx.deps.cases.act(id, update, args, readUpdateId(body) ?? ctx.newUpdateId());
     if (outcome.kind !== 'done') {
       const fresh = (await ctx.deps.cases.view(id)) ?? view;
-      renderCase(res, REFUSED_STATUS, fresh, { action, state: { values, errors: {} }, errorList: [{ text: refusalText(outcome, 'staff'), href: `#action-${action}` }] });
+      const errorList = [{ text: refusalText(outcome, 'staff'), href: `#action-${action}` }];
+      renderCase(res, REFUSED_STATUS, fresh, { action, state: { values, errors: {} }, errorList });
       return;
     }
     res.redirect(303, `/cancellations/${encodeURIComponent(id)}?done=${action}`);

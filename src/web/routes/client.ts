@@ -104,16 +104,24 @@ export function clientRoutes(ctx: WebContext): Router {
     const token = String(req.params.token);
     const admission = await ctx.clientActions.admit(token, view.caseId);
     if (admission !== 'ok') {
-      ctx.log.warn({ event: 'client-actions-limited', caseId: view.caseId, reason: admission }, 'a client link passed its daily bound');
+      ctx.log.warn(
+        { event: 'client-actions-limited', caseId: view.caseId, reason: admission },
+        'a client link passed its daily bound',
+      );
       ctx.render(res, 429, 'error.njk', {
-        message: 'We have had this several times today, and have passed it on. If you need to talk to someone now, call us or use the numbers below.',
+        message:
+          'We have had this several times today, and have passed it on. If you need to talk to someone now, call us or use the numbers below.',
         client: true,
       });
       return;
     }
     const repeatable = choice.kind === 'slot' ? undefined : choice.kind;
     if (repeatable && !(await ctx.clientActions.claim(view.caseId, repeatable))) {
-      ctx.render(res, 200, 'client/done.njk', { firstName: greetingName(view.clientFirstName), kind: choice.kind, again: true });
+      ctx.render(res, 200, 'client/done.njk', {
+        firstName: greetingName(view.clientFirstName),
+        kind: choice.kind,
+        again: true,
+      });
       return;
     }
     const updateId = readUpdateId(body) ?? ctx.newUpdateId();
@@ -122,11 +130,19 @@ export function clientRoutes(ctx: WebContext): Router {
         ? await cases.act(view.caseId, chooseSlotUpdate, [{ slot: choice.slot }], updateId)
         : choice.kind === 'call'
           ? await cases.act(view.caseId, requestCallUpdate, [], updateId)
-          : await cases.act(view.caseId, reportUnhappyUpdate, [{ by: 'client', source: 'client', cannotWait: true }], updateId);
+          : await cases.act(
+              view.caseId,
+              reportUnhappyUpdate,
+              [{ by: 'client', source: 'client', cannotWait: true }],
+              updateId,
+            );
     if (outcome.kind !== 'done') {
       if (repeatable) await ctx.clientActions.release(view.caseId, repeatable);
       const fresh = (await cases.view(view.caseId)) ?? view;
-      showCase(res, REFUSED_STATUS, fresh, { text: refusalText(outcome, 'client'), href: choice.kind === 'cannot-wait' ? '#cannot-wait' : '#choice' });
+      showCase(res, REFUSED_STATUS, fresh, {
+        text: refusalText(outcome, 'client'),
+        href: choice.kind === 'cannot-wait' ? '#cannot-wait' : '#choice',
+      });
       return;
     }
     ctx.render(res, 200, 'client/done.njk', {

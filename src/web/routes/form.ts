@@ -79,7 +79,8 @@ export function formRoutes(ctx: WebContext): Router {
       show(res, 422, form, result.errors);
       return;
     }
-    const emailProblem = idpEmail(user) ? undefined : staffEmailProblem(result.submission.therapist.email, ctx.deps.config.auth, 'form');
+    const { email } = result.submission.therapist;
+    const emailProblem = idpEmail(user) ? undefined : staffEmailProblem(email, ctx.deps.config.auth, 'form');
     if (emailProblem) {
       show(res, 422, form, [{ field: 'therapist-email', message: emailProblem, summary: emailProblem }]);
       return;

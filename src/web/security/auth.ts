@@ -30,7 +30,9 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  * to equal length and every token is compared, so timing says neither which token nor how much
  * of it matched.
  */
-export function bearerMatcher<T extends BearerToken>(tokens: readonly T[]): (header: string | undefined) => T | undefined {
+export function bearerMatcher<T extends BearerToken>(
+  tokens: readonly T[],
+): (header: string | undefined) => T | undefined {
   const known = tokens.map((t) => ({ t, hash: digest(t.token) }));
   return (header) => {
     if (typeof header !== 'string' || header.length > 600) return undefined;

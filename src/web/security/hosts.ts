@@ -20,13 +20,20 @@ export function hostAllowed(publicBaseUrl: string): (hostname: string) => boolea
   return (hostname) => hostname.toLowerCase().replace(/\.$/, '') === own;
 }
 
-export function knownHostsOnly(publicBaseUrl: string, log: Logger, exempt: readonly string[] = ['/healthz']): RequestHandler {
+export function knownHostsOnly(
+  publicBaseUrl: string,
+  log: Logger,
+  exempt: readonly string[] = ['/healthz'],
+): RequestHandler {
   const allowed = hostAllowed(publicBaseUrl);
   return (req, res, next) => {
     // req.hostname drops the port, keeps IPv6 brackets and honours `trust proxy`.
     if (allowed(req.hostname ?? '') || exempt.includes(req.path)) return next();
     log.warn({ event: 'host-refused' }, 'request for a host this service does not answer');
     // The refused name is not echoed: this page must not become a reflection point.
-    res.status(421).type('text').send(`Misdirected request: this service answers at ${new URL(publicBaseUrl).host} only.`);
+    res
+      .status(421)
+      .type('text')
+      .send(`Misdirected request: this service answers at ${new URL(publicBaseUrl).host} only.`);
   };
 }

@@ -36,7 +36,10 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   codec: { limit: 1200, windowMs: MINUTE },
   // A client acts a handful of times at most (a choice, a call request, "cannot wait"); each
   // message brings a new link, so a case gets more than one link's worth.
-  clientActions: { perLink: { limit: 5, windowMs: 24 * 60 * MINUTE }, perCase: { limit: 10, windowMs: 24 * 60 * MINUTE } },
+  clientActions: {
+    perLink: { limit: 5, windowMs: 24 * 60 * MINUTE },
+    perCase: { limit: 10, windowMs: 24 * 60 * MINUTE },
+  },
 };
 
 export function limiter(window: RateWindow, logger: Logger, refuse: (req: Request, res: Response) => void): RateLimitRequestHandler {

@@ -52,7 +52,8 @@ export function staffFromClaims(config: OidcConfig, claims: Record<string, unkno
   else if (roles.includes(config.roles.therapist)) role = 'therapist';
   if (!role) throw new SignInRefused('The account has no role for this service', 'no-role');
   const ref = claimAt(claims, config.staffRefClaim);
-  if (typeof ref !== 'string' || !STAFF_REF.test(ref)) throw new SignInRefused('The account has no usable staff reference', 'no-staff-ref');
+  if (typeof ref !== 'string' || !STAFF_REF.test(ref))
+    throw new SignInRefused('The account has no usable staff reference', 'no-staff-ref');
   const given = [claims.given_name, claims.family_name].filter((p): p is string => typeof p === 'string').join(' ');
   const nameClaim = typeof claims.name === 'string' ? claims.name : given;
   const name = ONE_LINE.test(nameClaim.trim()) ? nameClaim.trim() : ref;
@@ -64,7 +65,11 @@ export function staffFromClaims(config: OidcConfig, claims: Record<string, unkno
 /** The one team the claim names, by the configured values; none if it names none or several. */
 function teamFromClaims(config: OidcConfig, claims: Record<string, unknown>): Team | undefined {
   const raw = claimAt(claims, config.teamClaim);
-  const values = Array.isArray(raw) ? raw.filter((r): r is string => typeof r === 'string') : typeof raw === 'string' ? raw.split(/\s+/) : [];
+  const values = Array.isArray(raw)
+    ? raw.filter((r): r is string => typeof r === 'string')
+    : typeof raw === 'string'
+      ? raw.split(/\s+/)
+      : [];
   const teams = TEAMS.filter((t) => values.includes(config.teams[t]));
   return teams.length === 1 ? teams[0] : undefined;
 }

@@ -19,7 +19,11 @@ export function idpEmail(user: StaffUser): string | undefined {
 }
 
 /** Why `email` may not receive a therapist's tasks, in words for `audience`; undefined if it may. */
-export function staffEmailProblem(email: string, auth: Pick<AuthConfig, 'mode' | 'staffEmailDomains'>, audience: StaffEmailAudience): string | undefined {
+export function staffEmailProblem(
+  email: string,
+  auth: Pick<AuthConfig, 'mode' | 'staffEmailDomains'>,
+  audience: StaffEmailAudience,
+): string | undefined {
   const domains = auth.staffEmailDomains;
   if (domains.length === 0) {
     if (auth.mode !== 'oidc') return undefined;
@@ -28,5 +32,7 @@ export function staffEmailProblem(email: string, auth: Pick<AuthConfig, 'mode' |
       : 'Therapist addresses are accepted only at the staff email domains, and STAFF_EMAIL_DOMAINS lists none';
   }
   if (domains.includes(domainOf(email))) return undefined;
-  return audience === 'form' ? `Enter the therapist’s work address: it must end ${listed(domains)}` : `The therapist’s address must end ${listed(domains)}`;
+  return audience === 'form'
+    ? `Enter the therapist’s work address: it must end ${listed(domains)}`
+    : `The therapist’s address must end ${listed(domains)}`;
 }

@@ -58,6 +58,15 @@ describe('S2 client actions from a link are bounded', () => {
     expect(cannotWait(cases)).toHaveLength(1);
   });
 
+  it('S2 an action that failed on our side (Temporal unreachable) does not count as passed on either', async () => {
+    const { cases, link } = setup();
+    const post = link();
+    cases.act.mockRejectedValueOnce(new Error('connect ECONNREFUSED 127.0.0.1:7233'));
+    await post('cannot-wait').expect(500);
+    await post('cannot-wait').expect(200);
+    expect(cannotWait(cases)).toHaveLength(1);
+  });
+
   it('S2 one link gets a bounded number of actions a day; past it, a calm 429 page and nothing reaches the case', async () => {
     const { cases, link } = setup({
       clientActions: { perLink: { limit: 3, windowMs: DAY }, perCase: { limit: 100, windowMs: DAY } },

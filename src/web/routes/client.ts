@@ -4,6 +4,7 @@
  * guesser. The page shows the first name at most, and crisis signposting always.
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { ActOutcome } from '../../cases';
 import { greetingName } from '../../mail/format';
 import type { CaseView } from '../../shared/case';
 import { chooseSlotUpdate, reportUnhappyUpdate, requestCallUpdate } from '../../shared/messages';
@@ -125,17 +126,24 @@ export function clientRoutes(ctx: WebContext): Router {
       return;
     }
     const updateId = readUpdateId(body) ?? ctx.newUpdateId();
-    const outcome =
-      choice.kind === 'slot'
-        ? await cases.act(view.caseId, chooseSlotUpdate, [{ slot: choice.slot }], updateId)
-        : choice.kind === 'call'
-          ? await cases.act(view.caseId, requestCallUpdate, [], updateId)
-          : await cases.act(
-              view.caseId,
-              reportUnhappyUpdate,
-              [{ by: 'client', source: 'client', cannotWait: true }],
-              updateId,
-            );
+    let outcome: ActOutcome<unknown>;
+    try {
+      outcome =
+        choice.kind === 'slot'
+          ? await cases.act(view.caseId, chooseSlotUpdate, [{ slot: choice.slot }], updateId)
+          : choice.kind === 'call'
+            ? await cases.act(view.caseId, requestCallUpdate, [], updateId)
+            : await cases.act(
+                view.caseId,
+                reportUnhappyUpdate,
+                [{ by: 'client', source: 'client', cannotWait: true }],
+                updateId,
+              );
+    } catch (e) {
+      // Not passed on (Temporal unreachable, say): the next try must reach the case.
+      if (repeatable) await ctx.clientActions.release(view.caseId, repeatable);
+      throw e;
+    }
     if (outcome.kind !== 'done') {
       if (repeatable) await ctx.clientActions.release(view.caseId, repeatable);
       const fresh = (await cases.view(view.caseId)) ?? view;

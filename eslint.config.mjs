@@ -61,6 +61,8 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
+    // CommonJS scripts (the jest config and reporter) load their modules with require().
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
     languageOptions: {
       globals: { module: 'writable', require: 'readonly', process: 'readonly', __dirname: 'readonly', console: 'readonly' },
     },

@@ -6,13 +6,14 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { buildActivityDeps } from './activities/deps';
-import { loadConfigOrExit } from './src/config';
+import { loadConfigOrExit, warnAboutDevelopmentKeys } from './src/config';
 import { createLogger, TemporalPinoLogger } from './src/log';
 import { createCaseWorker } from './src/temporal/worker';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger({ level: config.logLevel, base: { service: 'worker' } });
+  warnAboutDevelopmentKeys(config, log);
   Runtime.install({ logger: new TemporalPinoLogger(log.child({ component: 'temporal' })) });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {

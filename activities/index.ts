@@ -98,7 +98,7 @@ export function createActivities(deps: ActivityDeps): CaseActivities {
 
     async smsStatus(query) {
       const status = await deps.sms.status(query.notifyId);
-      log.info({ event: 'sms-status', caseId: query.caseId, step: query.step, state: status.state, reason: status.reason }, 'sms status');
+      log.info({ event: 'sms-status', caseId: query.caseId, step: query.step, state: status.state, providerStatus: status.reason }, 'sms status');
       // Still on its way: fail retryably, so Temporal asks again later with backoff.
       if (status.state === 'pending') throw ApplicationFailure.retryable(`The text is still on its way (${status.reason ?? 'pending'})`, 'DeliveryPending');
       if (status.state === 'unknown') throw ApplicationFailure.nonRetryable(`No delivery receipt can be had (${status.reason ?? 'unknown'})`, 'DeliveryUnknown');

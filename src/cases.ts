@@ -2,15 +2,19 @@
  * Use cases behind the web app and the API: submit a cancellation (one workflow per session),
  * read a case, act on it. Routes stay thin; this is where Temporal is called.
  */
-import { createHmac } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { createHmac, hkdfSync } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type UpdateDefinition } from '@temporalio/common';
 import type { DeliveryReport } from './shared/activities';
-import { deliveryReportSignal } from './shared/messages';
 import type { Submission } from './shared/api';
 import type { CaseInput, CaseView, RecordsMode } from './shared/case';
 import { caseWorkflowId, isCaseId } from './shared/ids';
-import { raiseRiskUpdate, viewQuery } from './shared/messages';
+import { clientSeenSignal, deliveryReportSignal, raiseRiskUpdate, viewQuery } from './shared/messages';
 import type { Policy } from './shared/policy';
 import { CaseStage, DocsComplete, NextDeadline, RiskConcern, SessionStart, SubmissionDigest, TherapistRef } from './shared/search-attributes';
 import { formatUk } from './shared/time';
@@ -21,10 +25,20 @@ export interface CaseServiceDeps {
   taskQueue: string;
   policy: Policy;
   recordsMode: RecordsMode;
-  /** Keys the derivation of case ids, so ids are stable per session yet unguessable. */
-  idKey: Buffer;
+  /**
+   * CASE_ID_KEY: keys the derivation of case ids (stable per session yet unguessable) and of
+   * submission digests. Never rotated, and never a link, session or payload key, so rotating
+   * those leaves every id and digest as it was.
+   */
+  caseIdKey: Buffer;
   now?: () => Date;
 }
+
+/**
+ * What became of an action on a case: done (with the update's answer), refused by the workflow
+ * (its validator or handler said no, in its own words), or gone (no such case, or it finished).
+ */
+export type ActOutcome<R> = { kind: 'done'; result: R } | { kind: 'refused'; reason: string } | { kind: 'gone' };
 
 export interface SubmittedCase {
   caseId: string;
@@ -40,8 +54,19 @@ export interface SubmittedCase {
   riskRaised?: boolean;
 }
 
+/** One secret, two uses: each gets a key of its own, so neither output says anything about the other. */
+const subKey = (key: Buffer, use: string) =>
+  Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `shortnotice ${use} v1`, 32));
+
 export class CaseService {
-  constructor(private readonly deps: CaseServiceDeps) {}
+  private readonly idKey: Buffer;
+  private readonly digestKey: Buffer;
+
+  constructor(private readonly deps: CaseServiceDeps) {
+    if (deps.caseIdKey.length !== 32) throw new Error('CaseService needs the 32-byte CASE_ID_KEY');
+    this.idKey = subKey(deps.caseIdKey, 'case ids');
+    this.digestKey = subKey(deps.caseIdKey, 'submission digests');
+  }
 
   /**
    * Starts one case per session. A case id is derived from the therapist and the session, so
@@ -133,7 +158,7 @@ export class CaseService {
   /** A keyed digest of what the therapist submitted for the session (not when, or the policy). */
   private digest(input: CaseInput): string {
     const { therapist, reason, expectedReturn, session, client, rebook, risk } = input;
-    return createHmac('sha256', this.deps.idKey)
+    return createHmac('sha256', this.digestKey)
       .update(JSON.stringify({ therapist, reason, expectedReturn, session, client, rebook, risk }))
       .digest('base64url');
   }
@@ -164,12 +189,59 @@ export class CaseService {
     }
   }
 
-  handle(caseId: string) {
+  /**
+   * Records that the client opened the link in their message: evidence they know of the
+   * cancellation. A finished or unknown case needs nothing.
+   */
+  async clientSeen(caseId: string): Promise<void> {
+    if (!isCaseId(caseId)) return;
+    try {
+      await this.handle(caseId).signal(clientSeenSignal);
+    } catch (e) {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+    }
+  }
+
+  private handle(caseId: string) {
     return this.deps.client.workflow.getHandle(caseWorkflowId(caseId));
   }
 
+  /**
+   * Runs one action on a case as a Workflow Update. The update id comes from the rendered form,
+   * so a double click or a retried request is one effect. Every route that changes a case goes
+   * through here; none holds a Temporal handle of its own.
+   */
+  async act<R, A extends unknown[]>(
+    caseId: string,
+    update: UpdateDefinition<R, A>,
+    args: A,
+    updateId: string,
+  ): Promise<ActOutcome<R>> {
+    if (!isCaseId(caseId)) return { kind: 'gone' };
+    try {
+      const handle = this.deps.client.workflow.getHandle(caseWorkflowId(caseId));
+      // The SDK types updates with and without arguments as two overloads; `args: A` is already
+      // tied to the update's own argument type above, so one cast covers both.
+      const result = await handle.executeUpdate(update as unknown as UpdateDefinition<R, [unknown]>, {
+        args: args as unknown as [unknown],
+        updateId,
+      });
+      return { kind: 'done', result };
+    } catch (e) {
+      if (e instanceof WorkflowUpdateFailedError) {
+        const cause = e.cause;
+        return {
+          kind: 'refused',
+          reason: cause instanceof Error && cause.message ? cause.message : 'The case could not be changed',
+        };
+      }
+      if (e instanceof WorkflowNotFoundError) return { kind: 'gone' };
+      throw e;
+    }
+  }
+
   private derive(kind: 'case' | 'absence', ...parts: string[]): string {
-    const digest = createHmac('sha256', this.deps.idKey).update([kind, ...parts].join('\u0000')).digest('hex');
+    const digest = createHmac('sha256', this.idKey).update([kind, ...parts].join('\u0000')).digest('hex');
     return `${kind === 'case' ? 'c' : 'a'}${digest.slice(0, 20)}`;
   }
 }

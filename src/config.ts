@@ -4,10 +4,11 @@
  */
 import { z } from 'zod';
 import { parseKeyList, type NamedKey } from './keys';
-import { parseLinkKeys, type LinkKey } from './links';
+import type { Logger } from './log';
+import type { LinkKey } from './links';
+import type { StaffRole, StaffTeam } from './shared/case';
 import type { Policy } from './shared/policy';
 import { resolvePolicy } from './shared/policy-schema';
-import type { StaffRole } from './shared/case';
 
 const optionalString = z
   .string()
@@ -42,6 +43,9 @@ const port = z.coerce.number({ message: 'must be a port number' }).int().min(0).
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: port.default(3000),
+  BIND_ADDRESS: optionalString.pipe(
+    z.union([z.ipv4(), z.ipv6()], { message: 'must be an IP address, like 127.0.0.1, 0.0.0.0 or ::' }).optional(),
+  ),
   PUBLIC_BASE_URL: url(['http:', 'https:']).default('http://localhost:3000'),
   TEMPORAL_ADDRESS: z
     .string()
@@ -69,6 +73,7 @@ const envSchema = z.object({
   MPB_API_TOKEN: optionalString,
   MPB_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   LINK_KEYS: optionalString,
+  CASE_ID_KEY: optionalString,
   AUTH_MODE: optionalString.pipe(z.enum(['oidc', 'dev'], { message: "must be 'oidc' or 'dev'" }).optional()),
   OIDC_ISSUER_URL: optionalUrl(['http:', 'https:']),
   OIDC_CLIENT_ID: optionalString,
@@ -79,14 +84,34 @@ const envSchema = z.object({
   OIDC_CLINICAL_LEAD_ROLE: z.string().trim().min(1).default('clinical-lead'),
   OIDC_ESCALATION_TEAM_ROLE: z.string().trim().min(1).default('escalation-team'),
   OIDC_STAFF_REF_CLAIM: z.string().trim().min(1).default('staff_ref'),
+  OIDC_TEAM_CLAIM: z.string().trim().min(1).default('team'),
+  OIDC_RISK_TEAM: z.string().trim().min(1).default('risk'),
+  OIDC_NETWORK_TEAM: z.string().trim().min(1).default('network'),
+  OIDC_SUPPORT_TEAM: z.string().trim().min(1).default('support'),
   SESSION_KEYS: optionalString,
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
   API_TOKENS: optionalString,
+  STAFF_EMAIL_DOMAINS: optionalString.pipe(
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((d) => d.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .refine(
+        (ds) => ds.length > 0 && ds.every((d) => /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d)),
+        'must be email domains, comma-separated, like vhg.co.uk,nhs.net',
+      )
+      .optional(),
+  ),
   CODEC_TOKENS: optionalString,
   BOUNCE_TOKENS: optionalString,
   PAYLOAD_KEYS: optionalString,
   TRUST_PROXY_HOPS: z.coerce.number({ message: 'must be a whole number of proxies' }).int().min(0).max(10).default(0),
+  AUDIT_LOG_FILE: z.string().trim().min(1).default('var/audit/reads.jsonl'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
   POLICY_JSON: z
     .string()
@@ -110,6 +135,11 @@ export const ENV_VARIABLES = Object.keys(envSchema.shape) as (keyof Env)[];
 export interface Config {
   env: Env['NODE_ENV'];
   port: number;
+  /**
+   * The interface the web app listens on: loopback outside production unless BIND_ADDRESS says
+   * otherwise; every interface in production (a container or a host behind a proxy).
+   */
+  bindAddress?: string;
   publicBaseUrl: string;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   mail: { smtpUrl?: string; from: string; mailboxDir: string };
@@ -123,10 +153,19 @@ export interface Config {
   linkKeys: LinkKey[];
   /** Keys encrypting workflow payloads (client and worker); the first encrypts, all decrypt. */
   payloadKeys: NamedKey[];
+  /**
+   * Derives case ids and submission digests (CASE_ID_KEY). Never rotated: a new key would give a
+   * resubmitted session a new case, and its client would be contacted twice.
+   */
+  caseIdKey: Buffer;
+  /** Variables using a published development key (development on loopback only): logged as a warning. */
+  developmentKeys: KeyVariable[];
   auth: AuthConfig;
   /** How many reverse proxies sit in front of the web app (Express `trust proxy`). */
   trustProxyHops: number;
   logLevel: Env['LOG_LEVEL'];
+  /** The audit stream of reads (src/audit.ts): a JSON-lines file of its own. */
+  audit: { file: string };
 }
 
 /**
@@ -147,6 +186,9 @@ export interface OidcConfig {
   roles: Record<StaffRole, string>;
   /** The claim carrying the staff reference recorded on cases (a therapist's matches therapistId). */
   staffRefClaim: string;
+  /** The claim naming an escalation-team member's team (a list or a space-separated string). */
+  teamClaim: string;
+  teams: Record<StaffTeam, string>;
   redirectUri: string;
 }
 
@@ -154,6 +196,16 @@ export interface OidcConfig {
 export interface BearerToken {
   name: string;
   token: string;
+}
+
+export const API_SCOPES = ['submit', 'read'] as const;
+/** submit: POST /api/cancellations. read: GET /api/cancellations/:id. */
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** A JSON API caller: what it may do, and for which therapists (all, when absent). */
+export interface ApiToken extends BearerToken {
+  scopes: ApiScope[];
+  therapists?: string[];
 }
 
 export interface AuthConfig {
@@ -165,23 +217,51 @@ export interface AuthConfig {
   absoluteTimeoutMs: number;
   /** Secure, `__Host-` cookies: only when the public address is https (browsers drop them on http). */
   secureCookies: boolean;
-  /** The JSON API's callers. */
-  apiTokens: BearerToken[];
+  /** The JSON API's callers, each with its scopes. */
+  apiTokens: ApiToken[];
+  /**
+   * Domains a therapist's address may be at when it does not come from the identity provider
+   * (STAFF_EMAIL_DOMAINS); empty under OIDC: only the identity provider's addresses.
+   */
+  staffEmailDomains: string[];
   /** Machine callers of the codec endpoint (the Temporal CLI, say); staff use their session. */
   codecTokens: BearerToken[];
   /** Mail relays posting bounces and delivery receipts to /hooks/bounces. */
   bounceTokens: BearerToken[];
 }
 
-/** Development only: anyone can read this key, so production refuses to start without LINK_KEYS. */
-const DEVELOPMENT_LINK_KEYS = 'dev:ZGV2ZWxvcG1lbnQtb25seS1ub3QtYS1zZWNyZXQtISE=';
-/** Development only, public like the link key: production requires SESSION_KEYS. */
-const DEVELOPMENT_SESSION_KEYS = 'dev:ZGV2LXNlc3Npb24ta2V5LW5vdC1hLXNlY3JldC0hISE=';
-/** Development only, public like the link key: production requires PAYLOAD_KEYS. */
-const DEVELOPMENT_PAYLOAD_KEYS = 'dev:ZGV2LXBheWxvYWQta2V5LW5vdC1hLXNlY3JldC0hISE=';
+/**
+ * Published development keys: anyone can read them here, so they serve only where the
+ * development sign-in is on and the app is reached on loopback (see developmentKeysAllowed).
+ */
+const DEVELOPMENT_KEYS = {
+  LINK_KEYS: 'dev:ZGV2ZWxvcG1lbnQtb25seS1ub3QtYS1zZWNyZXQtISE=',
+  SESSION_KEYS: 'dev:ZGV2LXNlc3Npb24ta2V5LW5vdC1hLXNlY3JldC0hISE=',
+  PAYLOAD_KEYS: 'dev:ZGV2LXBheWxvYWQta2V5LW5vdC1hLXNlY3JldC0hISE=',
+  CASE_ID_KEY: 'ZGV2LWNhc2UtaWQta2V5LW5vdC1hLXNlY3JldC0hISE=',
+} as const;
+
+export type KeyVariable = keyof typeof DEVELOPMENT_KEYS;
+
+/** Every published key, by its bytes: a published key under another id is still published. */
+const PUBLISHED_KEYS = Object.values(DEVELOPMENT_KEYS).map((v) => Buffer.from(v.slice(v.indexOf(':') + 1), 'base64'));
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const isLocal = (url: string) => LOCAL_HOSTS.has(new URL(url).hostname);
+
+/** Loopback only: localhost, *.localhost (RFC 6761), 127.0.0.0/8 and ::1. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/\.$/, '');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '[::1]' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** Parses CASE_ID_KEY: base64 of 32 bytes, with no key id (it is never rotated). */
+export function parseCaseIdKey(value: string): Buffer {
+  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : Buffer.alloc(0);
+  if (key.length !== 32)
+    throw new Error('must be base64 of 32 random bytes, with no key id (make one: openssl rand -base64 32)');
+  return key;
+}
 
 const TOKEN_NAME = /^[A-Za-z0-9_-]{1,32}$/;
 const TOKEN_VALUE = /^[A-Za-z0-9._~+/=-]{32,512}$/;
@@ -204,6 +284,108 @@ export function parseBearerTokens(spec: string): BearerToken[] {
   return tokens;
 }
 
+interface LoadedKeys {
+  LINK_KEYS: LinkKey[];
+  SESSION_KEYS: NamedKey[];
+  PAYLOAD_KEYS: NamedKey[];
+  CASE_ID_KEY: Buffer;
+  developmentKeys: KeyVariable[];
+}
+
+/**
+ * The four secrets. The published development keys fill in for unset ones only where the
+ * development sign-in is on and PUBLIC_BASE_URL is loopback; anywhere else they are refused, set
+ * or not. No key may appear in two lists: a leak of one (a link key in a support ticket, say)
+ * must not open sessions or payloads too.
+ */
+function loadKeys(e: Env, where: { production: boolean; developmentAllowed: boolean }, problems: string[]): LoadedKeys {
+  const required = where.production
+    ? 'required in production'
+    : 'required unless the development sign-in is on and PUBLIC_BASE_URL is loopback';
+  const out: LoadedKeys = {
+    LINK_KEYS: [],
+    SESSION_KEYS: [],
+    PAYLOAD_KEYS: [],
+    CASE_ID_KEY: Buffer.alloc(0),
+    developmentKeys: [],
+  };
+  const seen: { name: KeyVariable; key: Buffer }[] = [];
+  for (const name of Object.keys(DEVELOPMENT_KEYS) as KeyVariable[]) {
+    const value = e[name];
+    if (!value && !where.developmentAllowed) {
+      const format =
+        name === 'CASE_ID_KEY' ? 'base64 of 32 random bytes, never rotated' : 'keyId:base64 of 32 random bytes';
+      problems.push(`  ${name}: ${required} (${format})`);
+      continue;
+    }
+    let material: Buffer[];
+    try {
+      if (name === 'CASE_ID_KEY') {
+        out.CASE_ID_KEY = parseCaseIdKey(value ?? DEVELOPMENT_KEYS.CASE_ID_KEY);
+        material = [out.CASE_ID_KEY];
+      } else {
+        const list = parseKeyList(value ?? DEVELOPMENT_KEYS[name]);
+        out[name] = list;
+        material = list.map((k) => k.key);
+      }
+    } catch (err) {
+      problems.push(`  ${name}: ${err instanceof Error ? err.message : 'invalid'}`);
+      continue;
+    }
+    if (material.some((k) => PUBLISHED_KEYS.some((p) => p.equals(k)))) {
+      if (where.developmentAllowed) out.developmentKeys.push(name);
+      else
+        problems.push(`  ${name}: holds a published development key; make keys of your own (openssl rand -base64 32)`);
+    }
+    const shared = seen.filter((s) => material.some((k) => s.key.equals(k))).map((s) => s.name);
+    if (shared.length > 0)
+      problems.push(
+        `  ${name}: shares key material with ${[...new Set(shared)].join(' and ')}; each list needs keys of its own`,
+      );
+    seen.push(...material.map((key) => ({ name, key })));
+  }
+  return out;
+}
+
+const THERAPIST_REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$/;
+
+/**
+ * Parses API_TOKENS: `name:token:scopes[:therapists]`, comma-separated. Scopes are `submit`,
+ * `read` or `submit+read`; therapists (`T1042+T1043`) limit a token to those therapists' cases,
+ * for an integration that serves one team. A token is never all-powerful by default.
+ */
+export function parseApiTokens(spec: string): ApiToken[] {
+  const parts = spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const tokens = parts.map((part): ApiToken => {
+    const [name = '', token = '', scopeList, therapistList, ...rest] = part.split(':');
+    const [bearer] = parseBearerTokens(`${name}:${token}`);
+    if (scopeList === undefined || rest.length > 0) {
+      throw new Error(
+        'give each token its scopes, like name:token:submit+read (add :T1042+T1043 to limit it to those therapists)',
+      );
+    }
+    const scopes = scopeList.split('+').map((s) => {
+      // The scope is echoed only when it looks like one: a token pasted there must not be.
+      const shown = /^[a-z]{1,20}$/.test(s) ? ` "${s}"` : '';
+      if (!(API_SCOPES as readonly string[]).includes(s))
+        throw new Error(`unknown scope${shown} for ${name} (use submit, read or submit+read)`);
+      return s as ApiScope;
+    });
+    let therapists: string[] | undefined;
+    if (therapistList !== undefined) {
+      therapists = therapistList.split('+');
+      if (!therapists.every((t) => THERAPIST_REF.test(t)))
+        throw new Error(`the therapist references for ${name} must be like T1042+T1043`);
+    }
+    return { ...bearer!, scopes: [...new Set(scopes)], therapists };
+  });
+  if (new Set(tokens.map((t) => t.name)).size !== tokens.length) throw new Error('each name must be used once');
+  return tokens;
+}
+
 export class ConfigError extends Error {}
 
 /** Parses the environment; throws ConfigError naming every bad variable. */
@@ -214,6 +396,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
   const problems: string[] = [];
   if ((e.NOTIFY_API_KEY === undefined) !== (e.NOTIFY_SMS_TEMPLATE_ID === undefined)) {
     problems.push('  NOTIFY_API_KEY and NOTIFY_SMS_TEMPLATE_ID: set both to send SMS through GOV.UK Notify, or neither');
@@ -221,42 +404,29 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (e.MPB_MODE === 'mpb' && !e.MPB_BASE_URL) {
     problems.push("  MPB_BASE_URL: required when MPB_MODE is 'mpb'");
   }
-  let linkKeys: LinkKey[] = [];
-  if (!e.LINK_KEYS && e.NODE_ENV === 'production') {
-    problems.push('  LINK_KEYS: required in production (keyId:base64 of 32 random bytes)');
-  } else {
-    try {
-      linkKeys = parseLinkKeys(e.LINK_KEYS ?? DEVELOPMENT_LINK_KEYS);
-    } catch (err) {
-      problems.push(`  LINK_KEYS: ${err instanceof Error ? err.message : 'invalid'}`);
-    }
+  // Both carry clients' details (numbers and message text, records queries) and a secret.
+  for (const [name, value] of [
+    ['NOTIFY_BASE_URL', e.NOTIFY_BASE_URL],
+    ['MPB_BASE_URL', e.MPB_BASE_URL],
+  ] as const) {
+    if (production && value && new URL(value).protocol !== 'https:')
+      problems.push(`  ${name}: must be https in production`);
   }
-  const production = e.NODE_ENV === 'production';
-  const keyList = (name: 'SESSION_KEYS' | 'PAYLOAD_KEYS', value: string | undefined, devKeys: string): NamedKey[] => {
-    if (!value && production) {
-      problems.push(`  ${name}: required in production (keyId:base64 of 32 random bytes)`);
-      return [];
-    }
+  const tokens = <T>(
+    name: 'API_TOKENS' | 'CODEC_TOKENS' | 'BOUNCE_TOKENS',
+    value: string | undefined,
+    parse: (spec: string) => T[],
+  ): T[] => {
     try {
-      return parseKeyList(value ?? devKeys);
+      return value ? parse(value) : [];
     } catch (err) {
       problems.push(`  ${name}: ${err instanceof Error ? err.message : 'invalid'}`);
       return [];
     }
   };
-  const sessionKeys = keyList('SESSION_KEYS', e.SESSION_KEYS, DEVELOPMENT_SESSION_KEYS);
-  const payloadKeys = keyList('PAYLOAD_KEYS', e.PAYLOAD_KEYS, DEVELOPMENT_PAYLOAD_KEYS);
-  const tokens = (name: 'API_TOKENS' | 'CODEC_TOKENS' | 'BOUNCE_TOKENS', value: string | undefined): BearerToken[] => {
-    try {
-      return value ? parseBearerTokens(value) : [];
-    } catch (err) {
-      problems.push(`  ${name}: ${err instanceof Error ? err.message : 'invalid'}`);
-      return [];
-    }
-  };
-  const apiTokens = tokens('API_TOKENS', e.API_TOKENS);
-  const codecTokens = tokens('CODEC_TOKENS', e.CODEC_TOKENS);
-  const bounceTokens = tokens('BOUNCE_TOKENS', e.BOUNCE_TOKENS);
+  const apiTokens = tokens('API_TOKENS', e.API_TOKENS, parseApiTokens);
+  const codecTokens = tokens('CODEC_TOKENS', e.CODEC_TOKENS, parseBearerTokens);
+  const bounceTokens = tokens('BOUNCE_TOKENS', e.BOUNCE_TOKENS, parseBearerTokens);
 
   const publicBaseUrl = e.PUBLIC_BASE_URL.replace(/\/+$/, '');
   const https = new URL(publicBaseUrl).protocol === 'https:';
@@ -282,10 +452,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         roleClaim: e.OIDC_ROLE_CLAIM,
         roles: { therapist: e.OIDC_THERAPIST_ROLE, 'clinical-lead': e.OIDC_CLINICAL_LEAD_ROLE, 'escalation-team': e.OIDC_ESCALATION_TEAM_ROLE },
         staffRefClaim: e.OIDC_STAFF_REF_CLAIM,
+        teamClaim: e.OIDC_TEAM_CLAIM,
+        teams: { risk: e.OIDC_RISK_TEAM, network: e.OIDC_NETWORK_TEAM, support: e.OIDC_SUPPORT_TEAM },
         redirectUri: `${publicBaseUrl}/auth/callback`,
       };
     }
   }
+  const keys = loadKeys(
+    e,
+    { production, developmentAllowed: authMode === 'dev' && isLoopbackHost(new URL(publicBaseUrl).hostname) },
+    problems,
+  );
   if (e.SESSION_IDLE_MINUTES * 60 > e.SESSION_ABSOLUTE_HOURS * 3600) {
     problems.push('  SESSION_IDLE_MINUTES: must not be longer than SESSION_ABSOLUTE_HOURS');
   }
@@ -293,6 +470,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   return {
     env: e.NODE_ENV,
     port: e.PORT,
+    bindAddress: e.BIND_ADDRESS ?? (production ? undefined : '127.0.0.1'),
     publicBaseUrl,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, '') },
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, mailboxDir: e.MAILBOX_DIR },
@@ -313,22 +491,35 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     records: { mode: e.MPB_MODE, baseUrl: e.MPB_BASE_URL, token: e.MPB_API_TOKEN, timeoutMs: e.MPB_TIMEOUT_MS },
     policy: e.POLICY_JSON,
-    linkKeys,
-    payloadKeys,
+    linkKeys: keys.LINK_KEYS,
+    payloadKeys: keys.PAYLOAD_KEYS,
+    caseIdKey: keys.CASE_ID_KEY,
+    developmentKeys: keys.developmentKeys,
     auth: {
       mode: authMode,
       oidc,
-      sessionKeys,
+      sessionKeys: keys.SESSION_KEYS,
       idleTimeoutMs: e.SESSION_IDLE_MINUTES * 60_000,
       absoluteTimeoutMs: e.SESSION_ABSOLUTE_HOURS * 3_600_000,
       secureCookies: https,
       apiTokens,
       codecTokens,
       bounceTokens,
+      staffEmailDomains: e.STAFF_EMAIL_DOMAINS ?? [],
     },
     trustProxyHops: e.TRUST_PROXY_HOPS,
     logLevel: e.LOG_LEVEL,
+    audit: { file: e.AUDIT_LOG_FILE },
   };
+}
+
+/** Says, once per process, which published development keys are in use (never their values). */
+export function warnAboutDevelopmentKeys(config: Config, log: Pick<Logger, 'warn'>): void {
+  if (config.developmentKeys.length === 0) return;
+  log.warn(
+    { event: 'development-keys', keys: config.developmentKeys },
+    `development keys in use (${config.developmentKeys.join(', ')}): their values are public, so this must stay on this machine`,
+  );
 }
 
 /** For process entry points: load config or print the problem (no stack trace) and exit. */

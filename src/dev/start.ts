@@ -138,8 +138,21 @@ function pipeLines(name: string, child: ChildProcess, width: number, muted: () =
   }
 }
 
+/**
+ * The children's environment: this process's, with the web app on loopback unless BIND_ADDRESS
+ * says otherwise. `npm start` is for one machine; nobody else on the network should reach it.
+ */
+export function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, BIND_ADDRESS: env.BIND_ADDRESS?.trim() || '127.0.0.1' };
+}
+
 function launch(cmd: ChildCommand, cwd: string, width: number, muted: () => boolean): Running {
-  const child = spawn(cmd.command, cmd.args, { cwd, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(cmd.command, cmd.args, {
+    cwd,
+    env: childEnvironment(process.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const running: Running = { name: cmd.name, child, done: false, exited: Promise.resolve() };
   running.exited = new Promise<void>((resolve) => {
     child.once('exit', () => {

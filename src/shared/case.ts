@@ -46,6 +46,10 @@ export type Team = (typeof TEAMS)[number];
 
 export type Owner = 'client' | 'therapist' | Team;
 
+/** The teams a member of the escalation team belongs to (the clinical lead is a role, not a team). */
+export const STAFF_TEAMS = ['network', 'risk', 'support'] as const;
+export type StaffTeam = (typeof STAFF_TEAMS)[number];
+
 export const STAFF_ROLES = ['therapist', 'clinical-lead', 'escalation-team'] as const;
 /**
  * therapist: their own cases only. clinical-lead: every case; the only role that closes cases.
@@ -60,7 +64,7 @@ export interface Actor {
   by: string;
   role: StaffRole | 'client';
   /** For the escalation team: which team the member belongs to. */
-  team?: 'network' | 'risk' | 'support';
+  team?: StaffTeam;
 }
 
 export const RECORDS = ['attendance', 'clinicalNote', 'nextSession'] as const;

@@ -16,6 +16,7 @@ import { formRoutes } from './routes/form';
 import { hookRoutes } from './routes/hooks';
 import { mailboxRoutes } from './routes/mailbox';
 import { sameOriginForms } from './security/guards';
+import { knownHostsOnly } from './security/hosts';
 import { limiter } from './security/limits';
 import { sessionMiddleware } from './security/session';
 import { createViews, NHSUK_DIST } from './views';
@@ -116,6 +117,7 @@ export function createApp(deps: AppDeps): Express {
     if (KNOWN_METHODS.has(req.method)) return next();
     res.status(501).type('text').send('Not implemented');
   });
+  app.use(knownHostsOnly(config.publicBaseUrl, ctx.log));
   app.use(securityHeaders(https));
 
   const assets = { maxAge: '1h', index: false, fallthrough: true } as const;

@@ -16,13 +16,13 @@ import {
   reportRecordsUnavailableUpdate,
   reportUnhappyUpdate,
 } from '../shared/messages';
-import type { CaseService } from '../cases';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { StaffRole } from '../config';
 import type { StaffUser } from './security/session';
 import { isOpen } from './case-status';
 import { isCalendarDate, localTimeProblem, normaliseDate, ukDateTimeToIso } from './uk-time';
 
-export type CaseHandle = ReturnType<CaseService['handle']>;
+export type CaseHandle = Pick<WorkflowHandle, 'executeUpdate'>;
 
 export const ACTION_NAMES = [
   'phone-outcome',

@@ -2,18 +2,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import type nunjucks from 'nunjucks';
+import { noAudit, type AuditLog } from '../audit';
 import type { CaseService } from '../cases';
 import type { Config } from '../config';
 import type { LinkSealer } from '../links';
 import { silentLogger, type Logger } from '../log';
 import type { Mailbox } from './mailbox';
+import { ClientActions } from './security/client-actions';
 import { CsrfTokens } from './security/csrf';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './security/limits';
 import type { OidcClient } from './security/oidc';
 
 export interface AppDeps {
   config: Config;
-  cases: Pick<CaseService, 'submit' | 'view' | 'handle' | 'reportDelivery'>;
+  cases: Pick<CaseService, 'submit' | 'view' | 'act' | 'reportDelivery' | 'clientSeen'>;
   links: LinkSealer;
   /** The development mailbox pages exist only when this is given. */
   mailbox?: Mailbox;
@@ -25,6 +27,8 @@ export interface AppDeps {
   oidc?: OidcClient;
   /** Request rate limits; tests lower them. */
   limits?: Partial<RateLimits>;
+  /** The audit stream of reads (src/audit.ts); `npm run web` writes AUDIT_LOG_FILE. Nothing when not given. */
+  audit?: AuditLog;
 }
 
 export interface WebContext {
@@ -32,6 +36,10 @@ export interface WebContext {
   log: Logger;
   csrf: CsrfTokens;
   limits: RateLimits;
+  /** Bounds on client links' actions (S2), for this app instance. */
+  clientActions: ClientActions;
+  /** Call before showing a case to anyone: who, how and what (throws if it cannot be recorded). */
+  audit: AuditLog;
   now(): Date;
   /** Renders a template with res.locals (signed-in staff, CSRF token) and `data`. */
   render(res: Response, status: number, template: string, data?: Record<string, unknown>): void;
@@ -40,11 +48,14 @@ export interface WebContext {
 }
 
 export function createContext(deps: AppDeps, views: nunjucks.Environment): WebContext {
+  const limits = { ...DEFAULT_RATE_LIMITS, ...deps.limits };
   return {
     deps,
     log: deps.logger ?? silentLogger,
     csrf: new CsrfTokens(deps.config.auth.sessionKeys),
-    limits: { ...DEFAULT_RATE_LIMITS, ...deps.limits },
+    limits,
+    clientActions: new ClientActions(limits.clientActions),
+    audit: deps.audit ?? noAudit,
     now: deps.now ?? (() => new Date()),
     render(res, status, template, data = {}) {
       const html = views.render(template, { ...res.locals, ...data });

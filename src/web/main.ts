@@ -4,8 +4,9 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAudit, fileAuditSink } from '../audit';
 import { CaseService } from '../cases';
-import { loadConfigOrExit } from '../config';
+import { loadConfigOrExit, warnAboutDevelopmentKeys } from '../config';
 import { LinkSealer } from '../links';
 import { createLogger, type Logger } from '../log';
 import { connectTemporal } from '../temporal/client';
@@ -54,6 +55,7 @@ export function stopWebServer(server: Server): Promise<void> {
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log: Logger = createLogger({ level: config.logLevel, base: { service: 'web' } });
+  warnAboutDevelopmentKeys(config, log);
   const temporal = await connectTemporal(config).catch((err: unknown) => {
     throw new Error(`cannot reach Temporal at ${config.temporal.address} (${err instanceof Error ? err.message : String(err)}); is the server running?`);
   });
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     policy: config.policy,
     recordsMode: config.records.mode,
-    idKey: config.linkKeys[0]!.key,
+    caseIdKey: config.caseIdKey,
   });
   const devMailbox = !config.mail.smtpUrl && config.env !== 'production';
   const web = await startWebServer(
@@ -72,10 +74,21 @@ async function main(): Promise<void> {
       links: new LinkSealer(config.linkKeys),
       mailbox: devMailbox ? directoryMailbox(config.mail.mailboxDir) : undefined,
       logger: log,
+      audit: createAudit(fileAuditSink(config.audit.file)),
     },
     config.port,
+    config.bindAddress,
   );
-  log.info({ event: 'listening', url: web.url, publicBaseUrl: config.publicBaseUrl, auth: config.auth.mode }, `shortnotice web listening on ${web.url}`);
+  log.info(
+    {
+      event: 'listening',
+      url: web.url,
+      bindAddress: config.bindAddress ?? 'all interfaces',
+      publicBaseUrl: config.publicBaseUrl,
+      auth: config.auth.mode,
+    },
+    `shortnotice web listening on ${web.url}`,
+  );
   if (config.auth.mode === 'dev') log.warn({ event: 'dev-sign-in' }, 'development sign-in is on: anyone can sign in as anyone (never in production)');
   if (devMailbox) log.info({ event: 'dev-mailbox' }, `development mailbox: ${web.url}/dev/mailbox`);
 

@@ -8,6 +8,7 @@ import nunjucks from 'nunjucks';
 import type { Config } from '../config';
 import { CRISIS_HEADING, CRISIS_LINES } from '../wording/crisis';
 import { formatUk, formatUkDate } from '../shared/time';
+import { TEAM_LABELS } from './security/auth';
 import { isoToUkLocal } from './uk-time';
 
 /** dist/ of the nhsuk-frontend package: templates under nhsuk/, compiled CSS and JS beside them. */
@@ -20,6 +21,7 @@ export function createViews(config: Config): nunjucks.Environment {
   const env = new nunjucks.Environment(loader, { autoescape: true, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true });
   env.addGlobal('serviceName', config.serviceName);
   env.addGlobal('supportPhone', config.teams.supportPhone);
+  env.addGlobal('teamLabels', TEAM_LABELS);
   env.addGlobal('crisis', { heading: CRISIS_HEADING, lines: CRISIS_LINES });
   /** `errorMessage` for an NHS.UK macro: the field's error, or nothing. */
   env.addGlobal('errorFor', (errors: Record<string, string> | undefined, field: string) => {

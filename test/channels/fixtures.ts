@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { loadConfig, type Config } from '../../src/config';
+import { TEST_KEYS } from '../helpers/keys';
 import type { Mailer, OutgoingMail } from '../../src/mail/mailer';
 import type { SmsSender, SmsStatus } from '../../src/sms/sender';
 import type {
@@ -27,16 +28,15 @@ export const CALLBACK_BY = '2026-11-30T17:00:00Z';
 export const BOOKED = '2026-12-03T14:30:00Z';
 export const EXPECTED_RETURN = '2026-12-07';
 
-/** What production requires besides LINK_KEYS (its own keys and a real sign-in), for tests that run as production. */
+/** What production requires besides its own keys (a real sign-in), for tests that run as production. */
 const PRODUCTION_SETTINGS = {
-  SESSION_KEYS: 'k1:cHJvZHVjdGlvbi1zaGFwZWQtc2Vzc2lvbi1rZXktMDE=',
-  PAYLOAD_KEYS: 'k1:cHJvZHVjdGlvbi1zaGFwZWQtcGF5bG9hZC1rZXktMDE=',
   OIDC_ISSUER_URL: 'https://login.example.org',
   OIDC_CLIENT_ID: 'shortnotice',
 };
 
+/** BASE_URL is not loopback, so the development keys are refused: the test process has its own. */
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: BASE_URL, ...(env.NODE_ENV === 'production' ? PRODUCTION_SETTINGS : {}), ...env });
+  return loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: BASE_URL, ...TEST_KEYS, ...(env.NODE_ENV === 'production' ? PRODUCTION_SETTINGS : {}), ...env });
 }
 
 export const CLIENT_KINDS: ClientMessageKind[] = ['slotOffer', 'callbackPromise', 'absenceUpdate', 'confirmation', 'bookingWithdrawn'];

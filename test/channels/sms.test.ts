@@ -242,7 +242,7 @@ describe('the real dependencies', () => {
   });
 
   test('in production with no SMS provider, a text fails as ChannelMisconfigured instead of going to a file', async () => {
-    const config = testConfig({ NODE_ENV: 'production', LINK_KEYS: 'k1:ZGV2ZWxvcG1lbnQtb25seS1ub3QtYS1zZWNyZXQtISE=', MAILBOX_DIR: dir });
+    const config = testConfig({ NODE_ENV: 'production', MAILBOX_DIR: dir });
     const activities = createActivities({ ...buildActivityDeps(config), attempt: () => 1 });
     expectNonRetryable(await failureOf(activities.notifyClient(clientNotice('callbackPromise', 'sms'))), FailureType.ChannelMisconfigured);
     expect(await listMailbox(dir)).toEqual([]);

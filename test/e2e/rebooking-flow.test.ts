@@ -82,7 +82,7 @@ beforeAll(async () => {
     taskQueue: config.temporal.taskQueue,
     policy: config.policy,
     recordsMode: config.records.mode,
-    idKey: config.linkKeys[0]!.key,
+    caseIdKey: config.caseIdKey,
   });
   http.on('request', createApp({ config, cases, links: new LinkSealer(config.linkKeys) }));
   http.keepAliveTimeout = 5_000;

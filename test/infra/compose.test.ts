@@ -103,11 +103,11 @@ describe('docker-compose.yml', () => {
   it.each(APP_SERVICES)('when %s starts in production, then the configuration loads', (name) => {
     const env = envOf(service(name));
     // Secrets and the identity provider are required from .env, never committed.
-    for (const required of ['LINK_KEYS', 'PAYLOAD_KEYS', 'SESSION_KEYS', 'OIDC_ISSUER_URL', 'OIDC_CLIENT_ID']) {
+    for (const required of ['LINK_KEYS', 'PAYLOAD_KEYS', 'SESSION_KEYS', 'CASE_ID_KEY', 'OIDC_ISSUER_URL', 'OIDC_CLIENT_ID']) {
       expect(env[required]).toMatch(new RegExp(`^\\$\\{${required}:\\?`));
     }
     const key = () => `k1:${randomBytes(32).toString('base64')}`;
-    const fromDotEnv: Record<string, string> = { LINK_KEYS: key(), PAYLOAD_KEYS: key(), SESSION_KEYS: key(), OIDC_ISSUER_URL: 'https://login.example.org', OIDC_CLIENT_ID: 'shortnotice' };
+    const fromDotEnv: Record<string, string> = { LINK_KEYS: key(), PAYLOAD_KEYS: key(), SESSION_KEYS: key(), CASE_ID_KEY: randomBytes(32).toString('base64'), OIDC_ISSUER_URL: 'https://login.example.org', OIDC_CLIENT_ID: 'shortnotice' };
     // Compose substitutes ${NAME:?...} from .env and ${NAME:-default} with the default when unset.
     const substituted = Object.fromEntries(
       Object.entries(env).map(([k, v]) => [k, v.replace(/^\$\{(\w+):\?.*\}$/, (_m, n: string) => fromDotEnv[n] ?? '').replace(/^\$\{\w+:-(.*)\}$/, '$1')]),

@@ -47,7 +47,7 @@ beforeAll(async () => {
     taskQueue: config.temporal.taskQueue,
     policy: config.policy,
     recordsMode: 'attestation',
-    idKey: config.linkKeys[0]!.key,
+    caseIdKey: config.caseIdKey,
   });
   server = createApp({ config, cases, links: new LinkSealer(config.linkKeys) }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));

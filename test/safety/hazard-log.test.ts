@@ -6,7 +6,6 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { hazards } = require('./hazard-log') as { hazards(): { id: string; severity: string; likelihood: string; controls: string; tests: string[]; cells: string[] }[] };
 
 const SEVERITIES = ['Minor', 'Significant', 'Considerable', 'Major', 'Catastrophic'];

@@ -134,7 +134,7 @@ describe('the session cookie', () => {
 
   it('when the public address is https, then it is a Secure __Host- cookie with no Domain', async () => {
     const { app } = setup({ env: { PUBLIC_BASE_URL: 'https://shortnotice.example.org' } });
-    const cookie = cookieOf(await request(app).get('/auth/sign-in').set('X-Forwarded-Proto', 'https').expect(200));
+    const cookie = cookieOf(await request(app).get('/auth/sign-in').set({ Host: 'shortnotice.example.org', 'X-Forwarded-Proto': 'https' }).expect(200));
     expect(cookie).toMatch(/^__Host-shortnotice=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
     expect(cookie).not.toMatch(/Domain=/i);
   });
@@ -249,6 +249,7 @@ describe('the development sign-in', () => {
     LINK_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
     SESSION_KEYS: `s1:${Buffer.alloc(32, 2).toString('base64')}`,
     PAYLOAD_KEYS: `p1:${Buffer.alloc(32, 3).toString('base64')}`,
+    CASE_ID_KEY: Buffer.alloc(32, 4).toString('base64'),
     PUBLIC_BASE_URL: 'https://shortnotice.example.org',
   };
 

@@ -5,11 +5,10 @@
  * sessions and cannot use the codec. Therapists keep their own-case rule.
  */
 import request from 'supertest';
-import { loadConfig } from '../../src/config';
 import { createApp } from '../../src/web/app';
 import { mayTake, ACTION_NAMES } from '../../src/web/case-actions';
 import { staffFromClaims } from '../../src/web/security/oidc';
-import { caseView, escalation, CASE_ID, csrfFrom, ESCALATION, fromNow, HOUR, LEAD, makeDeps, OTHER_CASE_ID, OTHER_THERAPIST, signIn, testConfig, THERAPIST } from '../web/fakes';
+import { caseView, escalation, CASE_ID, csrfFrom, ESCALATION, LEAD, makeDeps, OTHER_CASE_ID, OTHER_THERAPIST, signIn, testConfig, THERAPIST } from '../web/fakes';
 
 const ESCALATED = [escalation({ team: 'support', reason: 'MPB is unavailable: support to add the records' })];
 
@@ -75,7 +74,7 @@ describe('when a member of the escalation team is signed in', () => {
     const res = await staff.post(`/cancellations/${OTHER_CASE_ID}/actions/close`, { reason: 'other' }).expect(403);
 
     expect(res.text).toContain('Only a clinical lead can close a case.');
-    expect(cases.handle).not.toHaveBeenCalled();
+    expect(cases.act).not.toHaveBeenCalled();
     expect(cases.updates).toHaveLength(0);
   });
 
@@ -148,7 +147,7 @@ describe('signing in as the escalation team', () => {
   });
 
   it('when OIDC_ESCALATION_TEAM_ROLE names another value, then that value is the role and the default no longer is', () => {
-    const config = loadConfig({ NODE_ENV: 'test', ...oidcEnv, OIDC_ESCALATION_TEAM_ROLE: 'shortnotice-risk-network-support' }).auth.oidc!;
+    const config = testConfig({ ...oidcEnv, OIDC_ESCALATION_TEAM_ROLE: 'shortnotice-risk-network-support' }).auth.oidc!;
     expect(staffFromClaims(config, { roles: ['shortnotice-risk-network-support'], staff_ref: 'SUP3' }).role).toBe('escalation-team');
     expect(() => staffFromClaims(config, { roles: ['escalation-team'], staff_ref: 'SUP3' })).toThrow(/no role/);
   });

@@ -134,7 +134,7 @@ async function stopWorker(): Promise<void> {
 
 function appFor(config: Config) {
   const client = new Client({ connection: env.connection, namespace: 'default', dataConverter: encryptedDataConverter(config.payloadKeys) });
-  const cases = new CaseService({ client, taskQueue: TASK_QUEUE, policy: config.policy, recordsMode: config.records.mode, idKey: config.linkKeys[0]!.key });
+  const cases = new CaseService({ client, taskQueue: TASK_QUEUE, policy: config.policy, recordsMode: config.records.mode, caseIdKey: config.caseIdKey });
   const app = createApp({ config, cases, links: new LinkSealer(config.linkKeys), logger: log.child({ component: 'web' }) });
   return { app, client };
 }

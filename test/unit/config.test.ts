@@ -36,6 +36,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/LINK_KEYS/);
   });
 
+  test('CASE_ID_KEY is base64 of 32 bytes without a key id, and the error does not echo it', () => {
+    const good = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ CASE_ID_KEY: good }).caseIdKey.equals(Buffer.alloc(32, 7))).toBe(true);
+    for (const bad of [`k1:${good}`, Buffer.alloc(16, 7).toString('base64'), 'not base64!']) {
+      expect(() => loadConfig({ CASE_ID_KEY: bad })).toThrow(/CASE_ID_KEY: must be base64 of 32 random bytes, with no key id/);
+      expect(() => loadConfig({ CASE_ID_KEY: bad })).not.toThrow(bad);
+    }
+  });
+
   test('MPB mode needs the records system address', () => {
     expect(() => loadConfig({ MPB_MODE: 'mpb' })).toThrow(/MPB_BASE_URL/);
   });

@@ -111,11 +111,11 @@ export async function startCluster(opts: { ui?: boolean } = {}): Promise<Cluster
       workflowBundle: await workflowBundle(),
     });
     running = worker.run();
-    const idKey = randomBytes(32);
+    const caseIdKey = randomBytes(32);
     const services = new Map<Policy, CaseService>();
     const serviceFor = (policy: Policy) => {
       let s = services.get(policy);
-      if (!s) services.set(policy, (s = new CaseService({ client: env.client, taskQueue, policy, recordsMode: 'attestation', idKey })));
+      if (!s) services.set(policy, (s = new CaseService({ client: env.client, taskQueue, policy, recordsMode: 'attestation', caseIdKey })));
       return s;
     };
     const any = serviceFor(DEFAULT_POLICY);

@@ -4,23 +4,31 @@
  */
 import type { Express } from 'express';
 import request from 'supertest';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { ActOutcome } from '../../src/cases';
 import type { AppDeps, Mailbox } from '../../src/web/app';
 import { loadConfig, type Config, type StaffRole } from '../../src/config';
 import { LinkSealer } from '../../src/links';
+import { TEST_KEYS } from '../helpers/keys';
 import type { Submission } from '../../src/shared/api';
 import type { CaseView, Escalation } from '../../src/shared/case';
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
-/** The JSON API's token in tests (API_TOKENS=tests:<this>). */
+/** The JSON API's token in tests (API_TOKENS=tests:<this>:submit+read). */
 export const API_TOKEN = 'test-api-token-0123456789-abcdefghijklmnop';
 export const CODEC_TOKEN = 'test-codec-token-0123456789-abcdefghijklmn';
 
+/** The test process's own keys: the development keys serve only the development sign-in on loopback. */
 export function testConfig(env: NodeJS.ProcessEnv = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', SUPPORT_PHONE: '0333 222 0710', API_TOKENS: `tests:${API_TOKEN}`, CODEC_TOKENS: `cli:${CODEC_TOKEN}`, ...env });
+  return loadConfig({
+    NODE_ENV: 'test',
+    SUPPORT_PHONE: '0333 222 0710',
+    ...TEST_KEYS,
+    API_TOKENS: `tests:${API_TOKEN}:submit+read`,
+    CODEC_TOKENS: `cli:${CODEC_TOKEN}`,
+    ...env,
+  });
 }
 
 export interface StaffLogin {
@@ -148,13 +156,14 @@ export class FakeCases {
 
   readonly view = jest.fn(async (caseId: string) => this.views.get(caseId));
 
-  readonly handle = jest.fn((caseId: string) => ({
-    executeUpdate: async (def: { name: string }, options: { args: unknown[]; updateId?: string }) => {
-      const call = { caseId, update: def.name, args: options.args, updateId: options.updateId };
+  /** CaseService.act: refused once if refuseWith is set, as the workflow's validator would. */
+  readonly act = jest.fn(
+    async (caseId: string, def: { name: string }, args: unknown[], updateId: string): Promise<ActOutcome<unknown>> => {
+      const call = { caseId, update: def.name, args, updateId };
       if (this.refuseWith) {
         const reason = this.refuseWith;
         this.refuseWith = undefined;
-        throw new WorkflowUpdateFailedError('Workflow Update failed', ApplicationFailure.create({ message: reason }));
+        return { kind: 'refused', reason };
       }
       this.updates.push(call);
       const view = this.views.get(caseId);
@@ -162,9 +171,17 @@ export class FakeCases {
         const next = this.onUpdate(call, view);
         if (next) this.views.set(caseId, next);
       }
-      return { status: 'ok' };
+      return { kind: 'done', result: { status: 'ok' } };
     },
-  }));
+  );
+
+  /** Cases whose client opened their link (CaseService.clientSeen). */
+  readonly seen: string[] = [];
+  readonly clientSeen = jest.fn(async (caseId: string) => {
+    this.seen.push(caseId);
+  });
+
+  readonly reportDelivery = jest.fn(async () => true);
 
   add(view: CaseView): this {
     this.views.set(view.caseId, view);

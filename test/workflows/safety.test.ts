@@ -283,7 +283,7 @@ describe('resubmission', () => {
     const rec = new Recorder();
     await withWorker(env, rec, async (tq) => {
       const t = await now();
-      const cases = new CaseService({ client: env.client, taskQueue: tq, policy: TEST_POLICY, recordsMode: 'attestation', idKey: Buffer.alloc(32, 7), now: () => new Date(t) });
+      const cases = new CaseService({ client: env.client, taskQueue: tq, policy: TEST_POLICY, recordsMode: 'attestation', caseIdKey: Buffer.alloc(32, 7), now: () => new Date(t) });
       const session = { id: 'S-D6', startsAt: new Date(t + 2 * DAY).toISOString(), client: { ref: 'C-D6', firstName: 'Sam', preferredContact: 'email' as const, email: 'sam@example.org' }, rebook: { slots: [new Date(t + 4 * DAY).toISOString()] } };
       const submission = { therapist: { id: 'T-1001', name: 'Alex Morgan', email: 'alex@example.org' }, reason: 'illness' as const, sessions: [session] };
       const [first] = await cases.submit(submission);

@@ -6,7 +6,8 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { WebContext } from '../context';
-import { ROLE_LABELS, safeReturnPath } from '../security/auth';
+import { STAFF_TEAMS as TEAMS } from '../../shared/case';
+import { ROLE_LABELS, safeReturnPath, TEAM_LABELS } from '../security/auth';
 import { methodNotAllowed, sessionForm, staffOnly } from '../security/guards';
 import { createOidcClient, SignInRefused, type OidcClient } from '../security/oidc';
 import { sessionOf, type StaffUser } from '../security/session';
@@ -19,6 +20,7 @@ const ONE_LINE = /^[^\p{Cc}\p{Cf}\u2028\u2029]*$/u;
 
 const devSignIn = z.object({
   role: z.enum(['therapist', 'clinical-lead', 'escalation-team'], { message: 'Choose a role' }),
+  team: z.union([z.literal(''), z.enum(TEAMS)], { message: 'Choose risk duty, the clinical network team or support' }),
   ref: z
     .string()
     .trim()
@@ -55,16 +57,20 @@ export function authRoutes(ctx: WebContext): Router {
   const finishSignIn = (req: Request, res: Response, user: StaffUser) => {
     const returnTo = safeReturnPath(sessionOf(req).data?.returnTo) ?? HOME;
     sessionOf(req).signIn(user);
-    ctx.log.info({ event: 'signed-in', role: user.role, ref: user.ref, via: user.via }, 'staff signed in');
+    ctx.log.info(
+      { event: 'signed-in', role: user.role, staffRef: user.ref, via: user.via, team: user.team },
+      'staff signed in',
+    );
     res.redirect(303, returnTo);
   };
 
   const showDevForm = (res: Response, status: number, values: Record<string, string> = {}, errors: Record<string, string> = {}) =>
     ctx.render(res, status, 'auth/dev-sign-in.njk', {
-      values: { role: 'therapist', ...values },
+      values: { role: 'therapist', team: '', ...values },
       errors,
       errorList: Object.entries(errors).map(([field, message]) => ({ text: message, href: `#${field}` })),
       roles: Object.entries(ROLE_LABELS).map(([value, label]) => ({ value, text: label })),
+      teams: [{ value: '', text: 'None' }, ...TEAMS.map((t) => ({ value: t, text: TEAM_LABELS[t] }))],
     });
 
   router
@@ -93,7 +99,13 @@ export function authRoutes(ctx: WebContext): Router {
         return;
       }
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const values = { role: text(body, 'role'), ref: text(body, 'ref'), name: text(body, 'name'), email: text(body, 'email') };
+      const values = {
+        role: text(body, 'role'),
+        team: text(body, 'team'),
+        ref: text(body, 'ref'),
+        name: text(body, 'name'),
+        email: text(body, 'email'),
+      };
       const parsed = devSignIn.safeParse(values);
       if (!parsed.success) {
         const errors: Record<string, string> = {};
@@ -101,8 +113,10 @@ export function authRoutes(ctx: WebContext): Router {
         showDevForm(res, 422, values, errors);
         return;
       }
-      const { role, ref, name, email } = parsed.data;
-      finishSignIn(req, res, { role, ref, name, email: email || undefined, via: 'dev' });
+      const { role, team, ref, name, email } = parsed.data;
+      // Only the escalation team has teams: a team posted with another role is ignored.
+      const teamOf = role === 'escalation-team' && team ? { team } : {};
+      finishSignIn(req, res, { role, ref, name, email: email || undefined, via: 'dev', ...teamOf });
     })
     .all(methodNotAllowed(dev ? 'GET, HEAD, POST' : 'GET, HEAD'));
 
@@ -123,7 +137,7 @@ export function authRoutes(ctx: WebContext): Router {
         finishSignIn(req, res, await oidc!.finish(callbackUrl, transaction));
       } catch (e) {
         if (e instanceof SignInRefused) {
-          ctx.log.warn({ event: 'sign-in-refused', reason: e.message }, 'sign-in refused');
+          ctx.log.warn({ event: 'sign-in-refused', reason: e.code }, 'sign-in refused');
           ctx.render(res, 403, 'auth/problem.njk', { title: 'Your account cannot use this service', message: 'Your account does not have a role in this service. Ask your manager to request access.' });
           return;
         }

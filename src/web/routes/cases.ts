@@ -3,7 +3,7 @@
  * caught here (422), a refusal by the workflow comes back with its reason (409), and success
  * redirects to the page so a refresh cannot repeat it.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import { Router, type Response } from 'express';
 import { CLOSE_REASONS, RECORDS, type CaseView } from '../../shared/case';
 import {
@@ -18,9 +18,12 @@ import {
   readUpdateId,
   type ActionName,
   type ActionValues,
+  type CaseHandle,
+  type ParsedAction,
 } from '../case-actions';
 import { CLOSE_REASON_LABELS, contactLabel, isOpen, RECORD_LABELS, STAGE_LABELS, statusSentence, teamLabel } from '../case-status';
 import type { WebContext } from '../context';
+import { REFUSED_STATUS, refusalText } from '../refusal';
 import { canSeeCase, staffOf } from '../security/auth';
 import { methodNotAllowed, staffOnly } from '../security/guards';
 import type { StaffUser } from '../security/session';
@@ -37,10 +40,23 @@ interface PageExtras {
   done?: string;
 }
 
-/** The reason a workflow gave for refusing an update, in its own words. */
-export function refusalReason(e: WorkflowUpdateFailedError): string {
-  const cause = e.cause;
-  return cause instanceof Error && cause.message ? cause.message : 'The case could not be changed';
+/**
+ * The update and arguments a parsed action sends. Actions are written as `run(handle)`
+ * (case-actions.ts); a handle that only records turns one into a command for CaseService.act,
+ * the one path to a case.
+ */
+type Command = { update: UpdateDefinition<unknown, unknown[]>; args: unknown[] };
+function commandOf(parsed: Extract<ParsedAction, { ok: true }>): Command {
+  let command: Command | undefined;
+  const recorder = {
+    executeUpdate: (update: UpdateDefinition<unknown, unknown[]>, options?: { args?: unknown[] }) => {
+      command = { update, args: options?.args ?? [] };
+      return Promise.resolve(undefined);
+    },
+  };
+  void parsed.run(recorder as unknown as CaseHandle, '');
+  if (!command) throw new Error('the action sent no update');
+  return command;
 }
 
 export function caseRoutes(ctx: WebContext): Router {
@@ -49,6 +65,7 @@ export function caseRoutes(ctx: WebContext): Router {
   const renderCase = (res: Response, status: number, view: CaseView, extras: PageExtras = {}) => {
     const forms: Record<string, ActionState & { updateId: string }> = {};
     const role = staffOf(res).role;
+    ctx.audit.read({ who: staffOf(res).ref, role, caseId: view.caseId, via: 'page', what: 'case page' });
     for (const name of availableActions(view).filter((a) => mayTake(role, a))) {
       const kept = extras.action === name ? extras.state : undefined;
       forms[name] = { updateId: ctx.newUpdateId(), values: kept?.values ?? {}, errors: kept?.errors ?? {} };
@@ -57,7 +74,7 @@ export function caseRoutes(ctx: WebContext): Router {
     const user = staffOf(res);
     // Staff who may have to phone the client see how to reach them (D3); the read is recorded.
     const showContact = user.role === 'clinical-lead' || user.role === 'escalation-team';
-    if (showContact) ctx.log.info({ event: 'client-contact-read', caseId: view.caseId, ref: user.ref, role: user.role }, 'client contact details shown');
+    if (showContact) ctx.audit.read({ who: user.ref, role: user.role, caseId: view.caseId, via: 'page', what: 'client contact details' });
     const riskAlerts = view.escalations.filter((e) => e.team === 'risk');
     ctx.render(res, status, 'case.njk', {
       view,
@@ -96,7 +113,7 @@ export function caseRoutes(ctx: WebContext): Router {
   const visibleCase = async (user: StaffUser, id: string): Promise<CaseView | undefined> => {
     const view = await ctx.deps.cases.view(id);
     if (view && !canSeeCase(user, view)) {
-      ctx.log.warn({ event: 'case-refused', caseId: id, ref: user.ref }, 'a therapist asked for a case that is not theirs');
+      ctx.log.warn({ event: 'case-refused', caseId: id, staffRef: user.ref }, 'a therapist asked for a case that is not theirs');
       return undefined;
     }
     return view;
@@ -127,7 +144,7 @@ export function caseRoutes(ctx: WebContext): Router {
     }
     const body = (req.body ?? {}) as Record<string, unknown>;
     const values = readActionValues(action, body);
-    const parsed = parseAction(action, values, { ref: user.ref, role: user.role, team: (user as { team?: 'network' | 'risk' | 'support' }).team });
+    const parsed = parseAction(action, values, { ref: user.ref, role: user.role, team: user.team });
     if (!parsed.ok) {
       const order = ACTION_FIELDS[action].map((f) => actionField(action, f));
       const errorList = Object.entries(parsed.errors)
@@ -136,15 +153,12 @@ export function caseRoutes(ctx: WebContext): Router {
       renderCase(res, 422, view, { action, state: { values, errors: parsed.errors }, errorList });
       return;
     }
-    try {
-      await parsed.run(ctx.deps.cases.handle(id), readUpdateId(body) ?? ctx.newUpdateId());
-    } catch (e) {
-      let reason: string;
-      if (e instanceof WorkflowUpdateFailedError) reason = refusalReason(e);
-      else if (e instanceof WorkflowNotFoundError) reason = 'This case has finished, so it can no longer be changed';
-      else throw e;
+    const { update, args } = commandOf(parsed);
+    const outcome = await ctx.deps.cases.act(id, update, args, readUpdateId(body) ?? ctx.newUpdateId());
+    if (outcome.kind !== 'done') {
       const fresh = (await ctx.deps.cases.view(id)) ?? view;
-      renderCase(res, 409, fresh, { action, state: { values, errors: {} }, errorList: [{ text: reason, href: `#action-${action}` }] });
+      const errorList = [{ text: refusalText(outcome, 'staff'), href: `#action-${action}` }];
+      renderCase(res, REFUSED_STATUS, fresh, { action, state: { values, errors: {} }, errorList });
       return;
     }
     res.redirect(303, `/cancellations/${encodeURIComponent(id)}?done=${action}`);

@@ -3,13 +3,14 @@
  * altered or expired one gets a calm page with the support number, never a reason that helps a
  * guesser. The page shows the first name at most, and crisis signposting always.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { ActOutcome } from '../../cases';
 import { greetingName } from '../../mail/format';
 import type { CaseView } from '../../shared/case';
-import { chooseSlotUpdate, clientSeenSignal, reportUnhappyUpdate, requestCallUpdate } from '../../shared/messages';
+import { chooseSlotUpdate, reportUnhappyUpdate, requestCallUpdate } from '../../shared/messages';
 import { readUpdateId } from '../case-actions';
 import type { WebContext } from '../context';
+import { REFUSED_STATUS, refusalText } from '../refusal';
 import { linkBinding, postedToken } from '../security/csrf';
 import { methodNotAllowed, refuseForm } from '../security/guards';
 
@@ -20,9 +21,6 @@ export function clientHeaders(_req: Request, res: Response, next: NextFunction):
   res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Robots-Tag': 'noindex, nofollow' });
   next();
 }
-
-/** The workflow's refusals that make sense to a client; anything else gets general words. */
-const CLIENT_SAFE_REFUSAL = /^That time /;
 
 export function clientRoutes(ctx: WebContext): Router {
   const router = Router();
@@ -82,8 +80,7 @@ export function clientRoutes(ctx: WebContext): Router {
     // Opening the link shows the client knows of the cancellation: no one need phone to make sure.
     if (!view.told && view.stage !== 'closed' && view.stage !== 'completed') {
       await ctx.deps.cases
-        .handle(view.caseId)
-        .signal(clientSeenSignal)
+        .clientSeen(view.caseId)
         .catch((err: unknown) => ctx.log.warn({ event: 'client-seen-not-recorded', caseId: view.caseId, err }, 'could not record that the client opened their link'));
     }
     showCase(res, 200, view);
@@ -111,21 +108,56 @@ export function clientRoutes(ctx: WebContext): Router {
       showCase(res, 422, view, { text: 'Choose a new time, or tell us none of these times suit you', href: '#choice' });
       return;
     }
-    const handle = ctx.deps.cases.handle(view.caseId);
+    const { cases } = ctx.deps;
+    const token = String(req.params.token);
+    const admission = await ctx.clientActions.admit(token, view.caseId);
+    if (admission !== 'ok') {
+      ctx.log.warn(
+        { event: 'client-actions-limited', caseId: view.caseId, reason: admission },
+        'a client link passed its daily bound',
+      );
+      ctx.render(res, 429, 'error.njk', {
+        message:
+          'We have had this several times today, and have passed it on. If you need to talk to someone now, call us or use the numbers below.',
+        client: true,
+      });
+      return;
+    }
+    const repeatable = choice.kind === 'slot' ? undefined : choice.kind;
+    if (repeatable && !(await ctx.clientActions.claim(view.caseId, repeatable))) {
+      ctx.render(res, 200, 'client/done.njk', {
+        firstName: greetingName(view.clientFirstName),
+        kind: choice.kind,
+        again: true,
+      });
+      return;
+    }
     const updateId = readUpdateId(body) ?? ctx.newUpdateId();
+    let outcome: ActOutcome<unknown>;
     try {
-      if (choice.kind === 'slot') await handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: choice.slot }], updateId });
-      else if (choice.kind === 'call') await handle.executeUpdate(requestCallUpdate, { args: [], updateId });
-      else await handle.executeUpdate(reportUnhappyUpdate, { args: [{ by: 'client', source: 'client', cannotWait: true }], updateId });
+      outcome =
+        choice.kind === 'slot'
+          ? await cases.act(view.caseId, chooseSlotUpdate, [{ slot: choice.slot }], updateId)
+          : choice.kind === 'call'
+            ? await cases.act(view.caseId, requestCallUpdate, [], updateId)
+            : await cases.act(
+                view.caseId,
+                reportUnhappyUpdate,
+                [{ by: 'client', source: 'client', cannotWait: true }],
+                updateId,
+              );
     } catch (e) {
-      if (!(e instanceof WorkflowUpdateFailedError) && !(e instanceof WorkflowNotFoundError)) throw e;
-      const fresh = (await ctx.deps.cases.view(view.caseId)) ?? view;
-      const cause = e instanceof WorkflowUpdateFailedError ? e.cause : undefined;
-      const text =
-        cause instanceof Error && CLIENT_SAFE_REFUSAL.test(cause.message)
-          ? cause.message
-          : "We could not record that choice. Please call us and we'll help you arrange a new time.";
-      showCase(res, 409, fresh, { text, href: choice.kind === 'cannot-wait' ? '#cannot-wait' : '#choice' });
+      // Not passed on (Temporal unreachable, say): the next try must reach the case.
+      if (repeatable) await ctx.clientActions.release(view.caseId, repeatable);
+      throw e;
+    }
+    if (outcome.kind !== 'done') {
+      if (repeatable) await ctx.clientActions.release(view.caseId, repeatable);
+      const fresh = (await cases.view(view.caseId)) ?? view;
+      showCase(res, REFUSED_STATUS, fresh, {
+        text: refusalText(outcome, 'client'),
+        href: choice.kind === 'cannot-wait' ? '#cannot-wait' : '#choice',
+      });
       return;
     }
     ctx.render(res, 200, 'client/done.njk', {

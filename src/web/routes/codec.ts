@@ -14,7 +14,8 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Payload } from '@temporalio/common';
 import { z } from 'zod';
-import { AesGcmPayloadCodec } from '../../temporal/codec';
+import { isCaseId } from '../../shared/ids';
+import { AesGcmPayloadCodec, ENCRYPTED_ENCODING } from '../../temporal/codec';
 import type { WebContext } from '../context';
 import { bearerMatcher } from '../security/auth';
 import { sessionOf } from '../security/session';
@@ -46,6 +47,40 @@ const toJson = (p: Payload): JsonPayload => ({
   metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
+
+const JSON_ENCODING = 'json/plain';
+
+/**
+ * The case each decoded payload belongs to, by the `caseId` it carries (a case input, a case
+ * view, a notice, a records query); payloads that name none (an update's arguments, say) count
+ * under null. Bounded: hostile input must not make this walk expensive.
+ */
+export function casesIn(payloads: Payload[]): Map<string | null, number> {
+  const counts = new Map<string | null, number>();
+  for (const p of payloads) {
+    const found = new Set<string>();
+    const encoding = p.metadata?.encoding ? Buffer.from(p.metadata.encoding).toString('utf8') : '';
+    // Left encrypted (a retired key): nothing of it was shown.
+    if (encoding === ENCRYPTED_ENCODING) continue;
+    if (encoding === JSON_ENCODING) {
+      try {
+        let budget = 10_000;
+        const walk = (node: unknown, depth: number): void => {
+          if (budget-- <= 0 || depth > 8 || node === null || typeof node !== 'object') return;
+          for (const [k, v] of Object.entries(node)) {
+            if (k === 'caseId' && typeof v === 'string' && isCaseId(v)) found.add(v);
+            else walk(v, depth + 1);
+          }
+        };
+        walk(JSON.parse(Buffer.from(p.data ?? new Uint8Array()).toString('utf8')), 0);
+      } catch {
+        // Not JSON after all: it names no case.
+      }
+    }
+    for (const id of found.size > 0 ? found : [null]) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
+}
 
 export function codecRoutes(ctx: WebContext): Router {
   const { config } = ctx.deps;
@@ -108,6 +143,7 @@ export function codecRoutes(ctx: WebContext): Router {
     }
     res.set('Cache-Control', 'no-store');
     res.locals.codecCaller = token ? `token:${token.name}` : `staff:${user!.ref}`;
+    res.locals.codecReader = token ? { who: token.name, role: 'codec-token' } : { who: user!.ref, role: user!.role };
     next();
   });
 
@@ -135,6 +171,13 @@ export function codecRoutes(ctx: WebContext): Router {
           }
         }),
       );
+    }
+    if (direction === 'decode') {
+      // Accountable reads: one audit entry per case whose data this answer shows.
+      const reader = res.locals.codecReader as { who: string; role: string };
+      for (const [caseId, count] of casesIn(out)) {
+        ctx.audit.read({ ...reader, caseId, via: 'codec', what: `${count} decoded payload${count === 1 ? '' : 's'}` });
+      }
     }
     ctx.log.info({ event: `codec-${direction}`, caller: res.locals.codecCaller as string, payloads: out.length }, `codec ${direction}`);
     res.json({ payloads: out.map(toJson) });

@@ -19,6 +19,7 @@ import type { WebContext } from '../context';
 import { staffOf } from '../security/auth';
 import { methodNotAllowed, staffOnly } from '../security/guards';
 import type { StaffUser } from '../security/session';
+import { idpEmail, staffEmailProblem } from '../security/staff-email';
 
 /**
  * A therapist cancels their own sessions: their reference is the signed-in one, whatever the
@@ -28,7 +29,11 @@ import type { StaffUser } from '../security/session';
  */
 const MAY_CANCEL = ['therapist', 'clinical-lead'] as const;
 function asSignedIn(form: CancellationForm, user: StaffUser): CancellationForm {
-  return user.role === 'therapist' ? { ...form, therapistId: user.ref } : form;
+  if (user.role !== 'therapist') return form;
+  // Under OIDC a therapist's own address comes from the identity provider, whatever was typed:
+  // their call tasks carry clients' phone numbers (S10).
+  const email = idpEmail(user);
+  return { ...form, therapistId: user.ref, ...(email ? { therapistEmail: email } : {}) };
 }
 
 export function formRoutes(ctx: WebContext): Router {
@@ -38,6 +43,7 @@ export function formRoutes(ctx: WebContext): Router {
     ctx.render(res, status, 'cancellation-form.njk', {
       form,
       therapistFixed: staffOf(res).role === 'therapist',
+      emailFixed: idpEmail(staffOf(res)) !== undefined,
       errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
       errorList: errors.map((e) => ({ text: e.summary, href: `#${e.field}` })),
       maxSessions: MAX_SESSIONS,
@@ -73,8 +79,14 @@ export function formRoutes(ctx: WebContext): Router {
       show(res, 422, form, result.errors);
       return;
     }
+    const { email } = result.submission.therapist;
+    const emailProblem = idpEmail(user) ? undefined : staffEmailProblem(email, ctx.deps.config.auth, 'form');
+    if (emailProblem) {
+      show(res, 422, form, [{ field: 'therapist-email', message: emailProblem, summary: emailProblem }]);
+      return;
+    }
     const cases = await ctx.deps.cases.submit(result.submission);
-    ctx.log.info({ event: 'cancellations-submitted', by: user.ref, cases: cases.map((c) => c.caseId) }, 'cancellations submitted from the form');
+    ctx.log.info({ event: 'cancellations-submitted', staffRef: user.ref, cases: cases.map((c) => c.caseId) }, 'cancellations submitted from the form');
     ctx.render(res, 200, 'cancellation-confirmation.njk', {
       therapistName: result.submission.therapist.name,
       cases: result.submission.sessions.map((s, i) => ({

@@ -6,13 +6,20 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { BearerToken, StaffRole } from '../../config';
-import type { CaseView } from '../../shared/case';
+import type { CaseView, StaffTeam } from '../../shared/case';
 import { sessionOf, type StaffUser } from './session';
 
 export const ROLE_LABELS: Record<StaffRole, string> = {
   therapist: 'Therapist',
   'clinical-lead': 'Clinical lead',
   'escalation-team': 'Escalation team (risk duty, clinical network team, support)',
+};
+
+/** An escalation-team member's team, as the pages name it. */
+export const TEAM_LABELS: Record<StaffTeam, string> = {
+  risk: 'Risk duty',
+  network: 'Clinical network team',
+  support: 'Support',
 };
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/;
@@ -23,14 +30,16 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  * to equal length and every token is compared, so timing says neither which token nor how much
  * of it matched.
  */
-export function bearerMatcher(tokens: readonly BearerToken[]): (header: string | undefined) => BearerToken | undefined {
+export function bearerMatcher<T extends BearerToken>(
+  tokens: readonly T[],
+): (header: string | undefined) => T | undefined {
   const known = tokens.map((t) => ({ t, hash: digest(t.token) }));
   return (header) => {
     if (typeof header !== 'string' || header.length > 600) return undefined;
     const m = BEARER.exec(header);
     if (!m) return undefined;
     const given = digest(m[1]!);
-    let found: BearerToken | undefined;
+    let found: T | undefined;
     for (const k of known) {
       if (timingSafeEqual(given, k.hash) && !found) found = k.t;
     }

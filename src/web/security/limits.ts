@@ -6,6 +6,7 @@
 import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 import type { Request, Response } from 'express';
 import type { Logger } from '../../log';
+import type { ClientActionLimits } from './client-actions';
 
 export interface RateWindow {
   limit: number;
@@ -21,6 +22,8 @@ export interface RateLimits {
   clientLinks: RateWindow;
   /** The codec endpoint (the Web UI asks once per batch of payloads it shows). */
   codec: RateWindow;
+  /** What one client link, and one case across its links, may do a day (S2; client-actions.ts). */
+  clientActions: ClientActionLimits;
 }
 
 const MINUTE = 60_000;
@@ -31,6 +34,12 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   api: { limit: 300, windowMs: MINUTE },
   clientLinks: { limit: 60, windowMs: 15 * MINUTE },
   codec: { limit: 1200, windowMs: MINUTE },
+  // A client acts a handful of times at most (a choice, a call request, "cannot wait"); each
+  // message brings a new link, so a case gets more than one link's worth.
+  clientActions: {
+    perLink: { limit: 5, windowMs: 24 * 60 * MINUTE },
+    perCase: { limit: 10, windowMs: 24 * 60 * MINUTE },
+  },
 };
 
 export function limiter(window: RateWindow, logger: Logger, refuse: (req: Request, res: Response) => void): RateLimitRequestHandler {

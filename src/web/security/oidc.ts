@@ -6,14 +6,24 @@
  * The ID token's claims give the member of staff: their role (OIDC_ROLE_CLAIM, a list or a
  * space-separated string; a dotted path reaches nested claims such as realm_access.roles; with
  * several, clinical lead wins over escalation team, which wins over therapist), their
- * staff reference (OIDC_STAFF_REF_CLAIM), name and email. Without a known role, sign-in is refused.
+ * staff reference (OIDC_STAFF_REF_CLAIM), name and email, and for the escalation team their team
+ * (OIDC_TEAM_CLAIM). Without a known role, sign-in is refused.
  */
 import * as oidc from 'openid-client';
 import type { OidcConfig, StaffRole } from '../../config';
+import { STAFF_TEAMS as TEAMS, type StaffTeam as Team } from '../../shared/case';
 import type { OidcTransaction, StaffUser } from './session';
 
 export class SignInRefused extends Error {
   override name = 'SignInRefused';
+
+  /** What went wrong, as a code for the log (the message is for people). */
+  constructor(
+    message: string,
+    readonly code: 'no-role' | 'no-staff-ref' | 'no-id-token',
+  ) {
+    super(message);
+  }
 }
 
 export interface OidcClient {
@@ -40,14 +50,28 @@ export function staffFromClaims(config: OidcConfig, claims: Record<string, unkno
   if (roles.includes(config.roles['clinical-lead'])) role = 'clinical-lead';
   else if (roles.includes(config.roles['escalation-team'])) role = 'escalation-team';
   else if (roles.includes(config.roles.therapist)) role = 'therapist';
-  if (!role) throw new SignInRefused('The account has no role for this service');
+  if (!role) throw new SignInRefused('The account has no role for this service', 'no-role');
   const ref = claimAt(claims, config.staffRefClaim);
-  if (typeof ref !== 'string' || !STAFF_REF.test(ref)) throw new SignInRefused('The account has no usable staff reference');
+  if (typeof ref !== 'string' || !STAFF_REF.test(ref))
+    throw new SignInRefused('The account has no usable staff reference', 'no-staff-ref');
   const given = [claims.given_name, claims.family_name].filter((p): p is string => typeof p === 'string').join(' ');
   const nameClaim = typeof claims.name === 'string' ? claims.name : given;
   const name = ONE_LINE.test(nameClaim.trim()) ? nameClaim.trim() : ref;
   const email = typeof claims.email === 'string' && EMAIL.test(claims.email) ? claims.email : undefined;
-  return { role, ref, name, email, via: 'oidc' };
+  const team = role === 'escalation-team' ? teamFromClaims(config, claims) : undefined;
+  return { role, ref, name, email, via: 'oidc', ...(team ? { team } : {}) };
+}
+
+/** The one team the claim names, by the configured values; none if it names none or several. */
+function teamFromClaims(config: OidcConfig, claims: Record<string, unknown>): Team | undefined {
+  const raw = claimAt(claims, config.teamClaim);
+  const values = Array.isArray(raw)
+    ? raw.filter((r): r is string => typeof r === 'string')
+    : typeof raw === 'string'
+      ? raw.split(/\s+/)
+      : [];
+  const teams = TEAMS.filter((t) => values.includes(config.teams[t]));
+  return teams.length === 1 ? teams[0] : undefined;
 }
 
 export function createOidcClient(config: OidcConfig): OidcClient {
@@ -100,7 +124,7 @@ export function createOidcClient(config: OidcConfig): OidcClient {
         idTokenExpected: true,
       });
       const claims = tokens.claims();
-      if (!claims) throw new SignInRefused('The identity provider sent no ID token');
+      if (!claims) throw new SignInRefused('The identity provider sent no ID token', 'no-id-token');
       return staffFromClaims(config, claims as Record<string, unknown>);
     },
   };

@@ -16,9 +16,16 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { AuthConfig, StaffRole } from '../../config';
 import type { NamedKey } from '../../keys';
+import type { StaffTeam as Team } from '../../shared/case';
 
 export interface StaffUser {
   role: StaffRole;
+  /**
+   * An escalation-team member's team: risk duty, the clinical network team or support (from
+   * OIDC_TEAM_CLAIM, or chosen at the development sign-in). Only for that role; absent when the
+   * identity provider names none, or several, so nobody gets a team's powers by ambiguity.
+   */
+  team?: Team;
   /** Staff reference: recorded as `by` on every action; a therapist's matches therapistId. */
   ref: string;
   name: string;

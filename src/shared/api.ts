@@ -4,6 +4,7 @@
  * schema is built per request by `submissionSchema(now)`.
  */
 import { z } from 'zod';
+import { returnsAt } from './policy';
 
 export const CONTACT_METHODS = ['email', 'sms', 'phone', 'voicemail'] as const;
 export type ContactMethod = (typeof CONTACT_METHODS)[number];
@@ -135,6 +136,19 @@ export function submissionSchema(now: Date) {
       });
       if (sub.expectedReturn && Date.parse(`${sub.expectedReturn}T23:59:59Z`) < now.getTime()) {
         ctx.addIssue({ code: 'custom', path: ['expectedReturn'], message: 'The expected return must be today or later' });
+      }
+      // A therapist away until the expected return cannot see anyone before it.
+      if (sub.expectedReturn && /^\d{4}-\d{2}-\d{2}$/.test(sub.expectedReturn)) {
+        const back = returnsAt(sub.expectedReturn);
+        sub.sessions.forEach((s, i) => {
+          if (!('slots' in s.rebook)) return;
+          s.rebook.slots.forEach((slot, j) => {
+            // A time before the session itself has its own error already.
+            if (Date.parse(slot) < back && Date.parse(slot) > Date.parse(s.startsAt)) {
+              ctx.addIssue({ code: 'custom', path: ['sessions', i, 'rebook', 'slots', j], message: 'A new time must be on or after the expected return' });
+            }
+          });
+        });
       }
     });
 }

@@ -113,6 +113,8 @@ export interface Duty {
   nextChaseAt?: string;
   /** How many times it has been chased. */
   chases: number;
+  /** Phone attempts recorded on it that did not reach the client. */
+  attempts?: number;
   /** Whether the duty is owed to the client before their session (its deadline is then before the start). */
   clientFacing: boolean;
   /** Who may discharge it, in plain words. */
@@ -157,6 +159,8 @@ export interface TimelineEntry {
   outcome?: 'sent' | 'failed' | 'delivered' | 'deferred';
   team?: Team;
   by?: string;
+  /** The name of the member of staff `by` refers to, when known. */
+  byName?: string;
   /** Staff free text: staff pages only, never the API or the Web UI's summaries. */
   note?: string;
 }

@@ -14,9 +14,11 @@ export interface ChooseSlot {
 export interface ChoiceResult {
   slot: string;
 }
-/** Who acted: the staff reference, with the role and team of their session. */
+/** Who acted: the staff reference, with the name, role and team of their session. */
 export interface StaffAction {
   by: string;
+  /** Their name as staff know them, shown beside the reference on the timeline. */
+  name?: string;
   role?: StaffRole;
   team?: Exclude<Team, 'lead'>;
 }
@@ -27,12 +29,18 @@ export interface PhoneOutcome extends StaffAction {
   callbackBy?: string;
   /** What happened, in the caller's words (staff pages only). */
   note?: string;
+  /**
+   * Not reached, and the caller hands the call on now (the therapist to support, support back to the
+   * therapist with the network team told) instead of trying again before the deadline.
+   */
+  handOver?: boolean;
 }
 export interface Rebooking extends StaffAction {
   slot: string;
 }
 export interface AbsenceReport {
   by: string;
+  name?: string;
   expectedReturn: string;
 }
 export interface RecordConfirmation extends StaffAction {
@@ -40,6 +48,7 @@ export interface RecordConfirmation extends StaffAction {
 }
 export interface RiskReport {
   by: string;
+  name?: string;
   /** Who raised it: the client on their page, or staff on the case page (by role). */
   source: 'client' | StaffRole;
   /** What was written about the risk (staff pages only). */

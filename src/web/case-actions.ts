@@ -72,7 +72,7 @@ export const actionField = (action: ActionName, name: string) => `${action}-${na
  * signed-in member of staff.
  */
 export const ACTION_FIELDS: Record<ActionName, string[]> = {
-  'phone-outcome': ['reached', 'new-time', 'callback', 'note'],
+  'phone-outcome': ['reached', 'new-time', 'callback', 'note', 'hand-over'],
   rebooking: ['slot'],
   absence: ['expected-return'],
   'confirm-record': ['record'],
@@ -117,12 +117,12 @@ export function readActionValues(action: ActionName, body: Record<string, unknow
 }
 
 /** The signed-in member of staff as the workflow records them: reference, role and team. */
-export type Acting = Pick<StaffUser, 'ref' | 'role'> & { team?: 'network' | 'risk' | 'support' };
+export type Acting = Pick<StaffUser, 'ref' | 'role'> & { name?: string; team?: 'network' | 'risk' | 'support' };
 
 /** Parses an action's posted fields into the Workflow Update it performs, recorded as `acting`. */
 export function parseAction(action: ActionName, values: ActionValues, acting: Acting): ParsedAction {
   const who = acting.ref;
-  const actor = { by: acting.ref, role: acting.role, ...(acting.team ? { team: acting.team } : {}) };
+  const actor = { by: acting.ref, ...(acting.name ? { name: acting.name } : {}), role: acting.role, ...(acting.team ? { team: acting.team } : {}) };
   const errors: Record<string, string> = {};
   const fail = (name: string, message: string) => {
     errors[actionField(action, name)] ??= message;
@@ -158,7 +158,7 @@ export function parseAction(action: ActionName, values: ActionValues, acting: Ac
       const text = optionalNote();
       return done((h, updateId) =>
         h.executeUpdate(recordPhoneOutcomeUpdate, {
-          args: [{ ...actor, reached: reached === 'yes', rebookedSlot, callbackBy, note: text }],
+          args: [{ ...actor, reached: reached === 'yes', rebookedSlot, callbackBy, note: text, ...(reached === 'no' && values['hand-over'] === 'yes' ? { handOver: true } : {}) }],
           updateId,
         }),
       );
@@ -172,7 +172,7 @@ export function parseAction(action: ActionName, values: ActionValues, acting: Ac
       const date = normaliseDate(raw);
       if (!raw) fail('expected-return', 'Enter the date you now expect to return');
       else if (!isCalendarDate(date)) fail('expected-return', 'Enter a real date for your expected return');
-      return done((h, updateId) => h.executeUpdate(reportAbsenceUpdate, { args: [{ by: who, expectedReturn: date }], updateId }));
+      return done((h, updateId) => h.executeUpdate(reportAbsenceUpdate, { args: [{ by: who, ...(acting.name ? { name: acting.name } : {}), expectedReturn: date }], updateId }));
     }
     case 'confirm-record': {
       const record = values.record as RecordName;
@@ -184,7 +184,9 @@ export function parseAction(action: ActionName, values: ActionValues, acting: Ac
     case 'risk': {
       // Recorded as raised by the role of whoever raised it, not always "the therapist".
       const text = optionalNote();
-      return done((h, updateId) => h.executeUpdate(raiseRiskUpdate, { args: [{ by: who, source: acting.role, ...(text ? { note: text } : {}) }], updateId }));
+      return done((h, updateId) =>
+        h.executeUpdate(raiseRiskUpdate, { args: [{ by: who, ...(acting.name ? { name: acting.name } : {}), source: acting.role, ...(text ? { note: text } : {}) }], updateId }),
+      );
     }
     case 'unhappy': {
       const kind = values.kind;

@@ -37,7 +37,7 @@ export type Step =
   | { t: 'complete'; pick: number; found: number }
   | { t: 'choose'; pick: number }
   | { t: 'requestCall' }
-  | { t: 'phone'; reached: boolean; agreed: 'slot' | 'callback' | 'none'; days: number; role: StaffRole; team?: 'support' }
+  | { t: 'phone'; reached: boolean; agreed: 'slot' | 'callback' | 'none'; days: number; role: StaffRole; team?: 'support'; handOver: boolean }
   | { t: 'rebook'; days: number }
   | { t: 'absence'; days: number }
   | { t: 'record'; which: RecordName }
@@ -117,6 +117,7 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
       days: fc.integer({ min: 1, max: 40 }),
       role: fc.constantFrom(...ROLES),
       team: fc.option(fc.constant('support' as const), { nil: undefined }),
+      handOver: fc.boolean(),
     }),
   },
   fc.record({ t: fc.constant('rebook' as const), days: fc.integer({ min: 1, max: 40 }) }),
@@ -307,6 +308,7 @@ export class World {
           type: 'phoneOutcome',
           ...staff(step.role, step.role === 'escalation-team' ? step.team : undefined),
           reached: step.reached,
+          ...(!step.reached && step.handOver ? { handOver: true } : {}),
           ...(step.reached && step.agreed === 'slot' ? { rebookedSlot: inDays(step.days) } : {}),
           ...(step.reached && step.agreed === 'callback' ? { callbackBy: inDays(step.days / 4) } : {}),
         });

@@ -300,7 +300,8 @@ async function fillAboutYou(page: Page): Promise<void> {
   await you.getByLabel('Your name').fill('Alex Morgan');
   await you.getByLabel('Your work email address').fill(THERAPIST_EMAIL);
   await you.getByLabel('Illness').check();
-  await you.getByLabel('When do you expect to be back? (optional)').fill(ukDay(6));
+  // Back before the first new time offered: a therapist cannot offer times while away.
+  await you.getByLabel('When do you expect to be back? (optional)').fill(ukDay(4));
 }
 
 interface SessionDetails {

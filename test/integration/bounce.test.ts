@@ -38,7 +38,7 @@ beforeAll(async () => {
     SMTP_URL: smtp.url,
     TEMPORAL_TASK_QUEUE: 'bounce-test',
     PUBLIC_BASE_URL: 'http://127.0.0.1:1',
-    API_TOKENS: `it:${API_TOKEN}`,
+    API_TOKENS: `it:${API_TOKEN}:submit+read`,
     BOUNCE_TOKENS: `relay:${BOUNCE_TOKEN}`,
   });
   stopWorker = await runRealWorker(env, config);

@@ -48,7 +48,7 @@ function submission() {
   return {
     therapist: { id: 'T-1001', name: 'Alex Morgan', email: 'alex@example.org' },
     reason: 'illness',
-    expectedReturn: new Date(Date.now() + 5 * day).toISOString().slice(0, 10),
+    expectedReturn: new Date(Date.now() + 3 * day).toISOString().slice(0, 10),
     sessions: [
       {
         id: `S-${Date.now()}`,

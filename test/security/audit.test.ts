@@ -109,19 +109,21 @@ describe('S8 accountable reads', () => {
     const entries = await readAudit(file, { caseId: CASE_ID });
     expect(entries.map(({ who, role, via, what }) => ({ who, role, via, what }))).toEqual([
       { who: LEAD.ref, role: 'clinical-lead', via: 'page', what: 'case page' },
+      // A lead (or the escalation team) also sees how to reach the client (D3): a read of its own.
+      { who: LEAD.ref, role: 'clinical-lead', via: 'page', what: 'client contact details' },
       { who: THERAPIST.ref, role: 'therapist', via: 'page', what: 'case page' },
       { who: 'tests', role: 'api-token', via: 'api', what: 'case view' },
       { who: 'cli', role: 'codec-token', via: 'codec', what: '1 decoded payload' },
     ]);
     for (const e of entries) expect(Date.parse(e.at)).toBeGreaterThan(Date.now() - 60_000);
-    expect((await readAudit(file, { caseId: OTHER_CASE_ID })).map((e) => e.who)).toEqual([LEAD.ref]);
+    expect((await readAudit(file, { caseId: OTHER_CASE_ID })).map((e) => e.who)).toEqual([LEAD.ref, LEAD.ref]);
     // Its own stream: the application log has none of it.
     expect(logLines.join('')).not.toMatch(/"via":"page"|case page/);
 
     const cli = await runAuditCli([CASE_ID], { AUDIT_LOG_FILE: file });
     expect(cli.err).toBe('');
     expect(cli.code).toBe(0);
-    expect(cli.out).toContain(`Who saw case ${CASE_ID}: 4 reads`);
+    expect(cli.out).toContain(`Who saw case ${CASE_ID}: 5 reads`);
     for (const who of [LEAD.ref, THERAPIST.ref, 'tests', 'cli']) expect(cli.out).toContain(who);
     expect(cli.out).not.toContain(OTHER_CASE_ID);
   });

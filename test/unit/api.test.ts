@@ -6,7 +6,7 @@ function valid() {
   return {
     therapist: { id: 'T-1001', name: 'Alex Morgan', email: 'alex@example.org' },
     reason: 'illness',
-    expectedReturn: '2026-12-01',
+    expectedReturn: '2026-11-28',
     sessions: [
       {
         id: 'S-5001',
@@ -32,6 +32,12 @@ describe('the v1 submission schema', () => {
   test('unknown fields are refused by name', () => {
     const body = { ...valid(), extra: 1 };
     expect(errors(body)).toEqual([{ path: '', message: 'Unknown field: extra' }]);
+  });
+
+  test('a new time offered before the therapist\'s expected return is refused, naming the time', () => {
+    const body = valid();
+    body.expectedReturn = '2026-11-30';
+    expect(errors(body)).toEqual([{ path: 'sessions.0.rebook.slots.0', message: 'A new time must be on or after the expected return' }]);
   });
 
   test('a session in the past is refused', () => {

@@ -108,7 +108,7 @@ describe("a client's personal data in what the Web UI shows", () => {
     }
     expect(found).toEqual([]);
     expect(details).toHaveLength(caseIds.length - 1);
-    expect(details).toEqual(expect.arrayContaining([expect.stringMatching(/^Waiting for the client's choice until \w{3} \d{1,2} \w{3} \d{2}:\d{2}; 3 slots offered\.$/)]));
+    expect(details).toEqual(expect.arrayContaining([expect.stringMatching(/^Waiting for the client's choice until \w{3} \d{1,2} \w{3} \d{2}:\d{2}; 3 times offered\.$/)]));
     expect(details.every((d) => d.length > 0)).toBe(true);
   });
 

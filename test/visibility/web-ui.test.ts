@@ -122,14 +122,15 @@ describe('the Temporal Web UI', () => {
 
     await page.getByRole('link', { name: wf('choiceCanary'), exact: true }).click();
     await page.waitForURL(/\/history$/);
-    await page.getByText("Client's time to choose a slot").first().waitFor();
+    // The pending timer is named for what falls due first (the records owed from the start).
+    await page.getByText(/Deadline: Add the cancellation to MPB/).first().waitFor();
     await shot('case-history');
 
     const d = await c.client.workflow.getHandle(wf('choiceCanary')).describe();
     const summary = (await d.staticSummary())!;
     const details = (await d.staticDetails())!;
     const current = (await c.view(ids.choiceCanary)).status;
-    expect(current).toMatch(/^Waiting for the client's choice until .+; 3 slots offered\.$/);
+    expect(current).toMatch(/^Waiting for the client's choice until .+; 3 times offered\.$/);
 
     await page.getByTestId('user-metadata-tab').click();
     await page.waitForURL(/\/user-metadata$/);
@@ -171,7 +172,7 @@ describe('the Temporal Web UI', () => {
     await page.waitForURL(/\/history$/);
     await page.getByTestId('user-metadata-tab').click();
     const current = (await c.view(ids.late)).status;
-    expect(current).toMatch(/^Waiting for the therapist to follow up with the client until .+\. Escalated, awaiting acknowledgement\.$/);
+    expect(current).toMatch(/^Waiting for the therapist to agree a new time with the client until .+\. Escalated, awaiting acknowledgement\.$/);
     expect(await poll(pageText, (t) => t.includes(current))).toContain(current);
     await shot('late-case');
   });

@@ -121,7 +121,7 @@ describe('GET /api/cancellations/:id', () => {
 
     const res = await request(app).get(`/api/cancellations/${CASE_ID}`).set(...AUTH).expect(200);
 
-    const { clientContact: _contact, ...forIntegrations } = view;
+    const { clientContact: _contact, timers: _timers, ...forIntegrations } = view;
     expect(res.body).toEqual(forIntegrations);
     expect(JSON.stringify(res.body)).not.toMatch(/7700|sam@example|C-2002/);
     expect(res.headers['cache-control']).toBe('no-store');

@@ -142,12 +142,17 @@ describe('contacting the client and rebooking', () => {
     });
   });
 
-  test('W3 phone: a client not reached goes straight to support', async () => {
+  test('W3 phone: a call that does not reach the client is an attempt; the therapist may try again before the deadline, or hand it to support at once', async () => {
     const rec = new Recorder();
     await withWorker(env, rec, async (tq) => {
       const c = await startCase(env, tq, caseInput(await now(), { client: { ref: 'C-6', firstName: 'Jo', preferredContact: 'phone', phone: '+447700900789' } }));
       await c.until((v) => v.stage === 'awaiting-phone-outcome');
-      await c.handle.executeUpdate(recordPhoneOutcomeUpdate, { args: [{ by: 'T-1001', reached: false }] });
+      await c.handle.executeUpdate(recordPhoneOutcomeUpdate, { args: [{ by: 'T-1001', reached: false, note: 'no answer' }] });
+      await c.handle.executeUpdate(recordPhoneOutcomeUpdate, { args: [{ by: 'T-1001', reached: false, note: 'no answer again' }] });
+      const tried = await c.until(() => true);
+      expect(tried.duties.filter((d) => !d.metAt && d.kind === 'phone')).toEqual([expect.objectContaining({ owner: 'therapist', attempts: 2 })]);
+      expect(rec.escalations('support')).toEqual([]);
+      await c.handle.executeUpdate(recordPhoneOutcomeUpdate, { args: [{ by: 'T-1001', reached: false, handOver: true }] });
       await c.until((v) => v.duties.some((d) => !d.metAt && d.owner === 'support'));
       expect(rec.escalations('support')).toHaveLength(1);
     });
@@ -207,7 +212,7 @@ describe('contacting the client and rebooking', () => {
       const t = await now();
       const c = await startCase(env, tq, caseInput(t, { client: { ref: 'C-8', firstName: 'Jo', preferredContact: 'phone', phone: '+447700900789' } }));
       await c.until((v) => v.stage === 'awaiting-phone-outcome');
-      await c.handle.executeUpdate(recordPhoneOutcomeUpdate, { args: [{ by: 'T-1001', reached: false }] });
+      await c.handle.executeUpdate(recordPhoneOutcomeUpdate, { args: [{ by: 'T-1001', reached: false, handOver: true }] });
       await c.until((v) => v.duties.some((d) => !d.metAt && d.owner === 'support'));
       await env.sleep(2 * DAY + MINUTE);
       const v = await c.until((x) => x.escalations.some((e) => e.team === 'network'), 'network escalation');

@@ -158,6 +158,7 @@ async function runOnWorkflow(s: Scenario, steps: Step[], router: RecorderRouter,
                 {
                   ...staff(step.role, step.role === 'escalation-team' ? step.team : undefined),
                   reached: step.reached,
+                  ...(!step.reached && step.handOver ? { handOver: true } : {}),
                   ...(step.reached && step.agreed === 'slot' ? { rebookedSlot: inDays(step.days) } : {}),
                   ...(step.reached && step.agreed === 'callback' ? { callbackBy: inDays(step.days / 4) } : {}),
                 },

@@ -205,8 +205,12 @@ class Decider {
     return `${name}-${++this.s.seq}`;
   }
 
+  /** The member of staff whose action is being decided, for their name on the timeline. */
+  private actor?: { by: string; name: string };
+
   note(entry: Omit<TimelineEntry, 'at'>): void {
-    this.s.timeline.push({ at: this.iso(), ...entry });
+    const byName = entry.by && this.actor && entry.by === this.actor.by ? { byName: this.actor.name } : {};
+    this.s.timeline.push({ at: this.iso(), ...entry, ...byName });
   }
 
   private setStage(stage: CaseState['stage']): void {
@@ -413,6 +417,7 @@ class Decider {
   // ---- the course of a case ----------------------------------------------------------------------
 
   handle(e: CaseEvent): void {
+    if ('name' in e && typeof e.name === 'string' && 'by' in e && typeof e.by === 'string') this.actor = { by: e.by, name: e.name };
     switch (e.type) {
       case 'start':
         return this.begin();
@@ -692,15 +697,19 @@ class Decider {
     }
     const supportPhone = this.s.obligations.find((x) => !x.done && x.owner === 'support' && (x.kind === 'phone' || x.kind === 'confirm-told'));
     const therapistPhone = this.openObligations('phone', 'therapist')[0];
-    if (o.role === 'escalation-team' && supportPhone) return this.supportCouldNotReach(supportPhone, o.by);
-    if (therapistPhone) {
-      if (supportPhone) {
-        this.settle(therapistPhone, o.by, 'handed-over', 'not reached; support is also phoning');
-        return;
-      }
-      return this.handOverPhone(therapistPhone, `The therapist could not reach the client by phone; please try before the session at ${formatUk(this.start)}`);
+    const bySupport = o.role === 'escalation-team' && supportPhone !== undefined;
+    const duty = bySupport ? supportPhone : (therapistPhone ?? supportPhone);
+    if (!duty) return;
+    // Not reached: an attempt on the duty. It stays with its owner, who may try again before the
+    // deadline, unless they hand it on now.
+    duty.attempts = (duty.attempts ?? 0) + 1;
+    if (!o.handOver) return;
+    if (duty.owner === 'support') return this.supportCouldNotReach(duty, o.by);
+    if (supportPhone) {
+      this.settle(duty, o.by, 'handed-over', 'not reached; support is also phoning');
+      return;
     }
-    if (supportPhone) return this.supportCouldNotReach(supportPhone, o.by);
+    this.handOverPhone(duty, `The therapist could not reach the client by phone; please try before the session at ${formatUk(this.start)}`);
   }
 
   /** Support takes over the call; if support cannot make it in time either, the network team hears. */

@@ -53,6 +53,8 @@ export interface Obligation {
   /** A reminder before the deadline (a promised callback), if one is still to go. */
   remindAt?: number;
   chases: number;
+  /** Phone attempts that did not reach the client. */
+  attempts?: number;
   clientFacing: boolean;
   /** The escalation that alerted the owner, if any. */
   esc?: string;

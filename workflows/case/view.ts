@@ -40,6 +40,7 @@ function duty(ob: Obligation, escalations: Escalation[]): Duty {
     openedAt: iso(ob.opened),
     ...(ob.done ? {} : { nextChaseAt: iso(Math.min(ob.chaseAt, ob.remindAt ?? Infinity)) }),
     chases: ob.chases,
+    ...(ob.attempts ? { attempts: ob.attempts } : {}),
     clientFacing: ob.clientFacing,
     dischargedBy: dischargedBy(ob, esc),
     ...(ob.esc ? { escalationId: ob.esc } : {}),

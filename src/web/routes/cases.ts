@@ -144,7 +144,7 @@ export function caseRoutes(ctx: WebContext): Router {
     }
     const body = (req.body ?? {}) as Record<string, unknown>;
     const values = readActionValues(action, body);
-    const parsed = parseAction(action, values, { ref: user.ref, role: user.role, team: user.team });
+    const parsed = parseAction(action, values, { ref: user.ref, name: user.name, role: user.role, team: user.team });
     if (!parsed.ok) {
       const order = ACTION_FIELDS[action].map((f) => actionField(action, f));
       const errorList = Object.entries(parsed.errors)

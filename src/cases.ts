@@ -8,6 +8,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
+  type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type UpdateDefinition } from '@temporalio/common';
 import type { DeliveryReport } from './shared/activities';
@@ -15,10 +16,20 @@ import type { Submission } from './shared/api';
 import type { CaseInput, CaseView, RecordsMode } from './shared/case';
 import { caseWorkflowId, isCaseId } from './shared/ids';
 import { clientSeenSignal, deliveryReportSignal, raiseRiskUpdate, viewQuery } from './shared/messages';
+import {
+  absenceViewQuery,
+  absenceWorkflowId,
+  claimSlotUpdate,
+  joinAbsenceSignal,
+  releaseSlotSignal,
+  type AbsenceInput,
+  type AbsenceJoin,
+  type AbsenceView,
+} from './shared/absence';
 import type { Policy } from './shared/policy';
-import { CaseStage, DocsComplete, NextDeadline, RiskConcern, SessionStart, SubmissionDigest, TherapistRef } from './shared/search-attributes';
+import { AbsenceId, AbsenceReturn, CaseStage, DocsComplete, NextDeadline, RiskConcern, SessionStart, SubmissionDigest, TherapistRef } from './shared/search-attributes';
 import { formatUk } from './shared/time';
-import type { cancellationCase } from '../workflows';
+import type { cancellationCase, therapistAbsence } from '../workflows';
 
 export interface CaseServiceDeps {
   client: Client;
@@ -76,13 +87,15 @@ export class CaseService {
   async submit(sub: Submission): Promise<SubmittedCase[]> {
     const now = (this.deps.now ?? (() => new Date()))();
     const ids = sub.sessions.map((s) => this.derive('case', sub.therapist.id, s.id));
-    const absenceId = this.derive('absence', sub.therapist.id, ...[...sub.sessions.map((s) => s.id)].sort());
+    // One absence per therapist at a time: every submission of theirs joins it (issue 11).
+    const absenceId = this.derive('absence', sub.therapist.id);
     const results: SubmittedCase[] = [];
     for (const [i, session] of sub.sessions.entries()) {
       const caseId = ids[i]!;
       const input: CaseInput = {
         caseId,
         absenceId,
+        absenceWorkflowId: absenceWorkflowId(absenceId),
         siblingCaseIds: ids.filter((id) => id !== caseId),
         submittedAt: now.toISOString(),
         therapist: sub.therapist,
@@ -95,10 +108,40 @@ export class CaseService {
         policy: this.deps.policy,
         recordsMode: this.deps.recordsMode,
       };
+      await this.joinAbsence(input, now);
       const { changesIgnored, riskRaised } = await this.start(input);
       results.push({ caseId, ...(changesIgnored ? { changesIgnored } : {}), ...(riskRaised ? { riskRaised } : {}) });
     }
     return results;
+  }
+
+  /**
+   * Joins the case to its therapist's absence, starting the absence if none is running
+   * (signal-with-start: two submissions at once still make one absence). Before the case starts,
+   * so the case's first report finds its absence.
+   */
+  private async joinAbsence(input: CaseInput, now: Date): Promise<void> {
+    const join: AbsenceJoin = {
+      caseId: input.caseId,
+      sessionStartsAt: input.session.startsAt,
+      submittedAt: input.submittedAt,
+      ...(input.expectedReturn ? { expectedReturn: input.expectedReturn } : {}),
+      client: input.client,
+      recordsMode: input.recordsMode,
+    };
+    const absence: AbsenceInput = { absenceId: input.absenceId, therapist: input.therapist, policy: this.deps.policy, openedAt: now.toISOString() };
+    await this.deps.client.workflow.signalWithStart<typeof therapistAbsence, [AbsenceJoin]>('therapistAbsence', {
+      taskQueue: this.deps.taskQueue,
+      workflowId: absenceWorkflowId(input.absenceId),
+      args: [absence],
+      signal: joinAbsenceSignal,
+      signalArgs: [join],
+      typedSearchAttributes: [
+        { key: TherapistRef, value: input.therapist.id },
+        { key: AbsenceReturn, value: input.expectedReturn ?? 'unknown' },
+      ],
+      staticSummary: `Absence of therapist ${input.therapist.id}`,
+    });
   }
 
   /**
@@ -123,6 +166,7 @@ export class CaseService {
           { key: RiskConcern, value: input.risk?.concern === true },
           { key: DocsComplete, value: false },
           { key: SessionStart, value: new Date(input.session.startsAt) },
+          { key: AbsenceId, value: input.absenceId },
         ],
         // Shown in the Web UI's list and detail views: no client name or contact details.
         staticSummary: `Cancelled session ${formatUk(input.session.startsAt)}, therapist ${input.therapist.id}`,
@@ -163,15 +207,53 @@ export class CaseService {
       .digest('base64url');
   }
 
-  /** The case's current view, or undefined for an unknown id. */
+  /** The case's current view, with its absence as the absence sees it; undefined for an unknown id. */
   async view(caseId: string): Promise<CaseView | undefined> {
     if (!isCaseId(caseId)) return undefined;
+    let view: CaseView;
     try {
-      return await this.deps.client.workflow.getHandle(caseWorkflowId(caseId)).query(viewQuery);
+      view = await this.deps.client.workflow.getHandle(caseWorkflowId(caseId)).query(viewQuery);
     } catch (e) {
       if (e instanceof WorkflowNotFoundError) return undefined;
       throw e;
     }
+    const absence = await this.absenceOf(view);
+    return absence ? { ...view, absence } : view;
+  }
+
+  /** The absence of a case, or undefined once it has ended (or for a case without one). */
+  private async absenceOf(view: CaseView): Promise<AbsenceView | undefined> {
+    if (!view.absenceId) return undefined;
+    try {
+      return await this.deps.client.workflow.getHandle(absenceWorkflowId(view.absenceId)).query(absenceViewQuery);
+    } catch (e) {
+      // An absence that has ended (or whose worker is busy) leaves the case page as it is.
+      if (e instanceof WorkflowNotFoundError) return undefined;
+      // A finished absence answers queries only while a worker holds its history; either way the case stands.
+      if (e instanceof Error) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Runs an update on the absence of a case (a new expected return, back early, a cover). Refused
+   * with the absence's reason; gone when the absence has ended.
+   */
+  async actOnAbsence<R, A extends unknown[]>(caseId: string, update: UpdateDefinition<R, A>, args: A, updateId: string): Promise<ActOutcome<R>> {
+    const view = await this.view(caseId);
+    if (!view?.absence) return { kind: 'refused', reason: 'This absence has ended: the therapist is back and its cases are settled' };
+    return this.run(this.deps.client.workflow.getHandle(absenceWorkflowId(view.absenceId)), update, args, updateId);
+  }
+
+  /**
+   * Claims a time for a case at its absence before the case books it, so two clients of the
+   * therapist cannot be booked into one time, whichever submission they came from (A5).
+   */
+  private async claim(caseId: string, slot: string, updateId: string): Promise<ActOutcome<unknown> | undefined> {
+    const view = await this.view(caseId);
+    if (!view?.absence) return undefined; // no absence running: nothing else can take the time
+    const outcome = await this.run(this.deps.client.workflow.getHandle(absenceWorkflowId(view.absenceId)), claimSlotUpdate, [{ caseId, slot }], `claim-${updateId}`);
+    return outcome.kind === 'done' ? undefined : outcome;
   }
 
   /**
@@ -218,8 +300,28 @@ export class CaseService {
     updateId: string,
   ): Promise<ActOutcome<R>> {
     if (!isCaseId(caseId)) return { kind: 'gone' };
+    const slot = bookedBy(update.name, args[0]);
+    if (slot) {
+      const refused = await this.claim(caseId, slot, updateId);
+      if (refused) return refused as ActOutcome<R>;
+    }
+    const outcome = await this.run(this.deps.client.workflow.getHandle(caseWorkflowId(caseId)), update, args, updateId);
+    if (slot && outcome.kind !== 'done') await this.release(caseId, slot);
+    return outcome;
+  }
+
+  /** Gives a claimed time back when the case refused the booking after all. */
+  private async release(caseId: string, slot: string): Promise<void> {
+    const view = await this.view(caseId).catch(() => undefined);
+    if (!view?.absenceId) return;
+    await this.deps.client.workflow
+      .getHandle(absenceWorkflowId(view.absenceId))
+      .signal(releaseSlotSignal, { caseId, slot })
+      .catch(() => undefined);
+  }
+
+  private async run<R, A extends unknown[]>(handle: WorkflowHandle, update: UpdateDefinition<R, A>, args: A, updateId: string): Promise<ActOutcome<R>> {
     try {
-      const handle = this.deps.client.workflow.getHandle(caseWorkflowId(caseId));
       // The SDK types updates with and without arguments as two overloads; `args: A` is already
       // tied to the update's own argument type above, so one cast covers both.
       const result = await handle.executeUpdate(update as unknown as UpdateDefinition<R, [unknown]>, {
@@ -240,8 +342,20 @@ export class CaseService {
     }
   }
 
+  /** The keyed id of a therapist's absence (no personal data): its workflow is `absence-<id>`. */
+  absenceIdOf(therapistId: string): string {
+    return this.derive('absence', therapistId);
+  }
+
   private derive(kind: 'case' | 'absence', ...parts: string[]): string {
     const digest = createHmac('sha256', this.idKey).update([kind, ...parts].join('\u0000')).digest('hex');
     return `${kind === 'case' ? 'c' : 'a'}${digest.slice(0, 20)}`;
   }
+}
+
+/** The time an update books, for the updates that book one: it is claimed at the absence first. */
+function bookedBy(update: string, arg: unknown): string | undefined {
+  const a = (arg ?? {}) as { slot?: unknown; rebookedSlot?: unknown };
+  const slot = update === 'chooseSlot' || update === 'recordRebooking' ? a.slot : update === 'recordPhoneOutcome' ? a.rebookedSlot : undefined;
+  return typeof slot === 'string' ? slot : undefined;
 }

@@ -1,1 +1,2 @@
 export { cancellationCase } from './case';
+export { therapistAbsence } from './absence/shell';

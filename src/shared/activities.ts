@@ -39,6 +39,8 @@ export interface ClientNotice {
   expectedReturn?: string;
   /** For bookingWithdrawn: the session that will not go ahead. */
   withdrawnSlot?: string;
+  /** Who will contact the client: their usual contact, or someone from the team while they are away. */
+  contactBy?: 'therapist' | 'team';
 }
 
 export type TherapistMessageKind =
@@ -74,15 +76,19 @@ export interface TherapistNotice {
   missingRecords?: RecordName[];
 }
 
-export type ProviderNoticeKind = 'absenceExtended' | 'absenceOverrun';
+/** absenceStarted: a therapist is away with sessions cancelled; absenceExtended / absenceShortened: the return moved; absenceOverrun: it passed; absenceEnded: the therapist is back. */
+export type ProviderNoticeKind = 'absenceStarted' | 'absenceExtended' | 'absenceShortened' | 'absenceOverrun' | 'absenceEnded';
 
 export interface ProviderNotice {
+  /** A case of the absence, for the link (the case page shows the whole absence). */
   caseId: string;
   step: string;
   kind: ProviderNoticeKind;
   therapistRef: string;
   sessionStartsAt: string;
   expectedReturn?: string;
+  /** How many sessions of the absence are cancelled so far. */
+  sessions?: number;
 }
 
 export interface EscalationNotice {

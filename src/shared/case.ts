@@ -2,6 +2,7 @@
  * The case: one cancelled session followed through to rebooking and documentation.
  * These types cross the workflow boundary (input, query results), so they are plain data.
  */
+import type { AbsenceView, Cover } from './absence';
 import type { ContactMethod, Reason } from './api';
 import type { Policy } from './policy';
 
@@ -23,6 +24,13 @@ export interface CaseInput {
   risk?: { concern: boolean; note?: string };
   policy: Policy;
   recordsMode: RecordsMode;
+  /** The absence workflow coordinating this case with the therapist's other cases (issue 11). */
+  absenceWorkflowId?: string;
+  /**
+   * Set when this case follows a finished case whose new session a longer absence withdrew: its
+   * session is that withdrawn booking, and its client hears that it cannot go ahead.
+   */
+  followOn?: { fromCaseId: string };
 }
 
 export const STAGES = [
@@ -44,7 +52,8 @@ export type Stage = (typeof STAGES)[number];
 export const TEAMS = ['network', 'risk', 'support', 'lead'] as const;
 export type Team = (typeof TEAMS)[number];
 
-export type Owner = 'client' | 'therapist' | Team;
+/** `cover`: the clinician covering an absent therapist's calls and follow-ups. */
+export type Owner = 'client' | 'therapist' | 'cover' | Team;
 
 /** The teams a member of the escalation team belongs to (the clinical lead is a role, not a team). */
 export const STAFF_TEAMS = ['network', 'risk', 'support'] as const;
@@ -232,4 +241,11 @@ export interface CaseView {
   sending: number;
   /** The times the workflow has a timer armed for (every open duty's next chase is among them). */
   timers: string[];
+  /** Whether the therapist is away now, so their calls and follow-ups go to `cover` or support. */
+  therapistAway: boolean;
+  cover?: Cover;
+  /** The case this one follows, when a longer absence withdrew that case's new session. */
+  followsCaseId?: string;
+  /** The absence this case belongs to, as the absence workflow sees it (added by the web app). */
+  absence?: AbsenceView;
 }

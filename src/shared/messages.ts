@@ -38,11 +38,6 @@ export interface PhoneOutcome extends StaffAction {
 export interface Rebooking extends StaffAction {
   slot: string;
 }
-export interface AbsenceReport {
-  by: string;
-  name?: string;
-  expectedReturn: string;
-}
 export interface RecordConfirmation extends StaffAction {
   record: RecordName;
 }
@@ -81,7 +76,6 @@ export const chooseSlotUpdate = defineUpdate<ChoiceResult, [ChooseSlot]>('choose
 export const requestCallUpdate = defineUpdate<ActionResult, []>('requestCall');
 export const recordPhoneOutcomeUpdate = defineUpdate<ActionResult, [PhoneOutcome]>('recordPhoneOutcome');
 export const recordRebookingUpdate = defineUpdate<ActionResult, [Rebooking]>('recordRebooking');
-export const reportAbsenceUpdate = defineUpdate<ActionResult, [AbsenceReport]>('reportAbsence');
 export const confirmRecordUpdate = defineUpdate<ActionResult, [RecordConfirmation]>('confirmRecord');
 export const reportRecordsUnavailableUpdate = defineUpdate<ActionResult, [StaffAction]>('reportRecordsUnavailable');
 export const raiseRiskUpdate = defineUpdate<ActionResult, [RiskReport]>('raiseRisk');
@@ -89,10 +83,7 @@ export const reportUnhappyUpdate = defineUpdate<ActionResult, [UnhappyReport]>('
 export const closeCaseUpdate = defineUpdate<ActionResult, [Closure]>('closeCase');
 export const acknowledgeEscalationUpdate = defineUpdate<ActionResult, [Acknowledgement]>('acknowledgeEscalation');
 
-/** Sent by the case that received an absence report to the other cases of the same absence. */
-export const absenceChangedSignal = defineSignal<[AbsenceReport]>('absenceChanged');
-
-/** Sent by the case whose client booked a slot to the other cases of the same absence. */
+/** Sent by the absence when one of its cases has claimed a time: the others stop offering it. */
 export const slotTakenSignal = defineSignal<[{ slot: string; from?: string }]>('slotTaken');
 
 /** A bounce or delivery notification for one of the case's emails (from POST /hooks/bounces). */

@@ -21,6 +21,13 @@ export const SubmissionDigest = defineSearchAttributeKey('SubmissionDigest', Sea
 /** When the oldest escalation still waiting for a lead's acknowledgement was raised. */
 export const UnackedEscalationSince = defineSearchAttributeKey('UnackedEscalationSince', SearchAttributeType.DATETIME);
 
+/** The absence a case belongs to (a keyed id, no personal data): lists every case of one absence. */
+export const AbsenceId = defineSearchAttributeKey('AbsenceId', SearchAttributeType.KEYWORD);
+/** On an absence: its expected return (YYYY-MM-DD), `back` once the therapist reported back, or `unknown`. */
+export const AbsenceReturn = defineSearchAttributeKey('AbsenceReturn', SearchAttributeType.KEYWORD);
+/** On an absence: how many of its cases are still open. */
+export const OpenCases = defineSearchAttributeKey('OpenCases', SearchAttributeType.INT);
+
 export const SEARCH_ATTRIBUTES = [
   CaseStage,
   TherapistRef,
@@ -32,4 +39,7 @@ export const SEARCH_ATTRIBUTES = [
   UnackedEscalationSince,
   NextStepOwner,
   SubmissionDigest,
+  AbsenceId,
+  AbsenceReturn,
+  OpenCases,
 ] as const;

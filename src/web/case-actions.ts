@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { CLOSE_REASONS, RECORDS, type CaseView, type CloseReason, type RecordName } from '../shared/case';
+import type { UpdateDefinition } from '@temporalio/common';
+import { assignCoverUpdate, reportAbsenceReturnUpdate, reportBackUpdate } from '../shared/absence';
 import {
   acknowledgeEscalationUpdate,
   closeCaseUpdate,
@@ -12,7 +14,6 @@ import {
   raiseRiskUpdate,
   recordPhoneOutcomeUpdate,
   recordRebookingUpdate,
-  reportAbsenceUpdate,
   reportRecordsUnavailableUpdate,
   reportUnhappyUpdate,
 } from '../shared/messages';
@@ -28,6 +29,8 @@ export const ACTION_NAMES = [
   'phone-outcome',
   'rebooking',
   'absence',
+  'back',
+  'cover',
   'confirm-record',
   'records-unavailable',
   'risk',
@@ -45,7 +48,9 @@ export function isActionName(value: string): value is ActionName {
 export const ACTION_DONE: Record<ActionName, string> = {
   'phone-outcome': 'Phone outcome recorded.',
   rebooking: 'Rebooking recorded.',
-  absence: 'Expected return updated. The client and the provider will be told.',
+  absence: 'Expected return updated. Every client of the absence and the provider will be told.',
+  back: 'Recorded that the therapist is back. Their calls and follow-ups come back to them.',
+  cover: 'Cover recorded. The therapist\'s calls and follow-ups go to them while the therapist is away.',
   'confirm-record': 'Record confirmed.',
   'records-unavailable': 'Support has been asked to add the records for you.',
   risk: 'Risk concern raised. An alert is on its way to risk duty: see Escalations for its delivery.',
@@ -56,9 +61,14 @@ export const ACTION_DONE: Record<ActionName, string> = {
 
 export type ActionValues = Record<string, string>;
 
-export type ParsedAction =
-  | { ok: true; run: (handle: CaseHandle, updateId: string) => Promise<unknown> }
-  | { ok: false; errors: Record<string, string> };
+/** What an action does: one Workflow Update, on the case or on the therapist's absence. */
+export interface ActionCommand {
+  update: UpdateDefinition<unknown, unknown[]>;
+  args: unknown[];
+  target: 'case' | 'absence';
+}
+
+export type ParsedAction = ({ ok: true } & ActionCommand) | { ok: false; errors: Record<string, string> };
 
 const MULTI_LINE = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/u;
 
@@ -75,6 +85,8 @@ export const ACTION_FIELDS: Record<ActionName, string[]> = {
   'phone-outcome': ['reached', 'new-time', 'callback', 'note', 'hand-over'],
   rebooking: ['slot'],
   absence: ['expected-return'],
+  back: [],
+  cover: ['cover-ref', 'cover-name', 'cover-email', 'cover-clear'],
   'confirm-record': ['record'],
   'records-unavailable': [],
   risk: ['note'],
@@ -86,7 +98,7 @@ export const ACTION_FIELDS: Record<ActionName, string[]> = {
 /** Actions only a clinical lead may take. */
 export const LEAD_ONLY_ACTIONS: readonly ActionName[] = ['close'];
 /** Actions a therapist may not take, even on their own case. */
-export const NOT_FOR_THERAPISTS: readonly ActionName[] = ['acknowledge', 'close'];
+export const NOT_FOR_THERAPISTS: readonly ActionName[] = ['acknowledge', 'close', 'cover'];
 
 /**
  * A clinical lead may take every action; the escalation team (risk duty, the clinical network
@@ -138,8 +150,8 @@ export function parseAction(action: ActionName, values: ActionValues, acting: Ac
     if (!r.ok) fail(name, localTimeProblem(r.problem, what));
     return r.ok ? r.iso : '';
   };
-  const done = (run: (h: CaseHandle, updateId: string) => Promise<unknown>): ParsedAction =>
-    Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, run };
+  const done = <A extends unknown[]>(update: UpdateDefinition<unknown, A>, args: A, target: 'case' | 'absence' = 'case'): ParsedAction =>
+    Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, update: update as unknown as UpdateDefinition<unknown, unknown[]>, args, target };
 
   switch (action) {
     case 'phone-outcome': {
@@ -156,50 +168,55 @@ export function parseAction(action: ActionName, values: ActionValues, acting: Ac
         else callbackBy = instant('callback', 'callback time');
       }
       const text = optionalNote();
-      return done((h, updateId) =>
-        h.executeUpdate(recordPhoneOutcomeUpdate, {
-          args: [{ ...actor, reached: reached === 'yes', rebookedSlot, callbackBy, note: text, ...(reached === 'no' && values['hand-over'] === 'yes' ? { handOver: true } : {}) }],
-          updateId,
-        }),
-      );
+      return done(recordPhoneOutcomeUpdate, [
+        { ...actor, reached: reached === 'yes', rebookedSlot, callbackBy, note: text, ...(reached === 'no' && values['hand-over'] === 'yes' ? { handOver: true } : {}) },
+      ]);
     }
     case 'rebooking': {
       const slot = instant('slot', 'new session time');
-      return done((h, updateId) => h.executeUpdate(recordRebookingUpdate, { args: [{ ...actor, slot }], updateId }));
+      return done(recordRebookingUpdate, [{ ...actor, slot }]);
     }
     case 'absence': {
       const raw = (values['expected-return'] ?? '').trim();
       const date = normaliseDate(raw);
       if (!raw) fail('expected-return', 'Enter the date you now expect to return');
       else if (!isCalendarDate(date)) fail('expected-return', 'Enter a real date for your expected return');
-      return done((h, updateId) => h.executeUpdate(reportAbsenceUpdate, { args: [{ by: who, ...(acting.name ? { name: acting.name } : {}), expectedReturn: date }], updateId }));
+      return done(reportAbsenceReturnUpdate, [{ by: who, ...(acting.name ? { name: acting.name } : {}), expectedReturn: date }], 'absence');
+    }
+    case 'back':
+      return done(reportBackUpdate, [{ by: who, ...(acting.name ? { name: acting.name } : {}) }], 'absence');
+    case 'cover': {
+      if (values['cover-clear'] === 'yes') return done(assignCoverUpdate, [{ by: who }], 'absence');
+      const ref = (values['cover-ref'] ?? '').trim();
+      const name = (values['cover-name'] ?? '').trim();
+      const email = (values['cover-email'] ?? '').trim().toLowerCase();
+      if (!/^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$/.test(ref)) fail('cover-ref', "Enter the covering clinician's staff reference");
+      if (!name || name.length > 100 || /[\u0000-\u001f]/.test(name)) fail('cover-name', "Enter the covering clinician's name");
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) fail('cover-email', "Enter the covering clinician's work email address");
+      return done(assignCoverUpdate, [{ by: who, cover: { ref, name, email } }], 'absence');
     }
     case 'confirm-record': {
       const record = values.record as RecordName;
       if (!RECORDS.includes(record)) fail('record', 'Choose the record you have added to MPB');
-      return done((h, updateId) => h.executeUpdate(confirmRecordUpdate, { args: [{ ...actor, record }], updateId }));
+      return done(confirmRecordUpdate, [{ ...actor, record }]);
     }
     case 'records-unavailable':
-      return done((h, updateId) => h.executeUpdate(reportRecordsUnavailableUpdate, { args: [actor], updateId }));
+      return done(reportRecordsUnavailableUpdate, [actor]);
     case 'risk': {
       // Recorded as raised by the role of whoever raised it, not always "the therapist".
       const text = optionalNote();
-      return done((h, updateId) =>
-        h.executeUpdate(raiseRiskUpdate, { args: [{ by: who, ...(acting.name ? { name: acting.name } : {}), source: acting.role, ...(text ? { note: text } : {}) }], updateId }),
-      );
+      return done(raiseRiskUpdate, [{ by: who, ...(acting.name ? { name: acting.name } : {}), source: acting.role, ...(text ? { note: text } : {}) }]);
     }
     case 'unhappy': {
       const kind = values.kind;
       if (kind !== 'unhappy' && kind !== 'cannot-wait') fail('kind', 'Choose what the client told you');
-      return done((h, updateId) =>
-        h.executeUpdate(reportUnhappyUpdate, { args: [{ by: who, source: 'therapist', cannotWait: kind === 'cannot-wait' }], updateId }),
-      );
+      return done(reportUnhappyUpdate, [{ by: who, source: 'therapist', cannotWait: kind === 'cannot-wait' }]);
     }
     case 'acknowledge': {
       const escalationId = (values.escalation ?? '').trim();
       if (!/^esc-\d{1,9}$/.test(escalationId)) fail('escalation', 'Choose the escalation you are acknowledging');
       const text = optionalNote();
-      return done((h, updateId) => h.executeUpdate(acknowledgeEscalationUpdate, { args: [{ ...actor, escalationId, ...(text ? { note: text } : {}) }], updateId }));
+      return done(acknowledgeEscalationUpdate, [{ ...actor, escalationId, ...(text ? { note: text } : {}) }]);
     }
     case 'close': {
       const reason = values.reason as CloseReason;
@@ -207,12 +224,7 @@ export function parseAction(action: ActionName, values: ActionValues, acting: Ac
       const text = optionalNote();
       const riskDisposition = optionalText('risk-disposition');
       const recordsWaiver = optionalText('records-waiver');
-      return done((h, updateId) =>
-        h.executeUpdate(closeCaseUpdate, {
-          args: [{ ...actor, reason, note: text, ...(riskDisposition ? { riskDisposition } : {}), ...(recordsWaiver ? { recordsWaiver } : {}) }],
-          updateId,
-        }),
-      );
+      return done(closeCaseUpdate, [{ ...actor, reason, note: text, ...(riskDisposition ? { riskDisposition } : {}), ...(recordsWaiver ? { recordsWaiver } : {}) }]);
     }
   }
 }
@@ -225,6 +237,7 @@ export function availableActions(view: CaseView): ActionName[] {
   if (!open) return shown;
   if (!view.bookedSlot) shown.push('phone-outcome', 'rebooking');
   shown.push('absence');
+  if (view.absence?.away) shown.push('back', 'cover');
   if (Object.values(view.records).some((r) => !r.done)) shown.push('confirm-record');
   if (!view.recordsUnavailable) shown.push('records-unavailable');
   shown.push('risk', 'unhappy', 'close');

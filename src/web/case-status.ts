@@ -50,6 +50,8 @@ export function ownerLabel(owner: Owner, view: Pick<CaseView, 'therapistName' | 
       return 'risk duty';
     case 'lead':
       return 'the clinical lead';
+    case 'cover':
+      return 'the covering clinician';
   }
 }
 

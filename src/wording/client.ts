@@ -23,6 +23,8 @@ export interface ClientFacts {
   bookedSlot?: string;
   expectedReturn?: string;
   withdrawnSlot?: string;
+  /** Who will contact the client: their usual contact, or someone from the team while they are away. */
+  contactBy?: 'therapist' | 'team';
   /** The client's choice page, for slotOffer. */
   chooseUrl?: string;
 }
@@ -43,6 +45,7 @@ export function clientFacts(notice: ClientNotice, chooseUrl?: string): ClientFac
   if (notice.bookedSlot) facts.bookedSlot = formatWhen(notice.bookedSlot, 'booked slot');
   if (notice.expectedReturn) facts.expectedReturn = formatDay(notice.expectedReturn, 'expected return');
   if (notice.withdrawnSlot) facts.withdrawnSlot = formatWhen(notice.withdrawnSlot, 'withdrawn slot');
+  if (notice.contactBy === 'therapist' || notice.contactBy === 'team') facts.contactBy = notice.contactBy;
   switch (notice.kind) {
     case 'slotOffer':
       if (facts.slots.length === 0) missing(notice.kind, 'slots');
@@ -94,14 +97,24 @@ export function clientEmail(f: ClientFacts, serviceName: string): EmailContent {
       body = [hello, sorry, p(`We will contact you by ${f.callbackBy} to arrange a new appointment.`)];
       break;
     case 'absenceUpdate':
-      body = [
-        hello,
-        p(`This is an update about your appointment on ${f.session}, which was cancelled.`),
-        f.expectedReturn
-          ? p(`We expect to be able to offer you a new appointment from ${f.expectedReturn}. We will contact you then to arrange it.`)
-          : p('We cannot offer you a new appointment yet. We will contact you as soon as we can to arrange one.'),
-        p('We are sorry for the wait.'),
-      ];
+      body = f.contactBy
+        ? [
+            hello,
+            p(`This is an update about your appointment on ${f.session}, which was cancelled.`),
+            p(
+              f.contactBy === 'team'
+                ? `Someone from our team, rather than your usual contact, will now contact you${f.callbackBy ? ` by ${f.callbackBy}` : ''} to arrange a new appointment.`
+                : `Your usual contact will now contact you${f.callbackBy ? ` by ${f.callbackBy}` : ''} to arrange a new appointment.`,
+            ),
+          ]
+        : [
+            hello,
+            p(`This is an update about your appointment on ${f.session}, which was cancelled.`),
+            f.expectedReturn
+              ? p(`We expect to be able to offer you a new appointment from ${f.expectedReturn}. We will contact you then to arrange it.`)
+              : p('We cannot offer you a new appointment yet. We will contact you as soon as we can to arrange one.'),
+            p('We are sorry for the wait.'),
+          ];
       break;
     case 'confirmation':
       body = [hello, p(`Your new appointment is on ${f.bookedSlot}.`), p(`It replaces your cancelled appointment on ${f.session}.`)];

@@ -17,7 +17,9 @@ export function clientSms(f: ClientFacts, serviceName: string): string {
       message = `Your appointment on ${f.session} is cancelled. We are sorry. We will contact you by ${f.callbackBy} to arrange a new one.`;
       break;
     case 'absenceUpdate':
-      message = f.expectedReturn
+      message = f.contactBy
+        ? `About your cancelled appointment on ${f.session}: ${f.contactBy === 'team' ? 'someone from our team' : 'your usual contact'} will now contact you${f.callbackBy ? ` by ${f.callbackBy}` : ''} to arrange a new one.`
+        : f.expectedReturn
         ? `About your cancelled appointment on ${f.session}: we expect to offer you a new one from ${f.expectedReturn} and will contact you then.`
         : `About your cancelled appointment on ${f.session}: we cannot offer a new one yet and will contact you as soon as we can.`;
       break;

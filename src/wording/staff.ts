@@ -36,8 +36,19 @@ export const THERAPIST_SUBJECTS: Record<TherapistMessageKind, string> = {
 };
 
 export const PROVIDER_SUBJECTS: Record<ProviderNoticeKind, string> = {
+  absenceStarted: 'Therapist absence: sessions cancelled at short notice',
   absenceExtended: 'Therapist absence extended',
+  absenceShortened: 'Therapist absence: back sooner than expected',
   absenceOverrun: 'Therapist absence has passed its expected return date',
+  absenceEnded: 'Therapist back from absence',
+};
+
+const PROVIDER_INTROS: Record<ProviderNoticeKind, string> = {
+  absenceStarted: 'A therapist is away and has cancelled sessions at short notice. Their clients are being told and rebooked.',
+  absenceExtended: 'A therapist has extended their absence. Their clients are being kept informed.',
+  absenceShortened: 'A therapist expects to be back sooner than they said. Their clients are being kept informed.',
+  absenceOverrun: "A therapist's expected return date has passed without an update. They have been reminded to update it.",
+  absenceEnded: 'A therapist has reported being back from their absence.',
 };
 
 export const ESCALATION_SUBJECTS: Record<Team, string> = {
@@ -168,10 +179,7 @@ export function therapistEmail(n: TherapistNotice, ctx: StaffContext): EmailCont
 export function providerEmail(n: ProviderNotice, ctx: StaffContext): EmailContent {
   const subject = PROVIDER_SUBJECTS[n.kind] ?? need(undefined, String(n.kind), 'a known kind');
   const expectedReturn = n.expectedReturn ? formatDay(n.expectedReturn, 'expected return') : undefined;
-  const intro =
-    n.kind === 'absenceExtended'
-      ? p('A therapist has extended their absence. Their clients are being kept informed.')
-      : p('A therapist\'s expected return date has passed without an update. They have been reminded to update it.');
+  const intro = p(PROVIDER_INTROS[n.kind]);
   return {
     audience: 'staff',
     subject,
@@ -179,8 +187,9 @@ export function providerEmail(n: ProviderNotice, ctx: StaffContext): EmailConten
       intro,
       facts([
         ['Therapist', oneLine(n.therapistRef, 40)],
-        [n.kind === 'absenceExtended' ? 'Now expected back' : 'Was expected back', expectedReturn],
-        ['Cancelled session', formatWhen(n.sessionStartsAt, 'session time')],
+        [n.kind === 'absenceOverrun' ? 'Was expected back' : 'Expected back', n.kind === 'absenceEnded' ? undefined : expectedReturn],
+        ['Sessions cancelled in this absence', n.sessions !== undefined ? String(n.sessions) : undefined],
+        ['A cancelled session', formatWhen(n.sessionStartsAt, 'session time')],
       ]),
       link(casePageUrl(ctx.publicBaseUrl, n.caseId), 'Open the case'),
     ],

@@ -48,7 +48,7 @@ export const THERAPIST_KINDS: TherapistMessageKind[] = [
   'documentationReminder',
   'absenceOverrunReminder',
 ];
-export const PROVIDER_KINDS: ProviderNoticeKind[] = ['absenceExtended', 'absenceOverrun'];
+export const PROVIDER_KINDS: ProviderNoticeKind[] = ['absenceStarted', 'absenceExtended', 'absenceShortened', 'absenceOverrun', 'absenceEnded'];
 export const TEAMS: Team[] = ['network', 'risk', 'support', 'lead'];
 
 export function clientNotice(kind: ClientMessageKind, channel: 'email' | 'sms' = 'email'): ClientNotice {

@@ -9,7 +9,7 @@ import { LIMITS } from '../../workflows/case/core';
 import type { CaseState } from '../../workflows/case/model';
 import type { Applied } from './world';
 
-const OWNERS: Owner[] = ['client', 'therapist', 'network', 'risk', 'support', 'lead'];
+const OWNERS: Owner[] = ['client', 'therapist', 'cover', 'network', 'risk', 'support', 'lead'];
 
 export interface StepCheck {
   name: string;

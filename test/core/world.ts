@@ -5,6 +5,7 @@
  * wakeups), with the timers fired in order as the shell fires them.
  */
 import fc from 'fast-check';
+import type { AbsenceNews } from '../../src/shared/absence';
 import type { RecordsStatus } from '../../src/shared/activities';
 import type { CaseInput, RecordName, StaffRole, Team } from '../../src/shared/case';
 import { DEFAULT_POLICY, type Policy } from '../../src/shared/policy';
@@ -40,6 +41,9 @@ export type Step =
   | { t: 'phone'; reached: boolean; agreed: 'slot' | 'callback' | 'none'; days: number; role: StaffRole; team?: 'support'; handOver: boolean }
   | { t: 'rebook'; days: number }
   | { t: 'absence'; days: number }
+  | { t: 'back' }
+  | { t: 'cover'; on: boolean }
+  | { t: 'overrun' }
   | { t: 'record'; which: RecordName }
   | { t: 'recordsDown' }
   | { t: 'risk'; source: 'client' | StaffRole }
@@ -122,6 +126,9 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   },
   fc.record({ t: fc.constant('rebook' as const), days: fc.integer({ min: 1, max: 40 }) }),
   fc.record({ t: fc.constant('absence' as const), days: fc.integer({ min: 0, max: 60 }) }),
+  fc.constant({ t: 'back' as const }),
+  fc.record({ t: fc.constant('cover' as const), on: fc.boolean() }),
+  fc.constant({ t: 'overrun' as const }),
   { weight: 3, arbitrary: fc.record({ t: fc.constant('record' as const), which: fc.constantFrom('attendance' as const, 'clinicalNote' as const, 'nextSession' as const) }) },
   fc.constant({ t: 'recordsDown' as const }),
   fc.record({ t: fc.constant('risk' as const), source: fc.constantFrom('client' as const, ...ROLES) }),
@@ -162,6 +169,8 @@ export class World {
   readonly pending: Command[] = [];
   /** Follow-ups a channel owes later: a bounce, a Notify status. */
   private readonly later: CaseEvent[] = [];
+  /** What the absence has told the case so far. */
+  private news: AbsenceNews = { returned: false };
   /** Every event applied, for the message of a failing case: [time, event type, commands]. */
   private readonly events: [number, string, string][] = [];
   readonly start: number;
@@ -197,7 +206,7 @@ export class World {
     const before = this.keepBefore ? snapshot(this.state) : this.state;
     const commands = apply(this.state, event, this.now, this.scenario.policy);
     this.events.push([this.now, event.type, commands.length ? commands.map((c) => c.type).join(',') : '']);
-    for (const c of commands) if (c.type !== 'signalSiblings') this.pending.push(c);
+    for (const c of commands) if (c.type !== 'reportToAbsence') this.pending.push(c);
     this.onApplied({ event, before, commands, at: this.now }, this.state);
     return true;
   }
@@ -316,8 +325,21 @@ export class World {
       case 'rebook':
         this.event({ type: 'rebooking', ...staff('therapist'), slot: inDays(step.days) });
         return;
+      // What the absence would tell the case (the absence itself is driven in test/core/absence.property.test.ts).
       case 'absence':
-        this.event({ type: 'absence', by: 'therapist-1', expectedReturn: new Date(this.now + step.days * DAY).toISOString().slice(0, 10), origin: true });
+        this.news = { ...this.news, expectedReturn: new Date(this.now + step.days * DAY).toISOString().slice(0, 10) };
+        this.event({ type: 'absence', news: { ...this.news, by: 'therapist-1' } });
+        return;
+      case 'back':
+        this.news = { ...this.news, returned: true };
+        this.event({ type: 'absence', news: this.news });
+        return;
+      case 'cover':
+        this.news = { ...this.news, cover: step.on ? { ref: 'COV-1', name: 'Robin Lee', email: 'robin@example.org' } : undefined };
+        this.event({ type: 'absence', news: this.news });
+        return;
+      case 'overrun':
+        this.event({ type: 'absenceOverrun' });
         return;
       case 'record':
         this.event({ type: 'confirmRecord', ...staff('therapist'), record: step.which });

@@ -115,6 +115,7 @@ export function caseView(overrides: Partial<CaseView> = {}): CaseView {
     told: { at: fromNow(-HOUR), how: 'delivered' },
     timelineDropped: 0,
     timers: [fromNow(2 * DAY)],
+    therapistAway: false,
     timeline: [
       { at: fromNow(-HOUR), kind: 'event', text: 'Case opened: session cancelled by the therapist' },
       { at: fromNow(-HOUR), kind: 'message', channel: 'email', outcome: 'sent', text: 'Client: cancellation with 2 slots to choose from' },
@@ -182,6 +183,12 @@ export class FakeCases {
   });
 
   readonly reportDelivery = jest.fn(async () => true);
+
+  /** CaseService.actOnAbsence: recorded like an update on the case, with the absence as its target. */
+  readonly actOnAbsence = jest.fn(async (caseId: string, def: { name: string }, args: unknown[], updateId: string): Promise<ActOutcome<unknown>> => {
+    this.updates.push({ caseId, update: def.name, args, updateId });
+    return { kind: 'done', result: {} };
+  });
 
   add(view: CaseView): this {
     this.views.set(view.caseId, view);

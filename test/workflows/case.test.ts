@@ -6,7 +6,6 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 import type { CaseView } from '../../src/shared/case';
 import {
-  absenceChangedSignal,
   acknowledgeEscalationUpdate,
   chooseSlotUpdate,
   closeCaseUpdate,
@@ -14,7 +13,6 @@ import {
   raiseRiskUpdate,
   recordPhoneOutcomeUpdate,
   recordRebookingUpdate,
-  reportAbsenceUpdate,
   reportRecordsUnavailableUpdate,
   reportUnhappyUpdate,
   requestCallUpdate,
@@ -34,7 +32,6 @@ afterAll(async () => {
 });
 
 const now = () => env.currentTimeMs();
-const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 async function confirmAllRecords(c: Awaited<ReturnType<typeof startCase>>, by = 'T-1001') {
   for (const record of ['attendance', 'clinicalNote', 'nextSession'] as const) {
@@ -279,57 +276,7 @@ describe('contacting the client and rebooking', () => {
   });
 });
 
-describe('the absence', () => {
-  test('W8 W17 one submission, two sessions: an absence update reaches both clients and the provider, and a significant absence escalates once', async () => {
-    const rec = new Recorder();
-    await withWorker(env, rec, async (tq) => {
-      const t = await now();
-      const [a, b] = [newCaseId(), newCaseId()];
-      const ca = await startCase(env, tq, caseInput(t, { caseId: a, siblingCaseIds: [b], expectedReturn: isoDate(t + 3 * DAY) }));
-      const cb = await startCase(env, tq, caseInput(t, { caseId: b, siblingCaseIds: [a], expectedReturn: isoDate(t + 3 * DAY), client: { ref: 'C-9', firstName: 'Kit', preferredContact: 'sms', phone: '+447700900999' } }));
-      await ca.until((v) => v.stage === 'awaiting-choice');
-      await cb.until((v) => v.stage === 'awaiting-choice');
-      expect(rec.escalations()).toEqual([]);
-
-      const longer = isoDate(t + 20 * DAY);
-      await ca.handle.executeUpdate(reportAbsenceUpdate, { args: [{ by: 'T-1001', expectedReturn: longer }] });
-      const va = await ca.until((v) => v.expectedReturn === longer);
-      await cb.until((v) => v.expectedReturn === longer, 'sibling case to hear of the absence');
-      // The therapist is away until then: the slots before it are no longer offered.
-      expect(va.offeredSlots).toEqual([]);
-      await expectRefused(ca.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: slotsOf(caseInput(t))[0]! }] }), /not one of the offered|just been taken/);
-      expect(rec.clientMessages.filter((m) => m.kind === 'absenceUpdate').map((m) => m.channel).sort()).toEqual(['email', 'sms']);
-      // The provider and the network team hear once for the whole absence, from the reporting case.
-      expect(rec.providerMessages.filter((m) => m.kind === 'absenceExtended')).toEqual([expect.objectContaining({ caseId: a })]);
-      expect(rec.escalations('network')).toEqual([expect.objectContaining({ caseId: a })]);
-
-      // W15: the same report again, or a duplicate signal, changes nothing.
-      await ca.handle.executeUpdate(reportAbsenceUpdate, { args: [{ by: 'T-1001', expectedReturn: longer }] });
-      await cb.handle.signal(absenceChangedSignal, { by: 'T-1001', expectedReturn: longer });
-      const even = isoDate(t + 25 * DAY);
-      await cb.handle.executeUpdate(reportAbsenceUpdate, { args: [{ by: 'T-1001', expectedReturn: even }] });
-      await ca.until((v) => v.expectedReturn === even);
-      await cb.until((v) => v.expectedReturn === even);
-      expect(rec.clientMessages.filter((m) => m.kind === 'absenceUpdate')).toHaveLength(4);
-      expect(rec.escalations('network')).toHaveLength(1); // still once for the absence
-    });
-  });
-
-  test('W8 W17 an absence already significant at submission is escalated once, not once per session', async () => {
-    const rec = new Recorder();
-    await withWorker(env, rec, async (tq) => {
-      const t = await now();
-      const ids = [newCaseId(), newCaseId(), newCaseId()];
-      // Slots after the return: the therapist cannot offer times while away.
-      const rebook = { slots: [new Date(t + 31 * DAY).toISOString()] };
-      const cases = await Promise.all(
-        ids.map((id) => startCase(env, tq, caseInput(t, { caseId: id, siblingCaseIds: ids.filter((x) => x !== id), expectedReturn: isoDate(t + 30 * DAY), rebook }))),
-      );
-      for (const c of cases) await c.until((v) => v.stage === 'awaiting-choice');
-      expect(rec.escalations('network')).toHaveLength(1);
-    });
-  });
-
+describe('one absence, two clients', () => {
   test('W1 W17 two clients of one absence who booked the same time in a race are caught once, and support is asked to rebook one', async () => {
     const rec = new Recorder();
     await withWorker(env, rec, async (tq) => {
@@ -355,25 +302,6 @@ describe('the absence', () => {
     });
   });
 
-  test('W9 an expected return that passes silently reminds the therapist and informs the provider, then again on the cadence', async () => {
-    const rec = new Recorder();
-    await withWorker(env, rec, async (tq) => {
-      const t = await now();
-      const c = await startCase(env, tq, caseInput(t, { expectedReturn: isoDate(t + DAY), rebook: { callbackBy: new Date(t + 10 * DAY).toISOString() } }));
-      await c.until((v) => v.stage === 'awaiting-callback');
-      await env.sleep(2 * DAY);
-      await c.until(() => true);
-      expect(rec.therapistMessages.filter((m) => m.kind === 'absenceOverrunReminder')).toHaveLength(1);
-      expect(rec.providerMessages.filter((m) => m.kind === 'absenceOverrun')).toHaveLength(1);
-      const updates = rec.clientMessages.filter((m) => m.kind === 'absenceUpdate');
-      expect(updates).toHaveLength(1);
-      expect(updates[0]!.expectedReturn).toBeUndefined(); // no date to promise any more
-      await env.sleep(P.absenceUpdateCadenceMs);
-      await c.until(() => true);
-      expect(rec.therapistMessages.filter((m) => m.kind === 'absenceOverrunReminder')).toHaveLength(2);
-      expect(rec.providerMessages.filter((m) => m.kind === 'absenceOverrun')).toHaveLength(2);
-    });
-  });
 });
 
 describe('escalations', () => {

@@ -13,8 +13,9 @@ import {
   closeCaseUpdate,
   deliveryReportSignal,
   recordPhoneOutcomeUpdate,
-  reportAbsenceUpdate,
+  reportUnhappyUpdate,
 } from '../../src/shared/messages';
+import { absenceNewsSignal } from '../../src/shared/absence';
 import { DEFAULT_POLICY as P } from '../../src/shared/policy';
 import { ukLocalToInstant, ukDate } from '../../src/shared/time';
 import { createTimeSkippingEnv } from '../helpers/temporal';
@@ -66,7 +67,7 @@ describe('risk alerts are chased until someone who may acknowledges them', () =>
     await withWorker(env, rec, async (tq) => {
       const c = await startCase(env, tq, caseInput(await now(), { risk: { concern: true } }));
       await c.until((v) => v.stage === 'awaiting-choice');
-      await c.handle.executeUpdate(reportAbsenceUpdate, { args: [{ by: 'T-1001', expectedReturn: isoDate((await now()) + 30 * DAY) }] });
+      await c.handle.executeUpdate(reportUnhappyUpdate, { args: [{ by: 'T-1001', source: 'therapist', cannotWait: false }] });
       const v = await c.until((x) => x.escalations.length === 2, 'a second escalation');
       const risk = v.escalations.find((e) => e.team === 'risk')!;
       const network = v.escalations.find((e) => e.team === 'network')!;
@@ -141,7 +142,7 @@ describe('a longer absence', () => {
       const c = await startCase(env, tq, input);
       const slot = await c.chooseOffered(0);
       await c.until((v) => v.stage === 'awaiting-documentation');
-      await c.handle.executeUpdate(reportAbsenceUpdate, { args: [{ by: 'T-1001', expectedReturn: isoDate(t + 10 * DAY) }] });
+      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn: isoDate(t + 10 * DAY), returned: false });
       const v = await c.until((x) => x.withdrawnSlots.length === 1 && rec.clientMessages.some((m) => m.kind === 'bookingWithdrawn'), 'the booking withdrawn');
       expect(v.bookedSlot).toBeUndefined();
       expect(v.withdrawnSlots).toEqual([slot]);
@@ -161,7 +162,7 @@ describe('a longer absence', () => {
       const t = await now();
       const c = await startCase(env, tq, caseInput(t, { rebook: { slots: [new Date(t + 20 * DAY).toISOString()] } }));
       await c.chooseOffered(0);
-      await c.handle.executeUpdate(reportAbsenceUpdate, { args: [{ by: 'T-1001', expectedReturn: isoDate(t + 10 * DAY) }] });
+      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn: isoDate(t + 10 * DAY), returned: false });
       const v = await c.until((x) => x.expectedReturn === isoDate(t + 10 * DAY));
       expect(v.bookedSlot).toBeDefined();
       expect(rec.clientMessages.map((m) => m.kind)).toEqual(['slotOffer', 'confirmation']);
@@ -175,7 +176,7 @@ describe('a longer absence', () => {
       const c = await startCase(env, tq, caseInput(t, { client: phoneClient }));
       await c.until((v) => v.stage === 'awaiting-phone-outcome');
       await c.handle.executeUpdate(recordPhoneOutcomeUpdate, { args: [{ by: 'T-1001', role: 'therapist', reached: true, callbackBy: new Date(t + 12 * DAY).toISOString() }] });
-      await c.handle.executeUpdate(reportAbsenceUpdate, { args: [{ by: 'T-1001', expectedReturn: isoDate(t + 15 * DAY) }] });
+      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn: isoDate(t + 15 * DAY), returned: false });
       const v = await c.until((x) => x.duties.some((d) => d.kind === 'tell-client'), 'support told to phone');
       const duty = open(v).find((d) => d.kind === 'tell-client')!;
       expect(duty).toEqual(expect.objectContaining({ owner: 'support', what: expect.stringMatching(/do not leave a voicemail/) }));
@@ -324,7 +325,7 @@ describe('quiet hours', () => {
       await c.until((v) => v.stage === 'awaiting-choice');
       expect(rec.clientMessages.map((m) => m.kind)).toEqual(['slotOffer']); // a first notice goes at once
 
-      await c.handle.executeUpdate(reportAbsenceUpdate, { args: [{ by: 'T-1001', expectedReturn: isoDate(evening + 30 * DAY) }] });
+      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn: isoDate(evening + 30 * DAY), returned: false });
       const waiting = await c.until((v) => v.clientMessages.some((m) => m.status === 'deferred'), 'the update held back');
       const held = waiting.clientMessages.find((m) => m.status === 'deferred')!;
       expect(held.kind).toBe('absenceUpdate');

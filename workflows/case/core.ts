@@ -12,15 +12,14 @@
  *   any escalation unacknowledged: the team again, then the next rung (support -> network,
  *   network -> clinical lead, risk duty -> network and clinical lead), and again on a cadence.
  */
-import type { ClientMessageKind, ClientNotice, TherapistMessageKind, TherapistNotice } from '../../src/shared/activities';
+import type { AbsenceNews } from '../../src/shared/absence';
+import type { CallPurpose, ClientMessageKind, ClientNotice, TherapistMessageKind, TherapistNotice } from '../../src/shared/activities';
 import { RECORDS, type CaseInput, type ObligationKind, type Outcome, type Owner, type RecordName, type Team, type TimelineEntry } from '../../src/shared/case';
 import {
-  absenceOverrunAt,
   afterQuietHours,
   callbackReminderAt,
   choiceDeadline,
   inQuietHours,
-  isSignificantAbsence,
   nextSessionRecordDue,
   phoneOutcomeDeadline,
   returnsAt,
@@ -51,6 +50,7 @@ export function initialState(input: CaseInput): CaseState {
     expectedReturn: input.expectedReturn,
     offeredSlots: 'slots' in input.rebook ? [...input.rebook.slots] : [],
     takenSlots: [],
+    awaySlots: [],
     withdrawnSlots: [],
     callbackBy: 'callbackBy' in input.rebook ? input.rebook.callbackBy : undefined,
     obligations: [],
@@ -61,7 +61,7 @@ export function initialState(input: CaseInput): CaseState {
     risk: false,
     records: { attendance: { done: false }, clinicalNote: { done: false }, nextSession: { done: false } },
     recordsUnavailable: false,
-    significantAbsenceEscalated: false,
+    absence: { returned: false },
   };
 }
 
@@ -78,6 +78,7 @@ export function apply(state: CaseState, event: CaseEvent, now: number, policy: P
   c.settleDue();
   c.completeIfDone();
   c.bound();
+  c.reportToAbsence();
   return c.commands;
 }
 
@@ -105,6 +106,7 @@ export function refusal(state: CaseState, event: CaseEvent, now: number, _policy
       if (state.stage !== 'awaiting-choice' && state.stage !== 'awaiting-follow-up') return 'This case is not waiting for a choice';
       if (!state.offeredSlots.includes(event.slot)) return 'That time was not one of the offered slots';
       if (state.takenSlots.includes(event.slot)) return 'That time has just been taken; please choose another';
+      if (state.awaySlots.includes(event.slot)) return 'That time is no longer available: the therapist is away then';
       return future(event.slot, 'slot');
     }
     case 'requestCall':
@@ -130,12 +132,6 @@ export function refusal(state: CaseState, event: CaseEvent, now: number, _policy
       if (state.bookedSlot === event.slot) return undefined;
       if (state.bookedSlot) return 'A new session has already been booked';
       return future(event.slot, 'new session time');
-    case 'absence': {
-      if (!open) return closedWhy;
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(event.expectedReturn) || Number.isNaN(Date.parse(event.expectedReturn))) return 'Enter the expected return as a date';
-      if (absenceOverrunAt(event.expectedReturn) < now) return 'The expected return must be today or later';
-      return undefined;
-    }
     case 'confirmRecord':
       if (!open) return closedWhy;
       if (!RECORDS.includes(event.record)) return 'Unknown record';
@@ -248,7 +244,7 @@ class Decider {
   }
 
   private availableSlots(): string[] {
-    return this.s.offeredSlots.filter((slot) => !this.s.takenSlots.includes(slot) && Date.parse(slot) > this.now);
+    return this.s.offeredSlots.filter((slot) => !this.s.takenSlots.includes(slot) && !this.s.awaySlots.includes(slot) && Date.parse(slot) > this.now);
   }
 
   /** The latest a client-facing duty may be due: the session's start, while it is still ahead. */
@@ -300,20 +296,23 @@ class Decider {
     };
   }
 
-  tellTherapist(kind: TherapistMessageKind, label: string, extra: Partial<TherapistNotice> = {}): void {
+  /** Emails the therapist, or the clinician covering for them (`to: 'cover'`). */
+  tellTherapist(kind: TherapistMessageKind, label: string, extra: Partial<TherapistNotice> = {}, to: Owner = 'therapist'): void {
     const key = this.nextKey(kind);
-    const { caseId, therapist, client, session } = this.input;
-    this.record({ key, to: 'therapist', kind, label: `Therapist: ${label}` });
+    const { caseId, client, session } = this.input;
+    const person = to === 'cover' && this.s.absence.cover ? this.s.absence.cover : this.input.therapist;
+    const who = to === 'cover' ? 'Covering clinician' : 'Therapist';
+    this.record({ key, to: 'therapist', kind, label: `${who}: ${label}` });
     this.commands.push({
       type: 'notifyTherapist',
       key,
-      label: `Therapist: ${label}`,
+      label: `${who}: ${label}`,
       notice: {
         caseId,
         step: key,
         kind,
-        to: therapist.email,
-        therapistName: therapist.name,
+        to: person.email,
+        therapistName: person.name,
         clientRef: client.ref,
         clientFirstName: client.firstName,
         sessionStartsAt: session.startsAt,
@@ -322,26 +321,20 @@ class Decider {
     });
   }
 
-  /** A call task for the therapist: for phone and voicemail clients, a person makes the call. */
-  private callTask(purpose: 'cancel' | 'absenceUpdate' | 'followUp' | 'notReached', label: string, deadline: number): void {
-    this.tellTherapist('callTask', label, {
-      deadline: this.iso(deadline),
-      contact: { method: this.input.client.preferredContact, phone: this.input.client.phone, voicemailAllowed: this.voicemailAllowed, purpose },
-      slots: this.availableSlots(),
-      callbackBy: this.s.callbackBy,
-      expectedReturn: this.s.expectedReturn,
-    });
-  }
-
-  private tellProvider(kind: 'absenceExtended' | 'absenceOverrun', label: string): void {
-    const key = this.nextKey(kind);
-    this.record({ key, to: 'provider', kind, label: `Provider: ${label}` });
-    this.commands.push({
-      type: 'notifyProvider',
-      key,
-      label: `Provider: ${label}`,
-      notice: { caseId: this.input.caseId, step: key, kind, therapistRef: this.input.therapist.id, sessionStartsAt: this.input.session.startsAt, expectedReturn: this.s.expectedReturn },
-    });
+  /** A call task for the therapist (or their cover): for phone and voicemail clients, a person makes the call. */
+  private callTask(purpose: CallPurpose, label: string, deadline: number, to: Owner = 'therapist'): void {
+    this.tellTherapist(
+      'callTask',
+      label,
+      {
+        deadline: this.iso(deadline),
+        contact: { method: this.input.client.preferredContact, phone: this.input.client.phone, voicemailAllowed: this.voicemailAllowed, purpose },
+        slots: this.availableSlots(),
+        callbackBy: this.s.callbackBy,
+        expectedReturn: this.s.expectedReturn,
+      },
+      to,
+    );
   }
 
   // ---- escalations -----------------------------------------------------------------------------
@@ -453,8 +446,12 @@ class Decider {
         this.toldBy('phone');
         return this.book(e.slot, e.by, 'response');
       case 'absence':
-        if (!this.isOpen || e.expectedReturn === this.s.expectedReturn) return;
-        return this.applyAbsence(e.expectedReturn, e.by, e.origin);
+        if (!this.isOpen) return;
+        return this.applyNews(e.news);
+      case 'absenceOverrun':
+        // The expected return passed with no news: a client still waiting hears there is no date yet (W9).
+        if (this.isOpen && !this.s.bookedSlot) this.keepClientInformed('still no date for a new appointment', { expectedReturn: undefined });
+        return;
       case 'slotTaken':
         return this.slotTaken(e.slot, e.from);
       case 'confirmRecord':
@@ -490,11 +487,25 @@ class Decider {
     // Slots before a known return cannot be kept.
     if (this.s.expectedReturn) this.withdrawSlotsBefore(returnsAt(this.s.expectedReturn));
     this.openCancellationRecords();
-    this.contactClient();
-    if (this.s.expectedReturn) {
-      this.s.overrunAt = absenceOverrunAt(this.s.expectedReturn);
-      this.checkSignificantAbsence(this.speaksForAbsence());
+    if (input.followOn) this.followOn(input.followOn.fromCaseId);
+    else this.contactClient();
+  }
+
+  /**
+   * A case following a finished one whose new session a longer absence withdrew: the client hears
+   * at once that it cannot go ahead, and support rebooks them after the return (D5, A4).
+   */
+  private followOn(fromCaseId: string): void {
+    const slot = this.input.session.startsAt;
+    this.note({ kind: 'event', text: `Follows case ${fromCaseId}: its new session on ${formatUk(slot)} falls inside the therapist's longer absence` });
+    this.setStage('awaiting-follow-up');
+    if (this.byMessage) {
+      this.s.toldCheckAt = toldEvidenceDue(this.p, this.now, this.start);
+      this.tellClient('bookingWithdrawn', 'first', `the new session on ${formatUk(slot)} cannot go ahead`, { withdrawnSlot: slot });
     }
+    const tell = this.byMessage ? '' : ' (phone the client: they have not been told)';
+    const due = Math.min(this.now + this.p.followUpWindowMs, this.beforeSession());
+    this.task('rebook', 'support', `Rebook the client after the therapist's return, and remove the withdrawn session from MPB${tell}`, due, `A new session on ${formatUk(slot)} (case ${fromCaseId}) falls inside the therapist's longer absence; please rebook the client after the return and remove that session from MPB${tell}`, { clientFacing: true });
   }
 
   /** The attendance record and the clinical note are owed for every cancellation, from the start (D10). */
@@ -525,10 +536,9 @@ class Decider {
     const promised = 'callbackBy' in input.rebook ? Date.parse(input.rebook.callbackBy) : Infinity;
     const due = Math.min(phoneOutcomeDeadline(this.p, this.now, this.start), promised);
     this.setStage('awaiting-phone-outcome');
-    this.open('phone', 'therapist', this.voicemailAllowed ? 'Phone the client (a voicemail may be left)' : 'Phone the client (do not leave a voicemail)', due, { clientFacing: true });
-    this.callTask('cancel', `call task for the cancellation (${this.voicemailAllowed ? 'voicemail allowed' : 'no voicemail'})`, due);
+    this.assignCall('phone', this.phoneWhat('Phone the client to tell them of the cancellation and agree a new time'), due, 'cancel', `call task for the cancellation (${this.voicemailAllowed ? 'voicemail allowed' : 'no voicemail'})`, { clientFacing: true });
     // Too close to the session for the therapist to try first and support after: both at once (D4).
-    if (supportInParallel(this.p, this.now, this.start)) {
+    if (supportInParallel(this.p, this.now, this.start) && this.openObligations('phone', 'support').length === 0) {
       this.task('phone', 'support', this.phoneWhat('Phone the client now: their session is about to start'), this.beforeSession(), `The session at ${formatUk(this.start)} is about to start and the client prefers ${this.input.client.preferredContact}; please phone them now, alongside the therapist`, { clientFacing: true });
     }
   }
@@ -652,16 +662,96 @@ class Decider {
   private awaitCallback(callbackBy: number): void {
     this.s.callbackBy = this.iso(callbackBy);
     this.setStage('awaiting-callback');
-    this.open('callback', 'therapist', 'Call the client back to rebook', callbackBy, { remindAt: callbackReminderAt(this.p, this.now, callbackBy) });
+    this.assignCall('callback', this.phoneWhat('Call the client back to rebook'), callbackBy, undefined, undefined, { remindAt: callbackReminderAt(this.p, this.now, callbackBy) });
   }
 
   private startFollowUp(why: string): void {
     const due = this.now + this.p.followUpWindowMs;
     this.settleAll(['choose'], 'follow-up started', 'handed-over');
     this.setStage('awaiting-follow-up');
-    this.open('follow-up', 'therapist', `Contact the client to agree a new time (${why})`, due);
-    if (this.byMessage) this.tellTherapist('followUpDuty', `follow-up duty (${why})`, { deadline: this.iso(due), slots: this.availableSlots() });
-    else this.callTask('followUp', `follow-up call task (${why})`, due);
+    this.assignCall('follow-up', `Contact the client to agree a new time (${why})`, due, 'followUp', `follow-up duty (${why})`);
+  }
+
+  // ---- who does the therapist's work while they are away ----------------------------------------
+
+  /** Whether the therapist is away now: an expected return still ahead, and not reported back. */
+  private get away(): boolean {
+    return !this.s.absence.returned && !!this.s.expectedReturn && this.now < returnsAt(this.s.expectedReturn);
+  }
+
+  /** Who does the therapist's calls and follow-ups now: the therapist, a covering clinician, or support. */
+  private workOwner(): Owner {
+    if (!this.away) return 'therapist';
+    return this.s.absence.cover ? 'cover' : 'support';
+  }
+
+  /**
+   * Gives the therapist's kind of work (a call, a follow-up, a callback) to whoever does it now,
+   * and tells them: the therapist or the covering clinician by email, support by an escalation.
+   */
+  private assignCall(kind: ObligationKind, what: string, due: number, purpose?: CallPurpose, label?: string, extra: Partial<Obligation> = {}): Obligation {
+    const owner = this.workOwner();
+    const covering = owner !== 'therapist';
+    if (owner === 'support') {
+      const back = this.s.expectedReturn ? ` (expected back ${formatUkDate(this.s.expectedReturn)})` : '';
+      return this.task(kind, 'support', what, due, `The therapist is away${back}: please do this for them: ${what}`, { ...extra, covering });
+    }
+    const ob = this.open(kind, owner, what, due, { ...extra, covering });
+    if (label) this.notifyWorker(owner, purpose, label, due);
+    return ob;
+  }
+
+  /** Emails the therapist (or the clinician covering for them) about a call or a follow-up. */
+  private notifyWorker(owner: Owner, purpose: CallPurpose | undefined, label: string, due: number): void {
+    if (purpose && (!this.byMessage || purpose !== 'followUp')) this.callTask(purpose, label, due, owner);
+    else this.tellTherapist('followUpDuty', label, { deadline: this.iso(due), slots: this.availableSlots() }, owner);
+  }
+
+  /**
+   * News from the absence: a new expected return, the therapist back, or a covering clinician.
+   * Work given away because the therapist was away goes back on their return, and the other way.
+   */
+  private applyNews(news: AbsenceNews): void {
+    if (news.expectedReturn && news.expectedReturn !== this.s.expectedReturn) this.applyAbsence(news.expectedReturn, news.by ?? 'the therapist');
+    if (news.returned && !this.s.absence.returned) {
+      this.s.absence.returned = true;
+      this.note({ kind: 'event', by: news.by, text: 'The therapist is back' });
+      // Times withdrawn only because of the absence can be chosen again (A9).
+      this.s.awaySlots = [];
+    }
+    const coverChanged = (news.cover?.ref ?? '') !== (this.s.absence.cover?.ref ?? '');
+    if (coverChanged) {
+      this.s.absence.cover = news.cover;
+      this.note({ kind: 'event', by: news.by, text: news.cover ? `${news.cover.name} covers the therapist's calls while they are away` : 'Support covers the therapist\'s calls while they are away' });
+    }
+    this.reassignWork();
+  }
+
+  private reassignWork(): void {
+    const want = this.workOwner();
+    for (const ob of [...this.s.obligations]) {
+      if (ob.done || (ob.kind !== 'phone' && ob.kind !== 'follow-up' && ob.kind !== 'callback')) continue;
+      const mine = ob.owner === 'therapist' || ob.owner === 'cover' || (ob.owner === 'support' && ob.covering);
+      if (!mine || ob.owner === want) continue;
+      this.settle(ob, 'reassigned', 'handed-over', `now with ${ownerName(want)}`);
+      const purpose = ob.kind === 'phone' ? 'cancel' : ob.kind === 'follow-up' ? 'followUp' : undefined;
+      this.assignCall(ob.kind, ob.what, ob.due, purpose, `${ob.kind === 'callback' ? 'a promised callback' : 'a call'} passed to you`, { clientFacing: ob.clientFacing, ...(ob.remindAt !== undefined ? { remindAt: ob.remindAt } : {}) });
+      // A client waiting for a callback hears who will contact them now.
+      if (ob.kind === 'callback' && this.byMessage) {
+        this.tellClient('absenceUpdate', 'update', `who will contact the client now (${want === 'therapist' ? 'their usual contact' : 'someone from the team'})`, { contactBy: want === 'therapist' ? 'therapist' : 'team' });
+      }
+    }
+  }
+
+  /** Tells the absence this case's stage and booking when they have changed (and that it ended). */
+  reportToAbsence(): void {
+    if (!this.input.absenceWorkflowId) return;
+    const open = this.isOpen;
+    const report = { caseId: this.input.caseId, stage: this.s.stage, open, ...(this.s.bookedSlot ? { bookedSlot: this.s.bookedSlot } : {}) };
+    const key = `${report.stage}|${report.bookedSlot ?? ''}`;
+    if (key === this.s.reported) return;
+    this.s.reported = key;
+    this.commands.push({ type: 'reportToAbsence', report });
   }
 
   private book(slot: string, by: string, purpose: ClientPurpose): void {
@@ -672,7 +762,6 @@ class Decider {
     this.s.callbackBy = undefined;
     this.settleAll(['choose', 'phone', 'callback', 'follow-up', 'confirm-told', 'rebook'], by, 'met');
     this.note({ kind: 'event', by, text: `Rebooked for ${formatUk(slot)}` });
-    this.commands.push({ type: 'signalSiblings', signal: 'slotTaken', payload: { slot, from: this.input.caseId } });
     this.tellClient('confirmation', purpose, `new session confirmed for ${formatUk(slot)}`, { bookedSlot: slot });
     this.tellTherapist('confirmation', `new session confirmed for ${formatUk(slot)}`, { bookedSlot: slot });
     this.setStage('awaiting-documentation');
@@ -696,7 +785,7 @@ class Decider {
       return;
     }
     const supportPhone = this.s.obligations.find((x) => !x.done && x.owner === 'support' && (x.kind === 'phone' || x.kind === 'confirm-told'));
-    const therapistPhone = this.openObligations('phone', 'therapist')[0];
+    const therapistPhone = this.openObligations('phone', 'therapist')[0] ?? this.openObligations('phone', 'cover')[0];
     const bySupport = o.role === 'escalation-team' && supportPhone !== undefined;
     const duty = bySupport ? supportPhone : (therapistPhone ?? supportPhone);
     if (!duty) return;
@@ -734,8 +823,9 @@ class Decider {
       this.escalate('network', `Neither the therapist nor support has reached the client by phone; the session was at ${start}`, { topic: 'not-reached' });
     }
     const due = this.now + this.p.followUpWindowMs;
-    if (this.openObligations('follow-up', 'therapist').length === 0) this.open('follow-up', 'therapist', 'Reach the client by any means and agree a new time', due);
-    this.callTask('notReached', 'support could not reach the client by phone', due);
+    if (this.openObligations('follow-up').length === 0) {
+      this.assignCall('follow-up', 'Reach the client by any means and agree a new time', due, 'notReached', 'support could not reach the client by phone');
+    }
     if (this.s.stage === 'awaiting-phone-outcome' || this.s.stage === 'contacting') this.setStage('awaiting-follow-up');
   }
 
@@ -750,34 +840,23 @@ class Decider {
 
   // ---- absence -----------------------------------------------------------------------------------
 
-  private speaksForAbsence(): boolean {
-    return [this.input.caseId, ...this.input.siblingCaseIds].sort()[0] === this.input.caseId;
-  }
-
+  /** The offered times before the expected return are not offered while the therapist is away. */
   private withdrawSlotsBefore(returns: number): void {
-    for (const slot of this.s.offeredSlots) {
-      if (Date.parse(slot) < returns && !this.s.takenSlots.includes(slot)) this.s.takenSlots.push(slot);
-    }
+    this.s.awaySlots = this.s.absence.returned ? [] : this.s.offeredSlots.filter((slot) => Date.parse(slot) < returns);
   }
 
-  /** `origin`: this case took the report; it alone tells the provider and its siblings. */
-  private applyAbsence(expectedReturn: string, by: string, origin: boolean): void {
+  /** The expected return moved (the absence tells the provider; this case tells its client). */
+  private applyAbsence(expectedReturn: string, by: string): void {
     this.s.expectedReturn = expectedReturn;
     this.note({ kind: 'event', by, text: `Expected return now ${formatUkDate(expectedReturn)}` });
     const returns = returnsAt(expectedReturn);
     this.withdrawSlotsBefore(returns);
-    this.s.overrunAt = absenceOverrunAt(expectedReturn);
-    if (origin) {
-      this.commands.push({ type: 'signalSiblings', signal: 'absenceChanged', payload: { by, expectedReturn } });
-      this.tellProvider('absenceExtended', `absence extended to ${formatUkDate(expectedReturn)}`);
-    }
     if (this.s.bookedSlot && Date.parse(this.s.bookedSlot) < returns) {
       this.withdrawBooking(this.s.bookedSlot);
     } else if (!this.s.bookedSlot) {
       // A client booked after the new return keeps their booking and hears nothing contradictory (D5).
       this.keepClientInformed(`absence update (expected return ${formatUkDate(expectedReturn)})`, { expectedReturn });
     }
-    this.checkSignificantAbsence(origin);
   }
 
   /** A booking inside a longer absence cannot go ahead: the client is told, a person rebooks (D5). */
@@ -816,28 +895,6 @@ class Decider {
     // A call still to make about the cancellation carries the news; an open call to tell them, too.
     if (this.openObligations('tell-client', 'support').length > 0 || this.openObligations('phone').length > 0) return;
     this.task('tell-client', 'support', this.phoneWhat('Phone the client to tell them the absence is continuing'), this.now + this.p.followUpWindowMs, `The therapist's absence continues; the client prefers ${this.input.client.preferredContact} and must be told by a person (${label})`);
-  }
-
-  /** The network team hears of a significant absence once, from one case of the absence. */
-  private checkSignificantAbsence(speaksForAbsence: boolean): void {
-    if (this.s.significantAbsenceEscalated || !this.s.expectedReturn) return;
-    if (!isSignificantAbsence(this.p, Date.parse(this.input.submittedAt), absenceOverrunAt(this.s.expectedReturn))) return;
-    this.s.significantAbsenceEscalated = true;
-    if (speaksForAbsence) this.escalate('network', `Significant absence: the therapist expects to return ${formatUkDate(this.s.expectedReturn)}`);
-    else this.note({ kind: 'event', text: 'Significant absence: the network team is told once, through another case of this absence' });
-  }
-
-  /** W9: the expected return passed with no rebooking and no news. */
-  private overrun(): void {
-    const expectedReturn = this.s.expectedReturn;
-    if (!this.isOpen || this.s.bookedSlot || !expectedReturn) {
-      this.s.overrunAt = undefined;
-      return;
-    }
-    this.tellTherapist('absenceOverrunReminder', `your expected return (${formatUkDate(expectedReturn)}) has passed`, { expectedReturn });
-    if (this.speaksForAbsence()) this.tellProvider('absenceOverrun', `the expected return (${formatUkDate(expectedReturn)}) has passed with no update`);
-    this.keepClientInformed('still no date for a new appointment', { expectedReturn: undefined });
-    this.s.overrunAt = this.now + this.p.absenceUpdateCadenceMs;
   }
 
   // ---- records ----------------------------------------------------------------------------------
@@ -957,7 +1014,6 @@ class Decider {
     // Nothing more reaches the client once the case is closed.
     this.s.messages = this.s.messages.filter((m) => m.status !== 'deferred');
     this.s.toldCheckAt = undefined;
-    this.s.overrunAt = undefined;
     this.s.docsCheckAt = undefined;
     this.s.closed = { by, reason, at: this.now, ...(note ? { note } : {}), ...(riskDisposition ? { riskDisposition } : {}), ...(recordsWaiver ? { recordsWaiver } : {}) };
     this.s.stage = 'closed';
@@ -988,10 +1044,6 @@ class Decider {
         this.confirmTold();
         acted = true;
       }
-      if (this.s.overrunAt !== undefined && this.s.overrunAt <= this.now) {
-        this.overrun();
-        acted = true;
-      }
       if (this.s.docsCheckAt !== undefined && this.s.docsCheckAt <= this.now) {
         const owed = this.openObligations('records').length > 0;
         this.s.docsCheckAt = owed ? this.now + this.p.documentationCheckIntervalMs : undefined;
@@ -1020,9 +1072,14 @@ class Decider {
   }
 
   private remind(ob: Obligation): void {
-    if (ob.kind === 'callback' && this.s.callbackBy) {
-      this.tellTherapist('callbackReminder', `reminder of the callback due ${formatUk(this.s.callbackBy)}`, { deadline: this.s.callbackBy, callbackBy: this.s.callbackBy });
+    if (ob.kind !== 'callback' || !this.s.callbackBy) return;
+    // Support hears through its task's alert; the therapist or the clinician covering by email.
+    if (ob.owner === 'support') {
+      const esc = this.s.escalations.find((e) => e.id === ob.esc);
+      if (esc && !esc.ack) this.alert(esc);
+      return;
     }
+    this.tellTherapist('callbackReminder', `reminder of the callback due ${formatUk(this.s.callbackBy)}`, { deadline: this.s.callbackBy, callbackBy: this.s.callbackBy }, ob.owner);
   }
 
   /** Risk alerts are chased on the short cadence three times, then daily like every other escalation. */
@@ -1039,7 +1096,7 @@ class Decider {
         this.startFollowUp('the client has not chosen a time');
         return;
       case 'phone':
-        if (ob.owner === 'therapist') return this.handOverPhone(ob, `No phone outcome was recorded; please phone the client before the session at ${formatUk(this.start)}`);
+        if (ob.owner === 'therapist' || ob.owner === 'cover') return this.handOverPhone(ob, `No phone outcome was recorded; please phone the client before the session at ${formatUk(this.start)}`);
         if (ob.owner === 'support') return this.supportCouldNotReach(ob, 'the deadline');
         // The last attempt before the session was not recorded either: the clinical lead hears.
         this.settle(ob, 'the deadline', 'handed-over');
@@ -1047,13 +1104,12 @@ class Decider {
         return;
       case 'follow-up':
       case 'callback': {
-        if (first) {
-          const why = ob.kind === 'callback' ? `The promised callback (by ${formatUk(ob.due)}) has not led to a rebooking` : 'The client has not been rebooked after the follow-up deadline';
-          this.escalate('network', why, { topic: `overdue:${ob.id}` });
-        }
-        if (ob.kind === 'callback') this.tellTherapist('callbackReminder', first ? 'the promised callback time has passed' : 'the client is still waiting to be rebooked', { callbackBy: this.s.callbackBy });
-        else if (this.byMessage) this.tellTherapist('followUpDuty', 'the client is still waiting to be rebooked', { slots: this.availableSlots() });
-        else this.callTask('followUp', 'the client is still waiting to be rebooked', this.now + this.p.reminderRepeatMs);
+        const why = ob.kind === 'callback' ? `The promised callback (by ${formatUk(ob.due)}) has not led to a rebooking` : 'The client has not been rebooked after the follow-up deadline';
+        // Support's own (covering) task climbs like any of support's tasks.
+        if (ob.owner === 'support') return this.chaseTask(ob, why);
+        if (first) this.escalate('network', why, { topic: `overdue:${ob.id}` });
+        if (ob.kind === 'callback') this.tellTherapist('callbackReminder', first ? 'the promised callback time has passed' : 'the client is still waiting to be rebooked', { callbackBy: this.s.callbackBy }, ob.owner);
+        else this.notifyWorker(ob.owner, this.byMessage ? undefined : 'followUp', 'the client is still waiting to be rebooked', this.now + this.p.reminderRepeatMs);
         break;
       }
       case 'records':
@@ -1115,7 +1171,6 @@ class Decider {
     if (this.s.obligations.some((o) => !o.done)) return;
     this.s.stage = 'completed';
     this.s.toldCheckAt = undefined;
-    this.s.overrunAt = undefined;
     this.s.docsCheckAt = undefined;
     this.s.messages = this.s.messages.filter((m) => m.status !== 'deferred');
     this.note({ kind: 'event', text: 'Case complete: rebooked and documented' });
@@ -1202,5 +1257,7 @@ export function ownerName(owner: Owner): string {
       return 'client';
     case 'therapist':
       return 'therapist';
+    case 'cover':
+      return 'covering clinician';
   }
 }

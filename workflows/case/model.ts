@@ -28,8 +28,8 @@ import type {
   Team,
   TimelineEntry,
 } from '../../src/shared/case';
+import type { AbsenceNews, CaseReport, Cover } from '../../src/shared/absence';
 import type {
-  AbsenceReport,
   Acknowledgement,
   Closure,
   PhoneOutcome,
@@ -62,6 +62,8 @@ export interface Obligation {
   records?: RecordName[];
   /** For a records chase waiting on an MPB check before it reminds anyone. */
   checking?: boolean;
+  /** Given to support or a covering clinician because the therapist is away: it goes back on their return. */
+  covering?: boolean;
   done?: { at: number; by: string; outcome: Outcome; note?: string };
 }
 
@@ -115,7 +117,10 @@ export interface CaseState {
   seq: number;
   expectedReturn?: string;
   offeredSlots: string[];
+  /** Offered times another case of the absence has claimed. */
   takenSlots: string[];
+  /** Offered times the therapist cannot keep: before their expected return. */
+  awaySlots: string[];
   bookedSlot?: string;
   bookedAt?: number;
   withdrawnSlots: string[];
@@ -133,9 +138,10 @@ export interface CaseState {
   told?: { at: number; how: 'delivered' | 'client-acted' | 'phone' };
   /** When a client told only by message must show evidence, or a person phones (D4, D7). */
   toldCheckAt?: number;
-  significantAbsenceEscalated: boolean;
-  /** The next "expected return has passed" check. */
-  overrunAt?: number;
+  /** What the absence last said: whether the therapist is back, and who covers while they are away. */
+  absence: { returned: boolean; cover?: Cover };
+  /** What the case last told its absence, so it reports only changes. */
+  reported?: string;
   /** The next MPB check (records mode mpb). */
   docsCheckAt?: number;
   closed?: { by: string; reason: CloseReason; note?: string; at: number; riskDisposition?: string; recordsWaiver?: string };
@@ -155,7 +161,8 @@ export type CaseEvent =
   | { type: 'requestCall' }
   | ({ type: 'phoneOutcome' } & PhoneOutcome)
   | ({ type: 'rebooking' } & Rebooking)
-  | ({ type: 'absence'; origin: boolean } & AbsenceReport)
+  | { type: 'absence'; news: AbsenceNews }
+  | { type: 'absenceOverrun' }
   | { type: 'slotTaken'; slot: string; from?: string }
   | ({ type: 'confirmRecord' } & RecordConfirmation)
   | ({ type: 'recordsUnavailable' } & StaffAction)
@@ -172,7 +179,6 @@ export type Command =
   | { type: 'escalate'; key: string; label: string; notice: EscalationNotice }
   | { type: 'smsStatus'; key: string; query: SmsStatusQuery }
   | { type: 'checkRecords'; query: RecordsQuery }
-  | { type: 'signalSiblings'; signal: 'absenceChanged'; payload: AbsenceReport }
-  | { type: 'signalSiblings'; signal: 'slotTaken'; payload: { slot: string; from: string } };
+  | { type: 'reportToAbsence'; report: CaseReport };
 
 export type { ClientMessageKind };

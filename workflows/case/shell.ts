@@ -22,9 +22,8 @@ import {
 } from '@temporalio/workflow';
 import type { CaseActivities } from '../../src/shared/activities';
 import type { CaseInput, CloseReason } from '../../src/shared/case';
-import { caseWorkflowId } from '../../src/shared/ids';
+import { absenceNewsSignal, absenceOverrunSignal, caseReportSignal } from '../../src/shared/absence';
 import {
-  absenceChangedSignal,
   acknowledgeEscalationUpdate,
   chooseSlotUpdate,
   clientSeenSignal,
@@ -34,7 +33,6 @@ import {
   raiseRiskUpdate,
   recordPhoneOutcomeUpdate,
   recordRebookingUpdate,
-  reportAbsenceUpdate,
   reportRecordsUnavailableUpdate,
   reportUnhappyUpdate,
   requestCallUpdate,
@@ -165,13 +163,9 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
           (found) => run({ type: 'recordsChecked', found }),
           (e) => run({ type: 'recordsChecked', error: failureText(e) }),
         );
-      case 'signalSiblings':
-        for (const sibling of input.siblingCaseIds) {
-          const handle = getExternalWorkflowHandle(caseWorkflowId(sibling));
-          // A finished sibling has nobody left to tell.
-          const sent = c.signal === 'slotTaken' ? handle.signal(slotTakenSignal, c.payload) : handle.signal(absenceChangedSignal, c.payload);
-          void sent.catch(() => undefined);
-        }
+      case 'reportToAbsence':
+        // An absence that has ended has nobody left to tell; the case's own record stands.
+        if (input.absenceWorkflowId) void getExternalWorkflowHandle(input.absenceWorkflowId).signal(caseReportSignal, c.report).catch(() => undefined);
         return;
     }
   }
@@ -235,14 +229,6 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     { validator: (r) => refuse({ type: 'rebooking', ...r }) },
   );
   setHandler(
-    reportAbsenceUpdate,
-    (r) => {
-      run({ type: 'absence', origin: true, ...r });
-      return status();
-    },
-    { validator: (r) => refuse({ type: 'absence', origin: true, ...r }) },
-  );
-  setHandler(
     confirmRecordUpdate,
     (r) => {
       run({ type: 'confirmRecord', ...r });
@@ -291,8 +277,11 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     { validator: (a) => refuse({ type: 'acknowledge', ...a }) },
   );
 
-  setHandler(absenceChangedSignal, (report) => {
-    if (isOpen()) run({ type: 'absence', origin: false, ...report });
+  setHandler(absenceNewsSignal, (news) => {
+    if (isOpen()) run({ type: 'absence', news });
+  });
+  setHandler(absenceOverrunSignal, () => {
+    if (isOpen()) run({ type: 'absenceOverrun' });
   });
   setHandler(slotTakenSignal, ({ slot, from }) => run({ type: 'slotTaken', slot, from }));
   setHandler(deliveryReportSignal, (report) => {
@@ -301,7 +290,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
   setHandler(clientSeenSignal, () => {
     if (isOpen()) run({ type: 'clientSeen' });
   });
-  setHandler(viewQuery, () => view(state, { sending: inflight, timers: [...armed].sort((a, b) => a - b) }));
+  setHandler(viewQuery, () => view(state, { sending: inflight, timers: [...armed].sort((a, b) => a - b), now: Date.now() }));
 
   // ---- the loop ------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@
  * view, which the web app shows only to signed-in staff.
  */
 import { RECORDS, type CaseView, type Duty, type Escalation as EscalationView, type Owner } from '../../src/shared/case';
+import { returnsAt } from '../../src/shared/policy';
 import { formatUk } from '../../src/shared/time';
 import { ownerName } from './core';
 import type { CaseState, Escalation, Obligation } from './model';
@@ -77,7 +78,7 @@ function mainDuty(state: CaseState): Obligation | undefined {
   return open.find((o) => o.kind !== 'acknowledge' && o.kind !== 'records') ?? open.find((o) => o.kind === 'records') ?? open[0];
 }
 
-export function view(state: CaseState, extras: { sending: number; timers: number[] }): CaseView {
+export function view(state: CaseState, extras: { sending: number; timers: number[]; now: number }): CaseView {
   const { input } = state;
   const next = nextDuty(state);
   return {
@@ -92,7 +93,7 @@ export function view(state: CaseState, extras: { sending: number; timers: number
     preferredContact: input.client.preferredContact,
     clientContact: { ref: input.client.ref, ...(input.client.email ? { email: input.client.email } : {}), ...(input.client.phone ? { phone: input.client.phone } : {}) },
     sessionStartsAt: input.session.startsAt,
-    offeredSlots: state.offeredSlots.filter((s) => !state.takenSlots.includes(s)),
+    offeredSlots: state.offeredSlots.filter((s) => !state.takenSlots.includes(s) && !state.awaySlots.includes(s)),
     bookedSlot: state.bookedSlot,
     withdrawnSlots: state.withdrawnSlots,
     callbackBy: state.callbackBy,
@@ -114,6 +115,9 @@ export function view(state: CaseState, extras: { sending: number; timers: number
     closed: state.closed ? { ...state.closed, at: iso(state.closed.at) } : undefined,
     sending: extras.sending,
     timers: extras.timers.map(iso),
+    therapistAway: !state.absence.returned && !!state.expectedReturn && extras.now < returnsAt(state.expectedReturn),
+    ...(state.absence.cover ? { cover: state.absence.cover } : {}),
+    ...(input.followOn ? { followsCaseId: input.followOn.fromCaseId } : {}),
   };
 }
 
@@ -130,7 +134,7 @@ export function describe(state: CaseState): string {
     case 'contacting':
       return `Telling the client by ${input.client.preferredContact}.${escalated}`;
     case 'awaiting-choice': {
-      const n = state.offeredSlots.filter((s) => !state.takenSlots.includes(s)).length;
+      const n = state.offeredSlots.filter((s) => !state.takenSlots.includes(s) && !state.awaySlots.includes(s)).length;
       return `Waiting for the client's choice${until}; ${n} time${n === 1 ? '' : 's'} offered.${escalated}`;
     }
     case 'awaiting-callback':
@@ -198,7 +202,6 @@ export function wakeups(state: CaseState): { at: number; why: string }[] {
     if (ob.remindAt !== undefined) out.push({ at: ob.remindAt, why: 'Reminder before the promised callback' });
   }
   if (state.toldCheckAt !== undefined) out.push({ at: state.toldCheckAt, why: 'Check that the client knows of the cancellation' });
-  if (state.overrunAt !== undefined) out.push({ at: state.overrunAt, why: "The therapist's expected return" });
   if (state.docsCheckAt !== undefined) out.push({ at: state.docsCheckAt, why: 'Next check of the MPB records' });
   for (const m of state.messages) if (m.status === 'deferred' && m.sendAt !== undefined) out.push({ at: m.sendAt, why: 'A message to the client, after the quiet hours' });
   return out.sort((a, b) => a.at - b.at);

@@ -7,6 +7,8 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { ApiScope, ApiToken } from '../../config';
 import type { CaseView } from '../../shared/case';
+import { z } from 'zod';
+import { reportAbsenceReturnUpdate, reportBackUpdate } from '../../shared/absence';
 import { submissionSchema, toFieldErrors } from '../../shared/api';
 import type { WebContext } from '../context';
 import { bearerMatcher } from '../security/auth';
@@ -27,11 +29,18 @@ const SCOPE_REFUSALS: Record<ApiScope, string> = {
  * risk note, a closing note) stays on the authenticated case page; a field added to the case
  * view later stays out of the API until it is added here on purpose.
  */
+/** The absence for integrations: its dates and whether the therapist is away, not the other clients. */
+function absenceForApi(a: NonNullable<CaseView['absence']>) {
+  return { absenceId: a.absenceId, openedAt: a.openedAt, expectedReturn: a.expectedReturn, returnedAt: a.returnedAt, away: a.away, sessions: a.sessions.length };
+}
+
 export function apiView(view: CaseView) {
   const { closed } = view;
   return {
     caseId: view.caseId,
     absenceId: view.absenceId,
+    absence: view.absence ? absenceForApi(view.absence) : undefined,
+    therapistAway: view.therapistAway,
     siblingCaseIds: view.siblingCaseIds,
     stage: view.stage,
     status: view.status,
@@ -161,8 +170,46 @@ export function apiRoutes(ctx: WebContext): Router {
     })
     .all(methodNotAllowed('GET, HEAD'));
 
+  // The therapist's absence, reached through one of its cases: a new expected return, or back (issue 11).
+  router
+    .route('/cancellations/:id/absence')
+    .post(requireScope('submit'), express.json({ limit: '2kb', strict: true }), async (req, res) => {
+      const parsed = absenceChangeSchema.safeParse(req.body);
+      if (!req.is('application/json') || !parsed.success) {
+        res.status(400).json({ errors: parsed.success ? [{ path: '', message: 'Send JSON' }] : toFieldErrors(parsed.error) });
+        return;
+      }
+      const view = await ctx.deps.cases.view(req.params.id);
+      const caller = callerOf(res);
+      // A token limited to some therapists answers for another therapist's case as for no case.
+      if (!view || !servesTherapist(caller, view.therapistId)) {
+        res.status(404).json(notFound);
+        return;
+      }
+      const by = `token:${caller.name}`;
+      const change = parsed.data;
+      const outcome =
+        'back' in change
+          ? await ctx.deps.cases.actOnAbsence(view.caseId, reportBackUpdate, [{ by }], ctx.newUpdateId())
+          : await ctx.deps.cases.actOnAbsence(view.caseId, reportAbsenceReturnUpdate, [{ by, expectedReturn: change.expectedReturn }], ctx.newUpdateId());
+      if (outcome.kind !== 'done') {
+        res.status(409).json({ errors: [{ path: '', message: outcome.kind === 'refused' ? outcome.reason : 'This absence has ended' }] });
+        return;
+      }
+      ctx.log.info({ event: 'absence-changed', caller: by, caseId: view.caseId }, 'absence changed through the API');
+      const after = await ctx.deps.cases.view(view.caseId);
+      res.status(200).json({ absence: after?.absence ? absenceForApi(after.absence) : null });
+    })
+    .all(methodNotAllowed('POST'));
+
   router.use((_req, res) => {
     res.status(404).json({ errors: [{ path: '', message: 'No such endpoint' }] });
   });
   return router;
 }
+
+/** `{ "expectedReturn": "2026-12-14" }` when the return moves; `{ "back": true }` when the therapist is back. */
+const absenceChangeSchema = z.union([
+  z.object({ expectedReturn: z.iso.date({ message: 'Enter a date like 2026-12-14' }) }).strict(),
+  z.object({ back: z.literal(true) }).strict(),
+]);

@@ -3,7 +3,6 @@
  * caught here (422), a refusal by the workflow comes back with its reason (409), and success
  * redirects to the page so a refresh cannot repeat it.
  */
-import type { UpdateDefinition } from '@temporalio/common';
 import { Router, type Response } from 'express';
 import { CLOSE_REASONS, RECORDS, type CaseView } from '../../shared/case';
 import {
@@ -18,8 +17,6 @@ import {
   readUpdateId,
   type ActionName,
   type ActionValues,
-  type CaseHandle,
-  type ParsedAction,
 } from '../case-actions';
 import { CLOSE_REASON_LABELS, contactLabel, isOpen, RECORD_LABELS, STAGE_LABELS, statusSentence, teamLabel } from '../case-status';
 import type { WebContext } from '../context';
@@ -38,25 +35,6 @@ interface PageExtras {
   state?: ActionState;
   errorList?: { text: string; href: string }[];
   done?: string;
-}
-
-/**
- * The update and arguments a parsed action sends. Actions are written as `run(handle)`
- * (case-actions.ts); a handle that only records turns one into a command for CaseService.act,
- * the one path to a case.
- */
-type Command = { update: UpdateDefinition<unknown, unknown[]>; args: unknown[] };
-function commandOf(parsed: Extract<ParsedAction, { ok: true }>): Command {
-  let command: Command | undefined;
-  const recorder = {
-    executeUpdate: (update: UpdateDefinition<unknown, unknown[]>, options?: { args?: unknown[] }) => {
-      command = { update, args: options?.args ?? [] };
-      return Promise.resolve(undefined);
-    },
-  };
-  void parsed.run(recorder as unknown as CaseHandle, '');
-  if (!command) throw new Error('the action sent no update');
-  return command;
 }
 
 export function caseRoutes(ctx: WebContext): Router {
@@ -85,6 +63,8 @@ export function caseRoutes(ctx: WebContext): Router {
       riskAlerts: riskAlerts.map((e) => ({ ...e, teamLabel: teamLabel(e.team) })),
       unackedRisk: riskAlerts.some((e) => !e.acknowledgedAt),
       recordsOwed: view.duties.some((d) => !d.metAt && d.kind === 'records'),
+      stageLabels: STAGE_LABELS,
+      noticeLabels: NOTICE_LABELS,
       status: statusSentence(view),
       stageLabel: STAGE_LABELS[view.stage],
       contact: contactLabel(view.preferredContact),
@@ -138,7 +118,12 @@ export function caseRoutes(ctx: WebContext): Router {
       return;
     }
     if (!mayTake(user.role, action)) {
-      const message = action === 'close' ? 'Only a clinical lead can close a case.' : 'Only a clinical lead or the escalation team can acknowledge escalations.';
+      const message =
+        action === 'close'
+          ? 'Only a clinical lead can close a case.'
+          : action === 'cover'
+            ? 'Only a clinical lead or the escalation team can arrange cover.'
+            : 'Only a clinical lead or the escalation team can acknowledge escalations.';
       ctx.render(res, 403, 'auth/problem.njk', { title: 'You cannot do this', message });
       return;
     }
@@ -153,8 +138,11 @@ export function caseRoutes(ctx: WebContext): Router {
       renderCase(res, 422, view, { action, state: { values, errors: parsed.errors }, errorList });
       return;
     }
-    const { update, args } = commandOf(parsed);
-    const outcome = await ctx.deps.cases.act(id, update, args, readUpdateId(body) ?? ctx.newUpdateId());
+    const updateId = readUpdateId(body) ?? ctx.newUpdateId();
+    const outcome =
+      parsed.target === 'absence'
+        ? await ctx.deps.cases.actOnAbsence(id, parsed.update, parsed.args, updateId)
+        : await ctx.deps.cases.act(id, parsed.update, parsed.args, updateId);
     if (outcome.kind !== 'done') {
       const fresh = (await ctx.deps.cases.view(id)) ?? view;
       const errorList = [{ text: refusalText(outcome, 'staff'), href: `#action-${action}` }];
@@ -166,6 +154,15 @@ export function caseRoutes(ctx: WebContext): Router {
 
   return router;
 }
+
+const NOTICE_LABELS: Record<string, string> = {
+  absenceStarted: 'the absence began',
+  absenceExtended: 'the absence was extended',
+  absenceShortened: 'the therapist is back sooner',
+  absenceOverrun: 'the expected return passed with no news',
+  absenceEnded: 'the therapist is back',
+  significant: 'a significant absence',
+};
 
 const DELIVERY_LABELS: Record<CaseView['escalations'][number]['delivery'], string> = {
   sending: 'Sending',

@@ -1,0 +1,222 @@
+/**
+ * The Temporal shell of a therapist's absence: signals, updates, timers and activity results in;
+ * the absence core's commands out (notices, alerts, news to the cases, follow-on cases). Every
+ * submission of the therapist joins it with signal-with-start; it ends when the therapist is back
+ * and every case of the absence has settled, and continues as new when its history grows long.
+ */
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import {
+  absenceNewsSignal,
+  absenceOverrunSignal,
+  absenceViewQuery,
+  assignCoverUpdate,
+  caseReportSignal,
+  claimSlotUpdate,
+  joinAbsenceSignal,
+  releaseSlotSignal,
+  reportAbsenceReturnUpdate,
+  reportBackUpdate,
+  type AbsenceInput,
+  type AbsenceView,
+} from '../../src/shared/absence';
+import type { CaseActivities } from '../../src/shared/activities';
+import { caseWorkflowId } from '../../src/shared/ids';
+import { slotTakenSignal } from '../../src/shared/messages';
+import { returnsAt, withDefaults } from '../../src/shared/policy';
+import { AbsenceReturn, OpenCases, TherapistRef } from '../../src/shared/search-attributes';
+import { formatUkDate } from '../../src/shared/time';
+import { absenceOver, absenceRefusal, absenceWakeups, applyAbsence, initialAbsence, type AbsenceCommand, type AbsenceEvent, type AbsenceState } from './core';
+
+/** Notices and alerts must get out: the same budget as the case's staff messages. */
+const staffChannel: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
+};
+const staff = proxyActivities<CaseActivities>(staffChannel);
+
+const HISTORY_BUDGET = 5_000;
+
+export async function therapistAbsence(input: AbsenceInput, carried?: AbsenceState): Promise<{ returnedAt?: string; cases: number }> {
+  const policy = withDefaults(input.policy);
+  const state: AbsenceState = carried ?? initialAbsence(input);
+  const armed = new Set<number>();
+  let inflight = 0;
+  let changed = false;
+
+  function run(event: AbsenceEvent): void {
+    for (const c of applyAbsence(state, event, Date.now(), policy)) execute(c);
+    changed = true;
+  }
+
+  function background(call: () => Promise<unknown>, key: string): void {
+    inflight++;
+    void call()
+      .then(
+        () => run({ type: 'sent', key }),
+        (e: unknown) => {
+          if (isCancellation(e)) throw e;
+          run({ type: 'sendFailed', key, reason: failureText(e) });
+        },
+      )
+      .finally(() => {
+        inflight--;
+        changed = true;
+      });
+  }
+
+  function execute(c: AbsenceCommand): void {
+    const toCase = (caseId: string) => getExternalWorkflowHandle(caseWorkflowId(caseId));
+    switch (c.type) {
+      case 'notifyProvider':
+        return background(() => staff.notifyProvider.executeWithOptions({ ...staffChannel, summary: `Provider: ${c.notice.kind}` }, [c.notice]), c.key);
+      case 'escalate':
+        return background(() => staff.escalate.executeWithOptions({ ...staffChannel, summary: `Alert to ${c.notice.team}` }, [c.notice]), c.key);
+      case 'notifyTherapist':
+        return background(() => staff.notifyTherapist.executeWithOptions({ ...staffChannel, summary: 'Therapist: expected return has passed' }, [c.notice]), c.key);
+      // A case that has finished needs no news; its record stands.
+      case 'news':
+        void toCase(c.caseId).signal(absenceNewsSignal, c.news).catch(() => undefined);
+        return;
+      case 'overrun':
+        void toCase(c.caseId).signal(absenceOverrunSignal).catch(() => undefined);
+        return;
+      case 'slotTaken':
+        void toCase(c.caseId).signal(slotTakenSignal, { slot: c.slot, from: c.from }).catch(() => undefined);
+        return;
+      case 'startCase':
+        // The follow-on case outlives this absence if need be.
+        void startChild('cancellationCase', {
+          workflowId: caseWorkflowId(c.input.caseId),
+          args: [c.input],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        }).catch(() => undefined);
+        return;
+    }
+  }
+
+  function armTimer(): void {
+    const next = absenceWakeups(state)[0];
+    if (!next) return;
+    for (const at of armed) if (at <= next.at) return;
+    armed.add(next.at);
+    sleep(Math.max(next.at - Date.now(), 1), { summary: next.why }).then(
+      () => {
+        armed.delete(next.at);
+        run({ type: 'tick' });
+      },
+      (e: unknown) => {
+        if (!isCancellation(e)) throw e;
+      },
+    );
+  }
+
+  const refuse = (event: AbsenceEvent) => {
+    const why = absenceRefusal(state, event, Date.now());
+    if (why) throw new Error(why);
+  };
+
+  setHandler(joinAbsenceSignal, (join) => run({ type: 'join', join }));
+  setHandler(caseReportSignal, (report) => run({ type: 'caseReport', report }));
+  setHandler(releaseSlotSignal, (claim) => run({ type: 'release', claim }));
+  setHandler(
+    claimSlotUpdate,
+    (claim) => {
+      run({ type: 'claim', claim });
+      return { slot: claim.slot };
+    },
+    { validator: (claim) => refuse({ type: 'claim', claim }) },
+  );
+  setHandler(
+    reportAbsenceReturnUpdate,
+    (r) => {
+      run({ type: 'report', by: r.by, expectedReturn: r.expectedReturn });
+      return { expectedReturn: state.expectedReturn };
+    },
+    { validator: (r) => refuse({ type: 'report', by: r.by, expectedReturn: r.expectedReturn }) },
+  );
+  setHandler(reportBackUpdate, (r) => {
+    run({ type: 'back', by: r.by });
+    return { returnedAt: new Date(state.returnedAt!).toISOString() };
+  });
+  setHandler(assignCoverUpdate, (c) => {
+    run({ type: 'cover', by: c.by, cover: c.cover });
+    return { cover: state.cover };
+  });
+  setHandler(absenceViewQuery, () => absenceView(state, Date.now()));
+
+  let published = '';
+  function publish(): void {
+    const open = state.cases.filter((c) => c.open).length;
+    const key = `${state.expectedReturn ?? ''}|${open}|${state.returnedAt ?? ''}`;
+    if (key === published) return;
+    published = key;
+    setCurrentDetails(describeAbsence(state));
+    upsertSearchAttributes([
+      { key: TherapistRef, value: input.therapist.id },
+      { key: AbsenceReturn, value: state.returnedAt ? 'back' : (state.expectedReturn ?? 'unknown') },
+      { key: OpenCases, value: open },
+    ]);
+  }
+
+  for (;;) {
+    publish();
+    if (absenceOver(state, Date.now())) break;
+    if (inflight === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_BUDGET)) {
+      await condition(() => inflight === 0 && allHandlersFinished());
+      await continueAsNew<typeof therapistAbsence>(input, state);
+    }
+    // The overrun check at the end of the expected return day also ends an absence whose cases have all settled.
+    armTimer();
+    changed = false;
+    await condition(() => changed);
+  }
+  await condition(() => inflight === 0 && allHandlersFinished());
+  return { ...(state.returnedAt ? { returnedAt: new Date(state.returnedAt).toISOString() } : {}), cases: state.cases.length };
+}
+
+export function absenceView(state: AbsenceState, now: number): AbsenceView {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    absenceId: state.input.absenceId,
+    therapistId: state.input.therapist.id,
+    therapistName: state.input.therapist.name,
+    openedAt: state.input.openedAt,
+    ...(state.expectedReturn ? { expectedReturn: state.expectedReturn } : {}),
+    ...(state.returnedAt ? { returnedAt: iso(state.returnedAt) } : {}),
+    away: !state.returnedAt && !!state.expectedReturn && now < returnsAt(state.expectedReturn),
+    ...(state.cover ? { cover: state.cover } : {}),
+    sessions: state.cases.map((c) => ({ caseId: c.caseId, clientFirstName: c.client.firstName, sessionStartsAt: c.sessionStartsAt, stage: c.stage, open: c.open, ...(c.bookedSlot ? { bookedSlot: c.bookedSlot } : {}) })),
+    notices: state.notices.map((n) => ({ to: n.to, kind: n.kind, ...(n.expectedReturn ? { expectedReturn: n.expectedReturn } : {}), at: iso(n.at), status: n.status })),
+    duties: state.duties.filter((d) => !d.done).map((d) => ({ what: d.what, owner: 'support', deadline: iso(d.due) })),
+  };
+}
+
+/** The absence in one sentence for the Web UI: no client details. */
+export function describeAbsence(state: AbsenceState): string {
+  const open = state.cases.filter((c) => c.open).length;
+  const when = state.returnedAt ? 'The therapist is back' : state.expectedReturn ? `Expected back ${formatUkDate(state.expectedReturn)}` : 'No return date given';
+  return `${when}; ${state.cases.length} session(s) cancelled, ${open} case(s) still open.`;
+}
+
+function failureText(e: unknown): string {
+  let cause: unknown = e;
+  while (cause instanceof Error && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure && cause.type) return cause.type;
+  return cause instanceof Error ? cause.message.slice(0, 200) : 'unknown failure';
+}

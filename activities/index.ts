@@ -18,7 +18,7 @@ import type { RecordsChecker } from '../src/records/checker';
 import { clientSms } from '../src/wording/sms';
 import type { SmsSender } from '../src/sms/sender';
 import { FailureType, type CaseActivities, type Delivery } from '../src/shared/activities';
-import { TEAMS } from '../src/shared/case';
+import { TEAMS, type CaseInput } from '../src/shared/case';
 
 export interface ActivityDeps {
   config: Config;
@@ -31,6 +31,8 @@ export interface ActivityDeps {
   now(): Date;
   /** Redacting logger (src/log.ts); silent when not given. */
   logger?: Logger;
+  /** Starts a case workflow (the worker's one Temporal client); absent where no absence starts cases. */
+  startCase?: (input: CaseInput) => Promise<void>;
 }
 
 export function createActivities(deps: ActivityDeps): CaseActivities {
@@ -94,6 +96,12 @@ export function createActivities(deps: ActivityDeps): CaseActivities {
       const to = notice.recipient ?? notice.team;
       if (!(TEAMS as readonly string[]).includes(to)) throw ApplicationFailure.nonRetryable('An escalation copy needs a known team', INVALID_NOTICE);
       return email(config.teams[to], notice.caseId, notice.step, escalationEmail(notice, staff), `team:${to}`);
+    },
+
+    async startCase(input) {
+      if (!deps.startCase) throw ApplicationFailure.nonRetryable('This worker cannot start cases (no Temporal client given)', FailureType.ChannelMisconfigured);
+      await deps.startCase(input);
+      log.info({ event: 'case-started', caseId: input.caseId }, 'follow-on case started');
     },
 
     async smsStatus(query) {

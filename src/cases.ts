@@ -151,35 +151,7 @@ export class CaseService {
   private async start(input: CaseInput): Promise<{ changesIgnored: boolean; riskRaised: boolean }> {
     const digest = this.digest(input);
     try {
-      await this.deps.client.workflow.start<typeof cancellationCase>('cancellationCase', {
-        taskQueue: this.deps.taskQueue,
-        workflowId: caseWorkflowId(input.caseId),
-        args: [input],
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: [
-          { key: CaseStage, value: 'contacting' },
-          { key: SubmissionDigest, value: digest },
-          // Set before any worker runs, so a case nobody picks up still turns late.
-          { key: NextDeadline, value: new Date(Date.parse(input.submittedAt) + input.policy.contactWithinMs) },
-          { key: TherapistRef, value: input.therapist.id },
-          { key: RiskConcern, value: input.risk?.concern === true },
-          { key: DocsComplete, value: false },
-          { key: SessionStart, value: new Date(input.session.startsAt) },
-          { key: AbsenceId, value: input.absenceId },
-        ],
-        // Shown in the Web UI's list and detail views: no client name or contact details.
-        staticSummary: `Cancelled session ${formatUk(input.session.startsAt)}, therapist ${input.therapist.id}`,
-        staticDetails: [
-          `Session: ${formatUk(input.session.startsAt)}`,
-          `Therapist: ${input.therapist.id}`,
-          `Contact by: ${input.client.preferredContact}`,
-          'slots' in input.rebook ? `Slots offered: ${input.rebook.slots.length}` : `Callback by: ${formatUk(input.rebook.callbackBy)}`,
-          `Case page: /cancellations/${input.caseId}`,
-          // One paragraph: the Web UI renders details as markdown in a box about five lines high,
-          // and would run separate lines together anyway.
-        ].join(' · '),
-      });
+      await startCaseWorkflow(this.deps.client, this.deps.taskQueue, input, digest);
     } catch (e) {
       // The same session submitted after its case finished: still one effect.
       if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
@@ -358,4 +330,51 @@ function bookedBy(update: string, arg: unknown): string | undefined {
   const a = (arg ?? {}) as { slot?: unknown; rebookedSlot?: unknown };
   const slot = update === 'chooseSlot' || update === 'recordRebooking' ? a.slot : update === 'recordPhoneOutcome' ? a.rebookedSlot : undefined;
   return typeof slot === 'string' ? slot : undefined;
+}
+
+/**
+ * Starts a case workflow, or finds it already there (the same session submitted twice, a retried
+ * start): the one place its start options live, for the web app and for a worker starting a
+ * follow-on case. Throws WorkflowExecutionAlreadyStartedError for a case that has finished.
+ */
+export async function startCaseWorkflow(client: Client, taskQueue: string, input: CaseInput, digest?: string): Promise<void> {
+  await client.workflow.start<typeof cancellationCase>('cancellationCase', {
+    taskQueue,
+    workflowId: caseWorkflowId(input.caseId),
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    typedSearchAttributes: [
+      { key: CaseStage, value: 'contacting' },
+      ...(digest ? [{ key: SubmissionDigest, value: digest }] : []),
+      // Set before any worker runs, so a case nobody picks up still turns late.
+      { key: NextDeadline, value: new Date(Date.parse(input.submittedAt) + input.policy.contactWithinMs) },
+      { key: TherapistRef, value: input.therapist.id },
+      { key: RiskConcern, value: input.risk?.concern === true },
+      { key: DocsComplete, value: false },
+      { key: SessionStart, value: new Date(input.session.startsAt) },
+      { key: AbsenceId, value: input.absenceId },
+    ],
+    // Shown in the Web UI's list and detail views: no client name or contact details.
+    staticSummary: `${input.followOn ? 'Withdrawn booking' : 'Cancelled session'} ${formatUk(input.session.startsAt)}, therapist ${input.therapist.id}`,
+    staticDetails: [
+      `Session: ${formatUk(input.session.startsAt)}`,
+      `Therapist: ${input.therapist.id}`,
+      `Contact by: ${input.client.preferredContact}`,
+      'slots' in input.rebook ? `Slots offered: ${input.rebook.slots.length}` : `Callback by: ${formatUk(input.rebook.callbackBy)}`,
+      ...(input.followOn ? [`Follows case: ${input.followOn.fromCaseId}`] : []),
+      `Case page: /cancellations/${input.caseId}`,
+      // One paragraph: the Web UI renders details as markdown in a box about five lines high,
+      // and would run separate lines together anyway.
+    ].join(' · '),
+  });
+}
+
+/** Starts a case an absence decided on; one started before (a retried activity) is left as it is. */
+export async function startCaseIfNew(client: Client, taskQueue: string, input: CaseInput): Promise<void> {
+  try {
+    await startCaseWorkflow(client, taskQueue, input);
+  } catch (e) {
+    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+  }
 }

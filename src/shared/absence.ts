@@ -26,6 +26,8 @@ export interface AbsenceInput {
   therapist: { id: string; name: string; email: string };
   policy: Policy;
   openedAt: string;
+  /** Events after which a run continues as new (default 5,000); tests set it low to prove the carry-over. */
+  historyBudget?: number;
 }
 
 /** A case joining the absence: what the absence needs to coordinate it and, if its booking is withdrawn after it ends, to tell the client. */

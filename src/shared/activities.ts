@@ -4,7 +4,7 @@
  * place, beside the channels.
  */
 import type { ContactMethod } from './api';
-import type { RecordName, Team } from './case';
+import type { CaseInput, RecordName, Team } from './case';
 
 /** Failure types the workflow reacts to; every one is raised non-retryable. */
 export const FailureType = {
@@ -159,4 +159,9 @@ export interface CaseActivities {
    * on its way, the activity fails (retryably) and Temporal asks again later with backoff.
    */
   smsStatus(query: SmsStatusQuery): Promise<DeliveryReport>;
+  /**
+   * Starts a case the absence decided on (a follow-on for a finished case whose booking a longer
+   * absence withdrew). Idempotent: a case already started under that id is left as it is.
+   */
+  startCase(input: CaseInput): Promise<void>;
 }

@@ -2,6 +2,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
 import { buildActivityDeps } from '../../activities/deps';
+import { startCaseIfNew } from '../../src/cases';
 import type { Config } from '../../src/config';
 import { createCaseWorker } from '../../src/temporal/worker';
 import { workflowBundle } from '../workflows/harness';
@@ -12,7 +13,7 @@ export async function runRealWorker(env: TestWorkflowEnvironment, config: Config
     connection: env.nativeConnection,
     namespace: 'default',
     taskQueue: config.temporal.taskQueue,
-    activities: createActivities(buildActivityDeps(config)),
+    activities: createActivities({ ...buildActivityDeps(config), startCase: (input) => startCaseIfNew(env.client, config.temporal.taskQueue, input) }),
     workflowBundle: await workflowBundle(),
   });
   const running = worker.run();

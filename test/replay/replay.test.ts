@@ -1,5 +1,5 @@
 /**
- * Replays histories recorded from real runs (W1, W6, W10) against today's workflow code, so a
+ * Replays histories recorded from real runs (W1, W6, W10, and the absence of A1) against today's workflow code, so a
  * change that would break running cases fails CI. Record them again with
  * `RECORD_HISTORIES=1 npx jest test/workflows` only for a deliberate, patched() change.
  */
@@ -11,8 +11,8 @@ import { HISTORIES_DIR, workflowBundle } from '../workflows/harness';
 
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.history.bin'));
 
-test('the recorded histories cover W1, W6 and W10', () => {
-  expect(files.sort()).toEqual(['w1-email-choice.history.bin', 'w10-risk-raised.history.bin', 'w6-callback.history.bin']);
+test('the recorded histories cover W1, W6, W10 and an absence of three submissions (A1)', () => {
+  expect(files.sort()).toEqual(['a1-absence.history.bin', 'w1-email-choice.history.bin', 'w10-risk-raised.history.bin', 'w6-callback.history.bin']);
 });
 
 test.each(files)('replaying %s with the current workflow code is deterministic', async (file) => {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { startCaseIfNew } from '../../src/cases';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import type { CaseActivities, ClientNotice, EscalationNotice, ProviderNotice, RecordsStatus, TherapistNotice } from '../../src/shared/activities';
@@ -27,7 +28,7 @@ export const DAY = 24 * HOUR;
 // Worker warnings (an activity failure provoked on purpose; the Java test server not advertising
 // a heartbeat capability) would drown the test output.
 Runtime.install({
-  logger: new DefaultLogger('ERROR'),
+  logger: new DefaultLogger(process.env.TEST_LOG_LEVEL === 'WARN' ? 'WARN' : 'ERROR'),
   telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} } },
 });
 
@@ -64,6 +65,8 @@ export interface FakeOptions {
 
 export class Recorder {
   readonly sent: Sent[] = [];
+  /** Cases an absence started through the startCase activity. */
+  readonly started: CaseInput[] = [];
   /** Steps whose text message was followed to a final status. */
   readonly smsFollowed: string[] = [];
   recordChecks = 0;
@@ -87,7 +90,7 @@ export class Recorder {
     return this.sent.flatMap((s) => (s.to === 'team' && (!team || (s.notice.recipient ?? s.notice.team) === team) ? [s.notice] : []));
   }
 
-  activities(): CaseActivities {
+  activities(startCase: CaseActivities['startCase'] = noStarter): CaseActivities {
     const confirmed = (this.opts.delivery ?? 'delivered') === 'delivered';
     const delivered = (channel: 'email' | 'sms') => ({
       channel,
@@ -125,6 +128,10 @@ export class Recorder {
         if (this.opts.recordsDown) throw ApplicationFailure.nonRetryable('MPB unavailable', FailureType.ChannelMisconfigured);
         return (this.opts.records ?? (() => ({ attendance: false, clinicalNote: false, nextSession: false })))();
       },
+      startCase: (input) => {
+        this.started.push(input);
+        return startCase(input);
+      },
       smsStatus: async (query) => {
         this.smsFollowed.push(query.step);
         const status = this.opts.smsStatus ?? 'delivered';
@@ -133,6 +140,8 @@ export class Recorder {
     };
   }
 }
+
+const noStarter: CaseActivities['startCase'] = () => Promise.reject(ApplicationFailure.nonRetryable('no case starter in this test'));
 
 let counter = 0;
 export function newCaseId(): string {
@@ -186,20 +195,38 @@ export async function startCase(env: TestWorkflowEnvironment, taskQueue: string,
     workflowId: caseWorkflowId(input.caseId),
     args: [input],
   });
+  return runningCase(handle, slotsOf(input));
+}
+
+/** A case started by someone else (CaseService, an absence), watched and terminated with the test's others. */
+export function attachCase(env: TestWorkflowEnvironment, caseId: string, slots: string[] = []): RunningCase {
+  return runningCase(env.client.workflow.getHandle<typeof cancellationCase>(caseWorkflowId(caseId)), slots);
+}
+
+/** Terminates this workflow too when the test's worker stops (an absence started by CaseService). */
+export function terminateAtEnd(handle: WorkflowHandle): void {
+  started.push(handle);
+}
+
+function runningCase(handle: WorkflowHandle<typeof cancellationCase>, slots: string[]): RunningCase {
   started.push(handle);
   const view = () => handle.query(viewQuery);
   const until = async (pred: (v: CaseView) => boolean, what = 'condition') => {
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const v = await view();
-      if (pred(v) && v.sending === 0) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; case is: ${v.status} (sending ${v.sending})`);
+      // A case started by an absence may not exist yet: wait for it as for anything else.
+      const v = await view().catch((e: unknown) => {
+        if (e instanceof WorkflowNotFoundError && Date.now() < deadline) return undefined;
+        throw e;
+      });
+      if (v && pred(v) && v.sending === 0) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; case is: ${v?.status} (sending ${v?.sending})`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
   const chooseOffered = async (index = 0) => {
     await until((v) => v.stage === 'awaiting-choice', 'slot offer');
-    const slot = slotsOf(input)[index]!;
+    const slot = slots[index]!;
     await handle.executeUpdate(chooseSlotUpdate, { args: [{ slot }] });
     return slot;
   };
@@ -214,7 +241,9 @@ export async function startCase(env: TestWorkflowEnvironment, taskQueue: string,
 const started: WorkflowHandle[] = [];
 
 async function terminateStarted(): Promise<void> {
-  for (const handle of started.splice(0)) {
+  // Latest first: a follow-on case ends before the absence that started it, so no parent is left
+  // waiting on a child (which would hold the test server's clock).
+  for (const handle of started.splice(0).reverse()) {
     await handle.terminate('test finished').catch(() => undefined); // already complete
   }
 }
@@ -222,11 +251,16 @@ async function terminateStarted(): Promise<void> {
 /** Runs `body` with a worker polling a fresh task queue, using the recorder's activities. */
 export async function withWorker<T>(env: TestWorkflowEnvironment, recorder: Pick<Recorder, 'activities'>, body: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
+  // Cases an absence starts go on this test's task queue, and are terminated with its others.
+  const startCase = async (input: CaseInput) => {
+    await startCaseIfNew(env.client, taskQueue, input);
+    started.push(env.client.workflow.getHandle(caseWorkflowId(input.caseId)));
+  };
   const worker = await createCaseWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    activities: recorder.activities(),
+    activities: recorder.activities(startCase),
     workflowBundle: await workflowBundle(),
   });
   return worker.runUntil(async () => {
@@ -255,8 +289,9 @@ export class RecorderRouter {
     return rec.activities();
   }
 
-  activities(): CaseActivities {
+  activities(startCase: CaseActivities['startCase'] = noStarter): CaseActivities {
     return {
+      startCase,
       notifyClient: (n) => this.of(n.caseId).notifyClient(n),
       notifyTherapist: (n) => this.of(n.caseId).notifyTherapist(n),
       notifyProvider: (n) => this.of(n.caseId).notifyProvider(n),
@@ -288,7 +323,7 @@ export const HISTORIES_DIR = join(__dirname, '..', 'replay', 'histories');
  * With RECORD_HISTORIES=1, saves the case's history (binary protobuf) for the replay tests. Re-record only when a
  * change to the workflow is meant to be incompatible (and then version it with patched()).
  */
-export async function recordHistory(name: string, running: RunningCase): Promise<void> {
+export async function recordHistory(name: string, running: { handle: Pick<WorkflowHandle, 'fetchHistory'> }): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
   mkdirSync(HISTORIES_DIR, { recursive: true });
   const history = temporal.api.history.v1.History.fromObject(await running.handle.fetchHistory());

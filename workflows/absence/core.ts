@@ -436,6 +436,6 @@ export function followOnId(fromCaseId: string, slot: string): string {
     h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
     h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
   }
-  const digits = `${h1.toString(36).padStart(7, '0')}${h2.toString(36).padStart(7, '0')}${(h1 ^ h2).toString(36).padStart(7, '0')}`;
+  const digits = `${h1.toString(36).padStart(7, '0')}${h2.toString(36).padStart(7, '0')}${((h1 ^ h2) >>> 0).toString(36).padStart(7, '0')}`;
   return `c${digits.slice(0, 20)}`;
 }

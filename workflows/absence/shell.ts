@@ -11,12 +11,10 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
-  ParentClosePolicy,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   sleep,
-  startChild,
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
@@ -80,8 +78,20 @@ export async function therapistAbsence(input: AbsenceInput, carried?: AbsenceSta
       });
   }
 
+  /** A signal to a case, counted as under way until sent; a case that has finished needs no news. */
+  function tell(caseId: string, send: (h: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>): void {
+    inflight++;
+    void send(getExternalWorkflowHandle(caseWorkflowId(caseId)))
+      .catch((e: unknown) => {
+        if (isCancellation(e)) throw e;
+      })
+      .finally(() => {
+        inflight--;
+        changed = true;
+      });
+  }
+
   function execute(c: AbsenceCommand): void {
-    const toCase = (caseId: string) => getExternalWorkflowHandle(caseWorkflowId(caseId));
     switch (c.type) {
       case 'notifyProvider':
         return background(() => staff.notifyProvider.executeWithOptions({ ...staffChannel, summary: `Provider: ${c.notice.kind}` }, [c.notice]), c.key);
@@ -89,23 +99,24 @@ export async function therapistAbsence(input: AbsenceInput, carried?: AbsenceSta
         return background(() => staff.escalate.executeWithOptions({ ...staffChannel, summary: `Alert to ${c.notice.team}` }, [c.notice]), c.key);
       case 'notifyTherapist':
         return background(() => staff.notifyTherapist.executeWithOptions({ ...staffChannel, summary: 'Therapist: expected return has passed' }, [c.notice]), c.key);
-      // A case that has finished needs no news; its record stands.
       case 'news':
-        void toCase(c.caseId).signal(absenceNewsSignal, c.news).catch(() => undefined);
-        return;
+        return tell(c.caseId, (h) => h.signal(absenceNewsSignal, c.news));
       case 'overrun':
-        void toCase(c.caseId).signal(absenceOverrunSignal).catch(() => undefined);
-        return;
+        return tell(c.caseId, (h) => h.signal(absenceOverrunSignal));
       case 'slotTaken':
-        void toCase(c.caseId).signal(slotTakenSignal, { slot: c.slot, from: c.from }).catch(() => undefined);
-        return;
+        return tell(c.caseId, (h) => h.signal(slotTakenSignal, { slot: c.slot, from: c.from }));
       case 'startCase':
-        // The follow-on case outlives this absence if need be.
-        void startChild('cancellationCase', {
-          workflowId: caseWorkflowId(c.input.caseId),
-          args: [c.input],
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-        }).catch(() => undefined);
+        // Started by an activity, not as a child: the follow-on case outlives this absence and its runs.
+        inflight++;
+        void staff.startCase
+          .executeWithOptions({ ...staffChannel, summary: 'Start the follow-on case' }, [c.input])
+          .catch((e: unknown) => {
+            if (isCancellation(e)) throw e;
+          })
+          .finally(() => {
+            inflight--;
+            changed = true;
+          });
         return;
     }
   }
@@ -177,7 +188,7 @@ export async function therapistAbsence(input: AbsenceInput, carried?: AbsenceSta
   for (;;) {
     publish();
     if (absenceOver(state, Date.now())) break;
-    if (inflight === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_BUDGET)) {
+    if (inflight === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (input.historyBudget ?? HISTORY_BUDGET))) {
       await condition(() => inflight === 0 && allHandlersFinished());
       await continueAsNew<typeof therapistAbsence>(input, state);
     }

@@ -164,9 +164,14 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
           (e) => run({ type: 'recordsChecked', error: failureText(e) }),
         );
       case 'reportToAbsence':
-        // An absence that has ended has nobody left to tell; the case's own record stands.
-        if (input.absenceWorkflowId) void getExternalWorkflowHandle(input.absenceWorkflowId).signal(caseReportSignal, c.report).catch(() => undefined);
-        return;
+        // Counted as under way, so the case does not end before its last report is sent. An absence
+        // that has ended has nobody left to tell; the case's own record stands.
+        if (!input.absenceWorkflowId) return;
+        return background(
+          () => getExternalWorkflowHandle(input.absenceWorkflowId!).signal(caseReportSignal, c.report),
+          () => undefined,
+          () => undefined,
+        );
     }
   }
 

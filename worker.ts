@@ -1,20 +1,25 @@
 /**
  * Composition root of the worker process: reads config, builds the real channels and records
  * adapters, hands them to createActivities, and runs until SIGINT/SIGTERM. Workflow data is
- * encrypted with PAYLOAD_KEYS; Temporal's own logs go through the same redacting logger.
+ * encrypted with PAYLOAD_KEYS, and in production anything that arrives unencrypted is refused;
+ * Temporal's own logs go through the same redacting logger. From dist/ (npm run build) it runs
+ * the prebundled workflow code.
  */
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { buildActivityDeps } from './activities/deps';
 import { loadConfigOrExit } from './src/config';
 import { createLogger, TemporalPinoLogger } from './src/log';
-import { createCaseWorker } from './src/temporal/worker';
+import { temporalConnectionOptions } from './src/temporal/client';
+import { createCaseWorker, prebuiltWorkflowBundle } from './src/temporal/worker';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger({ level: config.logLevel, base: { service: 'worker' } });
   Runtime.install({ logger: new TemporalPinoLogger(log.child({ component: 'temporal' })) });
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const production = config.env === 'production';
+  const workflowBundle = prebuiltWorkflowBundle(production);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   try {
     const worker = await createCaseWorker({
       connection,
@@ -22,8 +27,11 @@ async function main(): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       activities: createActivities(buildActivityDeps(config, log.child({ component: 'activities' }))),
       payloadKeys: config.payloadKeys,
+      refuseUnencrypted: production,
+      workflowBundle,
     });
-    log.info({ event: 'polling', taskQueue: config.temporal.taskQueue, temporal: config.temporal.address }, 'worker polling');
+    const facts = { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, tls: config.temporal.tls !== undefined, prebuiltBundle: workflowBundle !== undefined };
+    log.info({ event: 'polling', ...facts }, 'worker polling');
     await worker.run();
   } finally {
     await connection.close();

@@ -25,7 +25,9 @@ async function main(): Promise<void> {
   // Webpack's module statistics are noise here; warnings and errors still show.
   const bundle = await bundleCaseWorkflows(new DefaultLogger('WARN'));
   fs.writeFileSync(WORKFLOW_BUNDLE_PATH, bundle.code);
-  say(`bundled workflows into ${path.relative(root, WORKFLOW_BUNDLE_PATH)} (${Math.round(bundle.code.length / 1024)} KiB, ${Date.now() - started} ms)`);
+  say(
+    `bundled workflows into ${path.relative(root, WORKFLOW_BUNDLE_PATH)} (${Math.round(bundle.code.length / 1024)} KiB, ${Date.now() - started} ms)`,
+  );
 }
 
 main().catch((e: unknown) => {

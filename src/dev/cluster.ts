@@ -133,7 +133,9 @@ export class NativeCluster {
     fs.mkdirSync(path.join(o.dir, 'logs'), { recursive: true });
     // Secrets persist with the data they protect: a new PAYLOAD_KEYS could not read old cases.
     const secretsFile = path.join(o.dir, 'secrets.json');
-    const saved = fs.existsSync(secretsFile) ? (JSON.parse(fs.readFileSync(secretsFile, 'utf8')) as Pick<State, 'secrets' | 'apiToken'>) : undefined;
+    const saved = fs.existsSync(secretsFile)
+      ? (JSON.parse(fs.readFileSync(secretsFile, 'utf8')) as Pick<State, 'secrets' | 'apiToken'>)
+      : undefined;
     const secrets = saved?.secrets ?? {
       POSTGRES_PASSWORD: randomBytes(18).toString('base64url'),
       LINK_KEYS: key('k1'),
@@ -176,7 +178,10 @@ export class NativeCluster {
   }
 
   get webUrls(): Record<'web-1' | 'web-2', string> {
-    return { 'web-1': `http://127.0.0.1:${this.state.ports.web['web-1']}`, 'web-2': `http://127.0.0.1:${this.state.ports.web['web-2']}` };
+    return {
+      'web-1': `http://127.0.0.1:${this.state.ports.web['web-1']}`,
+      'web-2': `http://127.0.0.1:${this.state.ports.web['web-2']}`,
+    };
   }
 
   get publicWebUrl(): string {
@@ -205,14 +210,26 @@ export class NativeCluster {
     const c = this.certificates;
     return {
       host: () => '127.0.0.1',
-      ports: { postgres: this.state.ports.postgres, temporal: this.state.ports.temporal, ui: this.state.ports.ui, web: this.state.ports.web },
+      ports: {
+        postgres: this.state.ports.postgres,
+        temporal: this.state.ports.temporal,
+        ui: this.state.ports.ui,
+        web: this.state.ports.web,
+      },
       publicWebUrl: this.publicWebUrl,
       publicUiUrl: this.uiUrl,
       dynamicConfigPath: path.join(this.o.root, DYNAMIC_CONFIG),
       smtpUrl: this.smtpUrl,
       secret: (name) => this.state.secrets[name],
       setting: (name) => this.o.settings?.[name] ?? this.defaultSetting(name),
-      tls: { ca: c.ca, serverCert: c.serverCert, serverKey: c.serverKey, clientCert: c.clientCert, clientKey: c.clientKey, serverName: c.serverName },
+      tls: {
+        ca: c.ca,
+        serverCert: c.serverCert,
+        serverKey: c.serverKey,
+        clientCert: c.clientCert,
+        clientKey: c.clientKey,
+        serverName: c.serverName,
+      },
     };
   }
 
@@ -251,7 +268,11 @@ export class NativeCluster {
     return Connection.connect({
       ...temporalConnectionOptions({
         address: this.temporalAddress,
-        tls: { ca: fs.readFileSync(c.ca), clientCert: { cert: fs.readFileSync(c.clientCert), key: fs.readFileSync(c.clientKey) }, serverName: c.serverName },
+        tls: {
+          ca: fs.readFileSync(c.ca),
+          clientCert: { cert: fs.readFileSync(c.clientCert), key: fs.readFileSync(c.clientKey) },
+          serverName: c.serverName,
+        },
       }),
       connectTimeout: 5000,
     });
@@ -266,30 +287,45 @@ export class NativeCluster {
       await fn();
       this.log(`${what}: done in ${formatDuration(Date.now() - started)}`);
     };
-    await step(`PostgreSQL ${this.postgres.version()} on 127.0.0.1:${this.state.ports.postgres}${this.postgres.user ? ` as user ${this.postgres.user.name}` : ''}`, async () => {
-      this.postgres.init();
-      await this.postgres.start();
-      this.recordPids();
-    });
-    await step('schema job (temporal-sql-tool: default store and SQL visibility)', () => this.runJob('temporal-schema'));
-    await step(`Temporal server ${path.basename(path.dirname(this.o.binaries.temporalServer))} on ${this.temporalAddress} (mutual TLS)`, async () => {
-      this.startService('temporal');
-      await this.waitForTemporal(120_000);
-    });
-    await step('namespace and search attributes (setup-search-attributes)', () => this.runJob('setup-search-attributes'));
+    await step(
+      `PostgreSQL ${this.postgres.version()} on 127.0.0.1:${this.state.ports.postgres}${this.postgres.user ? ` as user ${this.postgres.user.name}` : ''}`,
+      async () => {
+        this.postgres.init();
+        await this.postgres.start();
+        this.recordPids();
+      },
+    );
+    await step('schema job (temporal-sql-tool: default store and SQL visibility)', () =>
+      this.runJob('temporal-schema'),
+    );
+    await step(
+      `Temporal server ${path.basename(path.dirname(this.o.binaries.temporalServer))} on ${this.temporalAddress} (mutual TLS)`,
+      async () => {
+        this.startService('temporal');
+        await this.waitForTemporal(120_000);
+      },
+    );
+    await step('namespace and search attributes (setup-search-attributes)', () =>
+      this.runJob('setup-search-attributes'),
+    );
     await step(`Web UI on ${this.uiUrl} (read-only)`, async () => {
       this.startService('temporal-ui');
       await this.waitForHttp(this.uiUrl, 60_000, 'temporal-ui');
     });
     if (!this.o.smtpUrl) {
-      await step(`mail catcher on ${this.smtpUrl} (messages in ${path.relative(this.o.root, this.mailDir)})`, async () => {
-        this.startService('mail');
-        await this.waitForPort(this.state.ports.mail, 30_000, 'mail');
-      });
+      await step(
+        `mail catcher on ${this.smtpUrl} (messages in ${path.relative(this.o.root, this.mailDir)})`,
+        async () => {
+          this.startService('mail');
+          await this.waitForPort(this.state.ports.mail, 30_000, 'mail');
+        },
+      );
     }
     await step('two workers and two web apps (node dist/…)', async () => {
       for (const name of ['worker-1', 'worker-2', 'web-1', 'web-2'] as const) this.startService(name);
-      await Promise.all((['web-1', 'web-2'] as const).map((w) => this.waitForHttp(`${this.webUrls[w]}/healthz`, 60_000, w)));
+      await Promise.all(
+        (['web-1', 'web-2'] as const).map((w) => this.waitForHttp(`${this.webUrls[w]}/healthz`, 60_000, w)),
+      );
     });
     this.log(`cluster up in ${formatDuration(Date.now() - t0)}`);
   }
@@ -303,11 +339,34 @@ export class NativeCluster {
       case 'schema':
         return { command: 'sh', args: [path.join(this.o.root, SCHEMA_SCRIPT)] };
       case 'temporal':
-        return { command: b.temporalServer, args: ['--root', this.configRoot('temporal', b.serverConfigRoot), '--config', 'config', '--env', 'docker', '--allow-no-auth', 'start'] };
+        return {
+          command: b.temporalServer,
+          args: [
+            '--root',
+            this.configRoot('temporal', b.serverConfigRoot),
+            '--config',
+            'config',
+            '--env',
+            'docker',
+            '--allow-no-auth',
+            'start',
+          ],
+        };
       case 'ui':
-        return { command: b.uiServer, args: ['--root', this.configRoot('ui', b.uiConfigRoot), '--config', 'config', '--env', 'docker', 'start'] };
+        return {
+          command: b.uiServer,
+          args: ['--root', this.configRoot('ui', b.uiConfigRoot), '--config', 'config', '--env', 'docker', 'start'],
+        };
       case 'mail':
-        return { command: process.execPath, args: [require.resolve('tsx/cli'), path.join(this.o.root, 'src', 'dev', 'mail-sink.ts'), String(this.state.ports.mail), this.mailDir] };
+        return {
+          command: process.execPath,
+          args: [
+            require.resolve('tsx/cli'),
+            path.join(this.o.root, 'src', 'dev', 'mail-sink.ts'),
+            String(this.state.ports.mail),
+            this.mailDir,
+          ],
+        };
       default:
         throw new Error(`${name} is not a process`);
     }
@@ -321,19 +380,29 @@ export class NativeCluster {
     const root = path.join(this.o.dir, kind);
     fs.mkdirSync(path.join(root, 'config'), { recursive: true });
     fs.copyFileSync(path.join(templateRoot, 'config', 'docker.yaml'), path.join(root, 'config', 'docker.yaml'));
-    if (kind === 'ui') fs.writeFileSync(path.join(root, 'config', 'base.yaml'), '# Written by src/dev/cluster.ts: loopback only.\nhost: 127.0.0.1\n');
+    if (kind === 'ui')
+      fs.writeFileSync(
+        path.join(root, 'config', 'base.yaml'),
+        '# Written by src/dev/cluster.ts: loopback only.\nhost: 127.0.0.1\n',
+      );
     return root;
   }
 
   /** Starts a long-running service (again); its output goes to logs/<name>.log. */
   startService(name: ServiceName): void {
     const running = this.procs.get(name);
-    if (running && running.child.exitCode === null && running.child.signalCode === null) throw new Error(`${name} is already running`);
+    if (running && running.child.exitCode === null && running.child.signalCode === null)
+      throw new Error(`${name} is already running`);
     const { command, args } = this.command(name);
     const logFile = path.join(this.o.dir, 'logs', `${name}.log`);
     const out = fs.openSync(logFile, 'a');
     fs.writeSync(out, `\n--- ${new Date().toISOString()} starting ${name}\n`);
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', TEMPORAL_SQL_TOOL: this.o.binaries.sqlTool, ...this.environment(name) };
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/',
+      TEMPORAL_SQL_TOOL: this.o.binaries.sqlTool,
+      ...this.environment(name),
+    };
     const child = spawn(command, args, { cwd: this.o.root, env, stdio: ['ignore', out, out], detached: true });
     fs.closeSync(out);
     const proc: Proc = {
@@ -350,7 +419,8 @@ export class NativeCluster {
     };
     void proc.exited.then((code) => {
       const spec = SERVICES.find((s) => s.name === name)!;
-      if (!proc.expectedExit && !this.stopping && !spec.job) this.log(`${name} exited on its own (${child.signalCode ?? `code ${String(code)}`}); see ${logFile}`);
+      if (!proc.expectedExit && !this.stopping && !spec.job)
+        this.log(`${name} exited on its own (${child.signalCode ?? `code ${String(code)}`}); see ${logFile}`);
     });
     this.procs.set(name, proc);
     this.recordPids();
@@ -414,7 +484,10 @@ export class NativeCluster {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {
-      if (!this.isRunning('temporal')) throw new Error(`the Temporal server exited; the end of its log:\n${tailOf(path.join(this.o.dir, 'logs', 'temporal.log'))}`);
+      if (!this.isRunning('temporal'))
+        throw new Error(
+          `the Temporal server exited; the end of its log:\n${tailOf(path.join(this.o.dir, 'logs', 'temporal.log'))}`,
+        );
       if (await tcpOpen(this.state.ports.temporal)) {
         try {
           const conn = await this.connect();
@@ -430,13 +503,16 @@ export class NativeCluster {
       }
       await sleep(250);
     }
-    throw new Error(`the Temporal server did not answer on ${this.temporalAddress} within ${formatDuration(timeoutMs)} (${last})`);
+    throw new Error(
+      `the Temporal server did not answer on ${this.temporalAddress} within ${formatDuration(timeoutMs)} (${last})`,
+    );
   }
 
   async waitForHttp(url: string, timeoutMs: number, name: ServiceName): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!this.isRunning(name)) throw new Error(`${name} exited; the end of its log:\n${tailOf(path.join(this.o.dir, 'logs', `${name}.log`))}`);
+      if (!this.isRunning(name))
+        throw new Error(`${name} exited; the end of its log:\n${tailOf(path.join(this.o.dir, 'logs', `${name}.log`))}`);
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: 'manual' });
         if (res.status < 500) return;
@@ -461,8 +537,19 @@ export class NativeCluster {
   /** Stops everything in reverse order (SIGTERM, then SIGKILL), then PostgreSQL. */
   async stop(): Promise<void> {
     this.stopping = true;
-    const order: ServiceName[] = ['web-1', 'web-2', 'worker-1', 'worker-2', 'mail', 'temporal-ui', 'setup-search-attributes', 'temporal', 'temporal-schema'];
-    for (const group of [order.slice(0, 4), order.slice(4)]) await Promise.all(group.map((n) => this.kill(n, 'SIGTERM', 15_000)));
+    const order: ServiceName[] = [
+      'web-1',
+      'web-2',
+      'worker-1',
+      'worker-2',
+      'mail',
+      'temporal-ui',
+      'setup-search-attributes',
+      'temporal',
+      'temporal-schema',
+    ];
+    for (const group of [order.slice(0, 4), order.slice(4)])
+      await Promise.all(group.map((n) => this.kill(n, 'SIGTERM', 15_000)));
     await this.postgres.stop('fast');
   }
 }

@@ -63,7 +63,8 @@ function lookupUser(name: string): PgUser | undefined {
 export function postgresUser(): PgUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const user = lookupUser('postgres') ?? lookupUser('nobody');
-  if (!user) throw new Error('running as root, but neither a "postgres" nor a "nobody" user exists to run PostgreSQL as');
+  if (!user)
+    throw new Error('running as root, but neither a "postgres" nor a "nobody" user exists to run PostgreSQL as');
   return user;
 }
 
@@ -102,7 +103,10 @@ export class Postgres {
 
   constructor(private readonly o: PostgresOptions) {
     const bin = findPostgresBinDir();
-    if (!bin) throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql/<version>/bin); on Debian: apt-get install postgresql');
+    if (!bin)
+      throw new Error(
+        'PostgreSQL is not installed (no /usr/lib/postgresql/<version>/bin); on Debian: apt-get install postgresql',
+      );
     this.bin = bin;
     this.user = postgresUser();
     this.dataDir = path.join(o.dir, 'data');
@@ -145,7 +149,16 @@ export class Postgres {
     try {
       const res = spawnSync(
         this.program('initdb'),
-        ['-D', this.dataDir, `--username=${this.o.superUser}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-instructions'],
+        [
+          '-D',
+          this.dataDir,
+          `--username=${this.o.superUser}`,
+          `--pwfile=${pwfile}`,
+          '--auth=scram-sha-256',
+          '--encoding=UTF8',
+          '--locale=C',
+          '--no-instructions',
+        ],
         { ...this.asUser(), encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
       );
       if (res.status !== 0) throw new Error(`initdb failed (exit ${String(res.status)}):\n${res.stdout}${res.stderr}`);
@@ -177,7 +190,12 @@ export class Postgres {
       'shared_buffers=64MB',
     ];
     // Its own process group: a Ctrl-C meant for the launcher must not stop it out of turn.
-    const child = spawn(this.program('postgres'), args, { ...this.asUser(), stdio: ['ignore', out, out], env: { ...process.env, LC_ALL: 'C' }, detached: true });
+    const child = spawn(this.program('postgres'), args, {
+      ...this.asUser(),
+      stdio: ['ignore', out, out],
+      env: { ...process.env, LC_ALL: 'C' },
+      detached: true,
+    });
     fs.closeSync(out);
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
@@ -187,7 +205,9 @@ export class Postgres {
       if (await tcpOpen(this.o.port)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`PostgreSQL did not start on 127.0.0.1:${this.o.port}; see ${this.logFile}:\n${tail(this.logFile)}`);
+    throw new Error(
+      `PostgreSQL did not start on 127.0.0.1:${this.o.port}; see ${this.logFile}:\n${tail(this.logFile)}`,
+    );
   }
 
   get running(): boolean {
@@ -213,10 +233,27 @@ export class Postgres {
 
   /** Runs SQL as the superuser over TCP; throws with psql's message on failure. */
   psql(sql: string, database = 'postgres'): string {
-    const res = spawnSync(this.program('psql'), ['-h', '127.0.0.1', '-p', String(this.o.port), '-U', this.o.superUser, '-d', database, '-v', 'ON_ERROR_STOP=1', '-Atc', sql], {
-      encoding: 'utf8',
-      env: { ...process.env, PGPASSWORD: this.o.superPassword, PGCONNECT_TIMEOUT: '10' },
-    });
+    const res = spawnSync(
+      this.program('psql'),
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(this.o.port),
+        '-U',
+        this.o.superUser,
+        '-d',
+        database,
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-Atc',
+        sql,
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, PGPASSWORD: this.o.superPassword, PGCONNECT_TIMEOUT: '10' },
+      },
+    );
     if (res.status !== 0) throw new Error(`psql failed: ${res.stderr.trim()}`);
     return res.stdout.trim();
   }

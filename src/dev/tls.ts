@@ -39,7 +39,26 @@ const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
 function issue(dir: string, name: string, subject: string, extensions: string, days: number): void {
   openssl(['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], dir);
   fs.writeFileSync(path.join(dir, `${name}.ext`), extensions);
-  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', String(days), '-extfile', `${name}.ext`], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      String(days),
+      '-extfile',
+      `${name}.ext`,
+    ],
+    dir,
+  );
   fs.rmSync(path.join(dir, `${name}.csr`));
   fs.rmSync(path.join(dir, `${name}.ext`));
 }
@@ -57,17 +76,45 @@ export function makeCertificates(dir: string, opts: CertificateOptions = {}): Ce
     clientKey: path.join(dir, 'client.key'),
     serverName: serverNames[0]!,
   };
-  if ([files.ca, files.serverCert, files.serverKey, files.clientCert, files.clientKey].every((f) => fs.existsSync(f))) return files;
+  if ([files.ca, files.serverCert, files.serverKey, files.clientCert, files.clientKey].every((f) => fs.existsSync(f)))
+    return files;
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const days = opts.days ?? 365;
   openssl(
-    ['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', String(days), '-subj', `/CN=${opts.caName ?? 'shortnotice cluster CA'}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    [
+      'req',
+      '-x509',
+      ...EC,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      String(days),
+      '-subj',
+      `/CN=${opts.caName ?? 'shortnotice cluster CA'}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
     dir,
   );
   const san = [...serverNames.map((n) => `DNS:${n}`), 'IP:127.0.0.1'].join(',');
-  issue(dir, 'server', `/CN=${files.serverName}`, `subjectAltName=${san}\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n`, days);
-  issue(dir, 'client', '/CN=shortnotice-app', 'keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n', days);
+  issue(
+    dir,
+    'server',
+    `/CN=${files.serverName}`,
+    `subjectAltName=${san}\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n`,
+    days,
+  );
+  issue(
+    dir,
+    'client',
+    '/CN=shortnotice-app',
+    'keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n',
+    days,
+  );
   for (const f of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, f), f.endsWith('.key') ? 0o600 : 0o644);
   return files;
 }

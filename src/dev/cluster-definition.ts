@@ -135,6 +135,11 @@ export interface Topology {
   tls?: TlsFiles;
 }
 
+/** PostgreSQL's environment, in the postgres image's variables: Temporal's user is its superuser. */
+export function databaseEnvironment(t: Topology): Record<string, string> {
+  return { POSTGRES_USER: DATABASE_USER, POSTGRES_PASSWORD: t.secret('POSTGRES_PASSWORD') };
+}
+
 /** The app's environment (worker, web, setup); PORT is per web process. */
 export function appEnvironment(t: Topology, name: ServiceName): Record<string, string> {
   const env: Record<string, string> = {
@@ -243,9 +248,11 @@ export function uiEnvironment(t: Topology): Record<string, string> {
   return env;
 }
 
-/** The environment the definition gives `name` (empty for the database and the mail catcher). */
+/** The environment the definition gives `name` (empty for the mail catcher). */
 export function environmentOf(t: Topology, name: ServiceName): Record<string, string> {
   switch (service(name).role) {
+    case 'database':
+      return databaseEnvironment(t);
     case 'schema':
       return schemaEnvironment(t);
     case 'temporal':

@@ -17,7 +17,6 @@ import { temporalConnectionOptions } from '../temporal/client';
 import { formatDuration } from './binaries';
 import type { ClusterBinaries } from './cluster-binaries';
 import {
-  DATABASE_USER,
   DYNAMIC_CONFIG,
   environmentOf,
   SCHEMA_SCRIPT,
@@ -109,6 +108,9 @@ export class NativeCluster {
   private readonly state: State;
   private readonly log: (line: string) => void;
   private stopping = false;
+  /** Services that died without being told to (each was restarted). */
+  readonly unplannedExits: { name: ServiceName; how: string; at: Date }[] = [];
+  private readonly roleEnv: Partial<Record<Role, Record<string, string>>>;
 
   private constructor(
     private readonly o: NativeClusterOptions,
@@ -116,12 +118,14 @@ export class NativeCluster {
   ) {
     this.state = state;
     this.log = o.log ?? (() => undefined);
+    this.roleEnv = { ...(o.env ?? {}) };
     this.certificates = makeCertificates(path.join(o.dir, 'tls'));
+    const db = this.environment('postgresql');
     this.postgres = new Postgres({
       dir: path.join(o.dir, 'postgres'),
       port: state.ports.postgres,
-      superUser: DATABASE_USER,
-      superPassword: state.secrets.POSTGRES_PASSWORD,
+      superUser: db.POSTGRES_USER!,
+      superPassword: db.POSTGRES_PASSWORD!,
       log: this.log,
     });
   }
@@ -250,7 +254,7 @@ export class NativeCluster {
   /** The app's environment for a role, as the cluster runs it (tests connect with the same). */
   environment(name: ServiceName): Record<string, string> {
     const spec = SERVICES.find((s) => s.name === name)!;
-    const env = { ...environmentOf(this.topology(), name), ...(this.o.env?.[spec.role] ?? {}) };
+    const env = { ...environmentOf(this.topology(), name), ...(this.roleEnv[spec.role] ?? {}) };
     if (spec.role === 'temporal') {
       Object.assign(env, {
         FRONTEND_GRPC_PORT: String(this.state.ports.temporal),
@@ -260,6 +264,11 @@ export class NativeCluster {
       });
     }
     return env;
+  }
+
+  /** Changes the extra environment of a role for its processes started from now on. */
+  setRoleEnvironment(role: Role, env: Record<string, string>): void {
+    this.roleEnv[role] = { ...(this.roleEnv[role] ?? {}), ...env };
   }
 
   /** A client connection to the cluster's frontend, with the app's certificate. */
@@ -417,10 +426,16 @@ export class NativeCluster {
         });
       }),
     };
+    // Like compose's `restart: unless-stopped`: a service that dies by itself comes back.
     void proc.exited.then((code) => {
       const spec = SERVICES.find((s) => s.name === name)!;
-      if (!proc.expectedExit && !this.stopping && !spec.job)
-        this.log(`${name} exited on its own (${child.signalCode ?? `code ${String(code)}`}); see ${logFile}`);
+      if (proc.expectedExit || this.stopping || spec.job) return;
+      const how = child.signalCode ?? `code ${String(code)}`;
+      this.unplannedExits.push({ name, how, at: new Date() });
+      this.log(`${name} exited on its own (${how}); restarting it in 1 s (log: ${logFile})`);
+      setTimeout(() => {
+        if (!this.stopping && this.procs.get(name) === proc) this.startService(name);
+      }, 1000);
     });
     this.procs.set(name, proc);
     this.recordPids();

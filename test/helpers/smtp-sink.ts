@@ -21,6 +21,8 @@ export interface ReceivedMail {
   messageId: string;
   parsed: ParsedMail;
   raw: Buffer;
+  /** When the sink accepted it. */
+  receivedAt: Date;
 }
 
 export type SmtpStage = 'mail' | 'rcpt' | 'data';
@@ -47,6 +49,8 @@ export interface SmtpSink {
   waitFor(predicate: (m: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   /** Queues a failure; each applies once, at the first matching stage. */
   failNext(failure: SmtpFailure): void;
+  /** Answers every MAIL FROM with `reply` (451: "try again later") until called with undefined. */
+  refuseAll(reply: number | undefined): void;
   /** How many connections have been opened so far. */
   connections(): number;
   clear(): void;
@@ -59,6 +63,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   const waiters: Array<{ predicate: (m: ReceivedMail) => boolean; resolve: (m: ReceivedMail) => void }> = [];
   const sockets = new Set<net.Socket>();
   let opened = 0;
+  let refusing: number | undefined;
 
   const take = (at: SmtpFailure['at']): SmtpFailure | undefined => {
     const i = failures.findIndex((f) => f.at === at);
@@ -90,6 +95,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       callback(null, { user: auth.username });
     },
     onMailFrom(_address: SMTPServerAddress, _session, callback) {
+      if (refusing !== undefined) return callback(replyError(refusing, 'Sink refuses all mail for now'));
       if (!fail('mail', callback)) callback();
     },
     onRcptTo(_address: SMTPServerAddress, _session, callback) {
@@ -117,6 +123,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
               messageId: parsed.messageId ?? '',
               parsed,
               raw,
+              receivedAt: new Date(),
             };
             messages.push(mail);
             for (const w of [...waiters]) {
@@ -169,6 +176,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     },
     failNext(failure) {
       failures.push(failure);
+    },
+    refuseAll(reply) {
+      refusing = reply;
     },
     connections: () => opened,
     clear() {

@@ -51,6 +51,19 @@ function duplicates(messages: ReceivedMail[]): number {
   return [...seen.values()].reduce((n, c) => n + c - 1, 0);
 }
 
+/** For the summary: which messages came twice, with the attempt numbers in their Message-IDs. */
+const duplicated: string[] = [];
+function noteDuplicates(scenario: string, messages: ReceivedMail[]): void {
+  const byId = new Map<string, ReceivedMail[]>();
+  for (const m of messages) byId.set(logicalId(m), [...(byId.get(logicalId(m)) ?? []), m]);
+  for (const copies of byId.values()) {
+    if (copies.length > 1)
+      duplicated.push(
+        `${scenario}: ${copies.map((m) => `${m.messageId} at ${m.receivedAt.toISOString()}`).join(', ')}`,
+      );
+  }
+}
+
 function messagesOf(refs: CaseRef[]): ReceivedMail[] {
   const addresses = new Set(refs.flatMap((r) => [r.clientEmail, r.therapistEmail]));
   return sink.messages.filter((m) => m.to.some((a) => addresses.has(a)));
@@ -60,13 +73,20 @@ function messagesOf(refs: CaseRef[]): ReceivedMail[] {
  * Waits until every submitted case waits for its client's choice (SQL visibility) and its
  * client has the offer; returns the cases that did not, and when the last one did.
  */
-async function settleOffers(tag: string, submitted: Submitted[], timeoutMs = SETTLE_TIMEOUT_MS): Promise<{ lost: string[]; settledAt: number }> {
+async function settleOffers(
+  tag: string,
+  submitted: Submitted[],
+  timeoutMs = SETTLE_TIMEOUT_MS,
+): Promise<{ lost: string[]; settledAt: number }> {
   const deadline = Date.now() + timeoutMs;
   let missing: Submitted[] = submitted;
   for (;;) {
     const stages = await tc.stages(tag);
-    missing = submitted.filter((s) => stages.get(s.caseId) !== STAGE_WAITING_FOR_CHOICE || !sink.messages.some(isOfferFor(s.ref)));
-    if (missing.length === 0 || Date.now() > deadline) return { lost: missing.map((s) => s.caseId), settledAt: Date.now() };
+    missing = submitted.filter(
+      (s) => stages.get(s.caseId) !== STAGE_WAITING_FOR_CHOICE || !sink.messages.some(isOfferFor(s.ref)),
+    );
+    if (missing.length === 0 || Date.now() > deadline)
+      return { lost: missing.map((s) => s.caseId), settledAt: Date.now() };
     await sleep(1000);
   }
 }
@@ -79,13 +99,22 @@ async function expectOneCasePerSession(tag: string, submitted: Submitted[]): Pro
   expect([...stages.keys()].sort()).toEqual(submitted.map((s) => s.caseId).sort());
 }
 
-function record(row: Row): void {
+function record(row: Row, messages: ReceivedMail[]): void {
+  noteDuplicates(row.scenario.split(' ')[0]!, messages);
   rows.push(row);
   process.stderr.write(`[faults] ${JSON.stringify(row)}\n`);
 }
 
 function table(): string {
-  const header = ['scenario', 'load', 'faults injected', 'cases lost', 'missed escalations', 'duplicate messages', 'time to recover'];
+  const header = [
+    'scenario',
+    'load',
+    'faults injected',
+    'cases lost',
+    'missed escalations',
+    'duplicate messages',
+    'time to recover',
+  ];
   const body = rows.map((r) => [
     r.scenario,
     r.load,
@@ -105,7 +134,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const summary = `${table()}\n\nUnplanned exits (restarted by the cluster): ${tc?.cluster.unplannedExits.map((e) => `${e.name} (${e.how})`).join(', ') || 'none'}\n`;
+  const exits = tc?.cluster.unplannedExits.map((e) => `${e.name} (${e.how})`).join(', ') || 'none';
+  const dupes = duplicated.length > 0 ? duplicated.map((d) => `- ${d}`).join('\n') : 'none';
+  const summary = `${table()}\n\nUnplanned exits (restarted by the cluster): ${exits}\n\nDelivered more than once:\n${dupes}\n`;
   process.stdout.write(`\nFault-injection results:\n${summary}\n`);
   fs.mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'test-artifacts', 'cluster-faults.md'), summary);
@@ -131,15 +162,18 @@ it('F1 a worker SIGKILLed every 3 s (20+ kills) while 200 cases are submitted: e
   await killer;
   const faultEnd = Date.now();
   const { lost, settledAt } = await settleOffers('f1', submitted);
-  record({
-    scenario: 'F1 worker SIGKILL',
-    load: '200 cases',
-    faults: `${kills} worker SIGKILLs, 3 s apart`,
-    lost: lost.length,
-    missedEscalations: '-',
-    duplicates: duplicates(messagesOf(refs)),
-    recoverMs: settledAt - faultEnd,
-  });
+  record(
+    {
+      scenario: 'F1 worker SIGKILL',
+      load: '200 cases',
+      faults: `${kills} worker SIGKILLs, 3 s apart`,
+      lost: lost.length,
+      missedEscalations: '-',
+      duplicates: duplicates(messagesOf(refs)),
+      recoverMs: settledAt - faultEnd,
+    },
+    messagesOf(refs),
+  );
   expect(kills).toBeGreaterThanOrEqual(20);
   expect(lost).toEqual([]);
   await expectOneCasePerSession('f1', submitted);
@@ -156,15 +190,18 @@ it('F2 the Temporal server SIGKILLed and restarted mid-load: every case gets its
   const faultEnd = Date.now();
   const submitted = await load;
   const { lost, settledAt } = await settleOffers('f2', submitted);
-  record({
-    scenario: 'F2 Temporal server SIGKILL',
-    load: '40 cases',
-    faults: 'server SIGKILLed, restarted after 3 s',
-    lost: lost.length,
-    missedEscalations: '-',
-    duplicates: duplicates(messagesOf(refs)),
-    recoverMs: settledAt - faultEnd,
-  });
+  record(
+    {
+      scenario: 'F2 Temporal server SIGKILL',
+      load: '40 cases',
+      faults: 'server SIGKILLed, restarted after 3 s',
+      lost: lost.length,
+      missedEscalations: '-',
+      duplicates: duplicates(messagesOf(refs)),
+      recoverMs: settledAt - faultEnd,
+    },
+    messagesOf(refs),
+  );
   expect(lost).toEqual([]);
   await expectOneCasePerSession('f2', submitted);
 });
@@ -179,15 +216,18 @@ it('F3 PostgreSQL restarted (immediate shutdown, so a crash recovery) mid-load: 
   const faultEnd = Date.now();
   const submitted = await load;
   const { lost, settledAt } = await settleOffers('f3', submitted);
-  record({
-    scenario: 'F3 PostgreSQL restart',
-    load: '40 cases',
-    faults: 'immediate shutdown, restarted after 3 s',
-    lost: lost.length,
-    missedEscalations: '-',
-    duplicates: duplicates(messagesOf(refs)),
-    recoverMs: settledAt - faultEnd,
-  });
+  record(
+    {
+      scenario: 'F3 PostgreSQL restart',
+      load: '40 cases',
+      faults: 'immediate shutdown, restarted after 3 s',
+      lost: lost.length,
+      missedEscalations: '-',
+      duplicates: duplicates(messagesOf(refs)),
+      recoverMs: settledAt - faultEnd,
+    },
+    messagesOf(refs),
+  );
   expect(lost).toEqual([]);
   await expectOneCasePerSession('f3', submitted);
 });
@@ -202,16 +242,21 @@ it('F4 SMTP refusing every message with 451 for two minutes: every message arriv
   sink.refuseAll(undefined);
   const faultEnd = Date.now();
   const { lost, settledAt } = await settleOffers('f4', submitted);
-  const toSupport = sink.messages.filter((m) => m.to.includes('support@cluster.test') && submitted.some((s) => m.messageId.startsWith(`<${s.caseId}.`)));
-  record({
-    scenario: 'F4 SMTP 451 for 2 min',
-    load: '20 cases',
-    faults: 'every MAIL FROM refused with 451 for 120 s',
-    lost: lost.length,
-    missedEscalations: '-',
-    duplicates: duplicates(messagesOf(refs)),
-    recoverMs: settledAt - faultEnd,
-  });
+  const toSupport = sink.messages.filter(
+    (m) => m.to.includes('support@cluster.test') && submitted.some((s) => m.messageId.startsWith(`<${s.caseId}.`)),
+  );
+  record(
+    {
+      scenario: 'F4 SMTP 451 for 2 min',
+      load: '20 cases',
+      faults: 'every MAIL FROM refused with 451 for 120 s',
+      lost: lost.length,
+      missedEscalations: '-',
+      duplicates: duplicates(messagesOf(refs)),
+      recoverMs: settledAt - faultEnd,
+    },
+    messagesOf(refs),
+  );
   expect(delivered).toBe(0);
   expect(lost).toEqual([]);
   expect(toSupport).toEqual([]);
@@ -233,15 +278,18 @@ it('F5 a web process SIGKILLed mid-submission: clients retrying with the same se
   for (const [i, s] of again.entries()) for (const id of s.idsSeen) submitted[i]!.idsSeen.add(id);
   const { lost, settledAt } = await settleOffers('f5', submitted);
   const retried = submitted.filter((s) => s.attempts > 1).length;
-  record({
-    scenario: 'F5 web SIGKILL',
-    load: '30 cases, each submitted twice',
-    faults: `web-1 SIGKILLed with requests in flight (${retried} retried)`,
-    lost: lost.length,
-    missedEscalations: '-',
-    duplicates: duplicates(messagesOf(refs)),
-    recoverMs: settledAt - faultEnd,
-  });
+  record(
+    {
+      scenario: 'F5 web SIGKILL',
+      load: '30 cases, each submitted twice',
+      faults: `web-1 SIGKILLed with requests in flight (${retried} retried)`,
+      lost: lost.length,
+      missedEscalations: '-',
+      duplicates: duplicates(messagesOf(refs)),
+      recoverMs: settledAt - faultEnd,
+    },
+    messagesOf(refs),
+  );
   expect(lost).toEqual([]);
   await expectOneCasePerSession('f5', submitted);
   // One case each, so one offer each: a second case would have written again.
@@ -270,20 +318,29 @@ it('F6 deadlines that fall while both workers are down escalate once each when t
   tc.cluster.startService('worker-2');
   const faultEnd = Date.now();
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-  const complete = (s: Submitted) => sink.messages.some(isFollowUpDutyFor(s.ref)) && sink.messages.some(isNetworkEscalationFor(s.caseId));
+  const complete = (s: Submitted) =>
+    sink.messages.some(isFollowUpDutyFor(s.ref)) && sink.messages.some(isNetworkEscalationFor(s.caseId));
   while (!submitted.every(complete) && Date.now() < deadline) await sleep(1000);
   const settledAt = Date.now();
-  const missed = submitted.filter((s) => !sink.messages.some(isFollowUpDutyFor(s.ref))).length + submitted.filter((s) => !sink.messages.some(isNetworkEscalationFor(s.caseId))).length;
-  const related = [...messagesOf(refs), ...sink.messages.filter((m) => submitted.some((s) => isNetworkEscalationFor(s.caseId)(m)))];
-  record({
-    scenario: 'F6 timers while workers down',
-    load: '10 cases, 30 s deadlines',
-    faults: 'both workers SIGKILLed across every choice deadline',
-    lost: submitted.length - submitted.filter(complete).length,
-    missedEscalations: missed,
-    duplicates: duplicates(related),
-    recoverMs: settledAt - faultEnd,
-  });
+  const missed =
+    submitted.filter((s) => !sink.messages.some(isFollowUpDutyFor(s.ref))).length +
+    submitted.filter((s) => !sink.messages.some(isNetworkEscalationFor(s.caseId))).length;
+  const related = [
+    ...messagesOf(refs),
+    ...sink.messages.filter((m) => submitted.some((s) => isNetworkEscalationFor(s.caseId)(m))),
+  ];
+  record(
+    {
+      scenario: 'F6 timers while workers down',
+      load: '10 cases, 30 s deadlines',
+      faults: 'both workers SIGKILLed across every choice deadline',
+      lost: submitted.length - submitted.filter(complete).length,
+      missedEscalations: missed,
+      duplicates: duplicates(related),
+      recoverMs: settledAt - faultEnd,
+    },
+    related,
+  );
   expect(whileDown).toBe(0);
   expect(missed).toBe(0);
   // Once each: one follow-up duty and one escalation per case, whatever was delivered twice.

@@ -28,7 +28,11 @@ export interface TestCluster {
 
 const log = (line: string) => process.stderr.write(`[cluster] ${line}\n`);
 
-export async function startTestCluster(name: string, smtpUrl: string, extra: Pick<NativeClusterOptions, 'env'> = {}): Promise<TestCluster> {
+export async function startTestCluster(
+  name: string,
+  smtpUrl: string,
+  extra: Pick<NativeClusterOptions, 'env'> = {},
+): Promise<TestCluster> {
   const binaries = await provisionCluster({ log });
   const token = randomBytes(32).toString('base64url');
   const teams = {

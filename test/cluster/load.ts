@@ -22,7 +22,12 @@ export interface LoadTarget {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Submits one case, retrying on any web process until it is accepted or `deadlineMs` passes. */
-export async function submitCase(target: LoadTarget, ref: CaseRef, first: number, deadlineMs = 180_000): Promise<Submitted> {
+export async function submitCase(
+  target: LoadTarget,
+  ref: CaseRef,
+  first: number,
+  deadlineMs = 180_000,
+): Promise<Submitted> {
   const body = JSON.stringify(submission(ref));
   const deadline = Date.now() + deadlineMs;
   const idsSeen = new Set<string>();
@@ -47,7 +52,10 @@ export async function submitCase(target: LoadTarget, ref: CaseRef, first: number
       if (e instanceof Error && e.message.startsWith('submission refused')) throw e;
       lastProblem = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     }
-    if (Date.now() > deadline) throw new Error(`${ref.sessionId} not accepted within ${deadlineMs} ms after ${attempt} attempts (${lastProblem})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${ref.sessionId} not accepted within ${deadlineMs} ms after ${attempt} attempts (${lastProblem})`,
+      );
     await sleep(Math.min(250 * attempt, 2000));
   }
 }
@@ -56,7 +64,12 @@ export async function submitCase(target: LoadTarget, ref: CaseRef, first: number
  * Submits `refs` one every `intervalMs`, alternating web processes, at most `concurrency` at a
  * time; resolves when every one was accepted.
  */
-export async function paced(target: LoadTarget, refs: CaseRef[], intervalMs: number, concurrency = 8): Promise<Submitted[]> {
+export async function paced(
+  target: LoadTarget,
+  refs: CaseRef[],
+  intervalMs: number,
+  concurrency = 8,
+): Promise<Submitted[]> {
   const results: Promise<Submitted>[] = [];
   let inFlight = 0;
   for (const [i, ref] of refs.entries()) {

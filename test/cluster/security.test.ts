@@ -45,27 +45,52 @@ afterAll(async () => {
 async function attacker(): Promise<{ client: Client; close(): Promise<void> }> {
   const keys = parseKeyList(tc.cluster.environment('worker-1').PAYLOAD_KEYS!);
   const aes = new AesGcmPayloadCodec(keys);
-  const plainOut: PayloadCodec = { encode: (p: Payload[]) => Promise.resolve(p), decode: (p: Payload[]) => aes.decode(p) };
+  const plainOut: PayloadCodec = {
+    encode: (p: Payload[]) => Promise.resolve(p),
+    decode: (p: Payload[]) => aes.decode(p),
+  };
   const connection = await tc.cluster.connect();
-  const client = new Client({ connection, namespace: 'default', dataConverter: { payloadCodecs: [plainOut], failureConverterPath: encryptedDataConverter(keys).failureConverterPath } });
+  const client = new Client({
+    connection,
+    namespace: 'default',
+    dataConverter: {
+      payloadCodecs: [plainOut],
+      failureConverterPath: encryptedDataConverter(keys).failureConverterPath,
+    },
+  });
   return { client, close: () => connection.close() };
 }
 
-it('S3 a client without a certificate, or with one from another CA, is refused by the cluster; the app\'s certificate is accepted', async () => {
+it("S3 a client without a certificate, or with one from another CA, is refused by the cluster; the app's certificate is accepted", async () => {
   const c = tc.cluster.certificates;
   const address = tc.cluster.temporalAddress;
   const other = makeCertificates(path.join(scratch, 'other-ca'), { caName: 'someone else' });
-  const attempt = (tls: Parameters<typeof Connection.connect>[0]) => Connection.connect({ address, connectTimeout: 5000, ...tls }).then(async (conn) => {
-    await conn.workflowService.getSystemInfo({});
-    await conn.close();
-  });
+  const attempt = (tls: Parameters<typeof Connection.connect>[0]) =>
+    Connection.connect({ address, connectTimeout: 5000, ...tls }).then(async (conn) => {
+      await conn.workflowService.getSystemInfo({});
+      await conn.close();
+    });
   await expect(attempt({})).rejects.toThrow();
-  await expect(attempt({ tls: { serverRootCACertificate: read(c.ca), serverNameOverride: c.serverName } })).rejects.toThrow();
   await expect(
-    attempt({ tls: { serverRootCACertificate: read(c.ca), serverNameOverride: c.serverName, clientCertPair: { crt: read(other.clientCert), key: read(other.clientKey) } } }),
+    attempt({ tls: { serverRootCACertificate: read(c.ca), serverNameOverride: c.serverName } }),
   ).rejects.toThrow();
   await expect(
-    attempt({ tls: { serverRootCACertificate: read(c.ca), serverNameOverride: c.serverName, clientCertPair: { crt: read(c.clientCert), key: read(c.clientKey) } } }),
+    attempt({
+      tls: {
+        serverRootCACertificate: read(c.ca),
+        serverNameOverride: c.serverName,
+        clientCertPair: { crt: read(other.clientCert), key: read(other.clientKey) },
+      },
+    }),
+  ).rejects.toThrow();
+  await expect(
+    attempt({
+      tls: {
+        serverRootCACertificate: read(c.ca),
+        serverNameOverride: c.serverName,
+        clientCertPair: { crt: read(c.clientCert), key: read(c.clientKey) },
+      },
+    }),
   ).resolves.toBeUndefined();
 });
 
@@ -87,14 +112,24 @@ it('S3 a case started with a plain (unencrypted) input is refused by the product
       policy: DEFAULT_POLICY,
       recordsMode: 'attestation',
     };
-    const handle = await client.workflow.start('cancellationCase', { taskQueue: 'shortnotice', workflowId: caseWorkflowId(caseId), args: [input] });
+    const handle = await client.workflow.start('cancellationCase', {
+      taskQueue: 'shortnotice',
+      workflowId: caseWorkflowId(caseId),
+      args: [input],
+    });
     // Long enough for a worker to have sent the offer several times over.
     let failure: string | undefined;
     for (let i = 0; i < 30 && !failure; i++) {
       await sleep(1000);
       for (const event of (await handle.fetchHistory()).events ?? []) {
         const f = event.workflowTaskFailedEventAttributes?.failure;
-        if (f) failure = (await decodeOptionalFailureToOptionalError(loadDataConverter(encryptedDataConverter(parseKeyList(tc.cluster.environment('worker-1').PAYLOAD_KEYS!))), f))?.message;
+        if (f)
+          failure = (
+            await decodeOptionalFailureToOptionalError(
+              loadDataConverter(encryptedDataConverter(parseKeyList(tc.cluster.environment('worker-1').PAYLOAD_KEYS!))),
+              f,
+            )
+          )?.message;
       }
     }
     expect(failure).toContain(REFUSED_ENCODING);
@@ -120,12 +155,16 @@ it('S3 an update with plain (unencrypted) arguments is rejected by the productio
   const { client, close } = await attacker();
   try {
     const slot = body.sessions[0]!.rebook.slots[0]!;
-    const update = client.workflow.getHandle(caseWorkflowId(caseId)).executeUpdate(chooseSlotUpdate, { args: [{ slot }] });
+    const update = client.workflow
+      .getHandle(caseWorkflowId(caseId))
+      .executeUpdate(chooseSlotUpdate, { args: [{ slot }] });
     await expect(update).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
     await expect(update).rejects.toHaveProperty('cause.message', expect.stringContaining(REFUSED_ENCODING));
     expect((await tc.stages('s3u')).get(caseId)).toBe(STAGE_WAITING_FOR_CHOICE);
     // The same choice from the app (encrypted) is accepted: the refusal was the encryption.
-    await expect(tc.client.workflow.getHandle(caseWorkflowId(caseId)).executeUpdate(chooseSlotUpdate, { args: [{ slot }] })).resolves.toEqual({ slot });
+    await expect(
+      tc.client.workflow.getHandle(caseWorkflowId(caseId)).executeUpdate(chooseSlotUpdate, { args: [{ slot }] }),
+    ).resolves.toEqual({ slot });
   } finally {
     await close();
   }

@@ -3,6 +3,8 @@
  * Long-running by design (minutes per file); CI runs it after `npm test`.
  * @type {import('jest').Config}
  */
+// Jest loads CommonJS config files; the base config is one, so it is required, not imported.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const base = require('./jest.config');
 
 module.exports = {

@@ -30,7 +30,12 @@ async function main(): Promise<void> {
       refuseUnencrypted: production,
       workflowBundle,
     });
-    const facts = { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, tls: config.temporal.tls !== undefined, prebuiltBundle: workflowBundle !== undefined };
+    const facts = {
+      taskQueue: config.temporal.taskQueue,
+      temporal: config.temporal.address,
+      tls: config.temporal.tls !== undefined,
+      prebuiltBundle: workflowBundle !== undefined,
+    };
     log.info({ event: 'polling', ...facts }, 'worker polling');
     await worker.run();
   } finally {

@@ -231,7 +231,12 @@ export function parseBearerTokens(spec: string): BearerToken[] {
 export class ConfigError extends Error {}
 
 /** Reads a PEM file named by `variable`; a problem is recorded (naming the variable, not the content). */
-function readPem(variable: string, file: string | undefined, kind: 'CERTIFICATE' | 'PRIVATE KEY', problems: string[]): Buffer | undefined {
+function readPem(
+  variable: string,
+  file: string | undefined,
+  kind: 'CERTIFICATE' | 'PRIVATE KEY',
+  problems: string[],
+): Buffer | undefined {
   if (!file) return undefined;
   let pem: Buffer;
   try {
@@ -256,7 +261,8 @@ function temporalTls(e: Env, problems: string[]): TemporalTls | undefined {
   const ca = readPem('TEMPORAL_TLS_CA', e.TEMPORAL_TLS_CA, 'CERTIFICATE', problems);
   const cert = readPem('TEMPORAL_TLS_CERT', e.TEMPORAL_TLS_CERT, 'CERTIFICATE', problems);
   const key = readPem('TEMPORAL_TLS_KEY', e.TEMPORAL_TLS_KEY, 'PRIVATE KEY', problems);
-  const wanted = e.TEMPORAL_TLS_CA || e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_KEY || e.TEMPORAL_TLS_SERVER_NAME || e.TEMPORAL_API_KEY;
+  const wanted =
+    e.TEMPORAL_TLS_CA || e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_KEY || e.TEMPORAL_TLS_SERVER_NAME || e.TEMPORAL_API_KEY;
   if (!wanted) return undefined;
   return {
     ...(ca ? { ca } : {}),

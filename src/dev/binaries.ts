@@ -122,7 +122,12 @@ function pidAlive(pid: number): boolean {
  * Runs `fn` while holding `<lockDir>` (mkdir is atomic). A lock whose owner died is taken over;
  * a lock without an owner file is trusted for 30 minutes, then treated as stale.
  */
-export async function withLock<T>(lockDir: string, what: string, log: (l: string) => void, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  lockDir: string,
+  what: string,
+  log: (l: string) => void,
+  fn: () => Promise<T>,
+): Promise<T> {
   fs.mkdirSync(path.dirname(lockDir), { recursive: true });
   let announced = false;
   for (;;) {

@@ -21,7 +21,8 @@ const log = (line: string) => process.stdout.write(`[provision] ${line}\n`);
 
 function describe(name: string, r: Resolved, ms: number): void {
   const where = r.path ?? '(downloaded by @temporalio/testing at first use)';
-  const how = r.buildMs !== undefined ? `built in ${formatDuration(r.buildMs)}` : `found (${r.source}) in ${formatDuration(ms)}`;
+  const how =
+    r.buildMs !== undefined ? `built in ${formatDuration(r.buildMs)}` : `found (${r.source}) in ${formatDuration(ms)}`;
   log(`${name}: ${where} — ${how}`);
 }
 
@@ -35,7 +36,9 @@ async function main(): Promise<void> {
   const testServer = await resolveTestServer({ log });
   describe(`Temporal test server ${TEST_SERVER_VERSION}`, testServer, Date.now() - t);
   if (testServer.coldStartMs !== undefined) {
-    log(`test server cold start (no class-data archive) to first gRPC answer: ${formatDuration(testServer.coldStartMs)}`);
+    log(
+      `test server cold start (no class-data archive) to first gRPC answer: ${formatDuration(testServer.coldStartMs)}`,
+    );
   }
   if (testServer.path) {
     const probe = await probeStart(testServer.path);
@@ -50,7 +53,9 @@ async function main(): Promise<void> {
     t = Date.now();
     const cluster = await provisionCluster({ log });
     for (const b of cluster.builds) log(`${b.what}: built or fetched in ${formatDuration(b.ms)}`);
-    log(`cluster binaries ready in ${formatDuration(Date.now() - t)}: ${cluster.temporalServer}, ${cluster.uiServer}, ${cluster.node}`);
+    log(
+      `cluster binaries ready in ${formatDuration(Date.now() - t)}: ${cluster.temporalServer}, ${cluster.uiServer}, ${cluster.node}`,
+    );
   }
 }
 

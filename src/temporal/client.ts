@@ -21,7 +21,9 @@ export interface TemporalConnectionOptions {
   apiKey?: string;
 }
 
-export function temporalConnectionOptions(t: Pick<TemporalConfig, 'address' | 'tls' | 'apiKey'>): TemporalConnectionOptions {
+export function temporalConnectionOptions(
+  t: Pick<TemporalConfig, 'address' | 'tls' | 'apiKey'>,
+): TemporalConnectionOptions {
   const tls: TLSConfig | undefined = t.tls
     ? {
         ...(t.tls.ca ? { serverRootCACertificate: t.tls.ca } : {}),
@@ -34,6 +36,10 @@ export function temporalConnectionOptions(t: Pick<TemporalConfig, 'address' | 't
 
 export async function connectTemporal(config: Config): Promise<TemporalClient> {
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: encryptedDataConverter(config.payloadKeys) });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: encryptedDataConverter(config.payloadKeys),
+  });
   return { client, close: () => connection.close() };
 }

@@ -74,7 +74,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       const idBytes = payload.metadata?.[KEY_ID_METADATA];
       const keyId = idBytes ? decoder.decode(idBytes) : '';
       const key = this.byId.get(keyId);
-      if (!key) throw new PayloadDecryptionError(`No payload key with id "${keyId.slice(0, 16)}" is configured (PAYLOAD_KEYS)`);
+      if (!key)
+        throw new PayloadDecryptionError(`No payload key with id "${keyId.slice(0, 16)}" is configured (PAYLOAD_KEYS)`);
       const data = Buffer.from(payload.data ?? new Uint8Array());
       if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadDecryptionError('Encrypted payload is too short');
       let plain: Buffer;

@@ -27,7 +27,10 @@ const INDEXED_VALUE_TYPE: Record<SearchAttributeType, number> = {
   DATETIME: 6,
   KEYWORD_LIST: 7,
 };
-const TYPE_NAME = Object.fromEntries(Object.entries(INDEXED_VALUE_TYPE).map(([name, n]) => [n, name])) as Record<number, string>;
+const TYPE_NAME = Object.fromEntries(Object.entries(INDEXED_VALUE_TYPE).map(([name, n]) => [n, name])) as Record<
+  number,
+  string
+>;
 
 const GRPC = { NOT_FOUND: 5, ALREADY_EXISTS: 6, UNIMPLEMENTED: 12, UNAVAILABLE: 14, DEADLINE_EXCEEDED: 4 } as const;
 
@@ -57,7 +60,10 @@ async function listCustom(connection: Connection, namespace: string): Promise<Re
 function checkTypes(existing: Record<string, number>, keys: readonly Key[], namespace: string): void {
   const clashes = keys
     .filter((k) => existing[k.name] !== undefined && existing[k.name] !== INDEXED_VALUE_TYPE[k.type])
-    .map((k) => `${k.name} is registered as ${TYPE_NAME[existing[k.name]!] ?? String(existing[k.name])}, this app needs ${k.type}`);
+    .map(
+      (k) =>
+        `${k.name} is registered as ${TYPE_NAME[existing[k.name]!] ?? String(existing[k.name])}, this app needs ${k.type}`,
+    );
   if (clashes.length > 0) {
     throw new SearchAttributeConflictError(
       `Search attributes on namespace "${namespace}" clash with this app:\n  ${clashes.join('\n  ')}\n` +
@@ -81,7 +87,10 @@ export async function ensureSearchAttributes(
     const result: EnsureResult = { added: [], alreadyPresent: [] };
     for (const k of keys) {
       try {
-        await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: { [k.name]: INDEXED_VALUE_TYPE[k.type] } });
+        await connection.operatorService.addSearchAttributes({
+          namespace,
+          searchAttributes: { [k.name]: INDEXED_VALUE_TYPE[k.type] },
+        });
         result.added.push(k.name);
       } catch (e) {
         if (grpcCode(e) !== GRPC.ALREADY_EXISTS) throw e;
@@ -112,7 +121,11 @@ export async function ensureSearchAttributes(
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Creates `namespace` when it does not exist; true when this call created it. */
-export async function ensureNamespace(connection: Connection, namespace: string, retentionDays: number): Promise<boolean> {
+export async function ensureNamespace(
+  connection: Connection,
+  namespace: string,
+  retentionDays: number,
+): Promise<boolean> {
   try {
     await connection.workflowService.describeNamespace({ namespace });
     return false;
@@ -138,7 +151,12 @@ export async function ensureNamespace(connection: Connection, namespace: string,
  * attributes are per-namespace aliases, which the frontend learns through its namespace cache
  * (refreshed every few seconds); a start before then would be refused.
  */
-export async function waitForSearchAttributes(connection: Connection, namespace: string, timeoutMs: number, keys: readonly Key[] = SEARCH_ATTRIBUTES): Promise<void> {
+export async function waitForSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  timeoutMs: number,
+  keys: readonly Key[] = SEARCH_ATTRIBUTES,
+): Promise<void> {
   const query = keys.map((k) => `${k.name} IS NULL`).join(' AND ');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -167,7 +185,9 @@ interface Options {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nUsage: setup-search-attributes [--wait SECONDS] [--register-namespace [--retention-days DAYS]]\n`);
+  process.stderr.write(
+    `${message}\nUsage: setup-search-attributes [--wait SECONDS] [--register-namespace [--retention-days DAYS]]\n`,
+  );
   process.exit(64);
 }
 
@@ -205,7 +225,10 @@ async function main(): Promise<void> {
       }
       const result = await ensureSearchAttributes(connection, namespace);
       const added = result.added.length > 0 ? `added ${result.added.join(', ')}` : 'nothing to add';
-      say(`Search attributes on ${address} namespace "${namespace}": ${added}` + (result.alreadyPresent.length > 0 ? `; already there: ${result.alreadyPresent.join(', ')}` : ''));
+      say(
+        `Search attributes on ${address} namespace "${namespace}": ${added}` +
+          (result.alreadyPresent.length > 0 ? `; already there: ${result.alreadyPresent.join(', ')}` : ''),
+      );
       await waitForSearchAttributes(connection, namespace, Math.max(deadline - Date.now(), 30_000));
       say('Search attributes are usable in visibility queries.');
       return;

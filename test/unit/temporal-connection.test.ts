@@ -36,10 +36,18 @@ describe('Temporal connection settings', () => {
   });
 
   it('S3 when a CA, a client certificate and a server name are set, then every connection uses mutual TLS with them', () => {
-    const config = loadConfig({ TEMPORAL_TLS_CA: certs.ca, TEMPORAL_TLS_CERT: certs.clientCert, TEMPORAL_TLS_KEY: certs.clientKey, TEMPORAL_TLS_SERVER_NAME: 'temporal' });
+    const config = loadConfig({
+      TEMPORAL_TLS_CA: certs.ca,
+      TEMPORAL_TLS_CERT: certs.clientCert,
+      TEMPORAL_TLS_KEY: certs.clientKey,
+      TEMPORAL_TLS_SERVER_NAME: 'temporal',
+    });
     const options = temporalConnectionOptions(config.temporal);
     expect(options.tls?.serverRootCACertificate).toEqual(fs.readFileSync(certs.ca));
-    expect(options.tls?.clientCertPair).toEqual({ crt: fs.readFileSync(certs.clientCert), key: fs.readFileSync(certs.clientKey) });
+    expect(options.tls?.clientCertPair).toEqual({
+      crt: fs.readFileSync(certs.clientCert),
+      key: fs.readFileSync(certs.clientKey),
+    });
     expect(options.tls?.serverNameOverride).toBe('temporal');
   });
 

@@ -167,7 +167,7 @@ export class Postgres {
     }
   }
 
-  /** Starts the server and resolves once it accepts TCP connections. */
+  /** Starts the server and resolves once it answers queries. */
   async start(timeoutMs = 60_000): Promise<void> {
     if (this.running) return;
     fs.mkdirSync(this.socketDir, { recursive: true, mode: 0o700 });
@@ -202,12 +202,23 @@ export class Postgres {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null) break;
-      if (await tcpOpen(this.o.port)) return;
+      // The port opens before recovery ends ("the database system is starting up"): wait for a query.
+      if ((await tcpOpen(this.o.port)) && this.ready()) return;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(
       `PostgreSQL did not start on 127.0.0.1:${this.o.port}; see ${this.logFile}:\n${tail(this.logFile)}`,
     );
+  }
+
+  /** True once the server answers a query (it accepts connections before it can serve them). */
+  private ready(): boolean {
+    try {
+      this.psql('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   get running(): boolean {

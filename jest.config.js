@@ -8,6 +8,8 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(openid-client|oauth4webapi|jose)/)'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // The fault-injection suite runs a whole cluster for minutes: `npm run test:cluster`.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/'],
   // Two cores: the Temporal servers are the bottleneck, so files run one at a time.
   maxWorkers: 1,
   testTimeout: 120_000,

@@ -1,7 +1,9 @@
 /**
  * Composition root of the worker process: reads config, builds the real channels and records
  * adapters, hands them to createActivities, and runs until SIGINT/SIGTERM. Workflow data is
- * encrypted with PAYLOAD_KEYS; Temporal's own logs go through the same redacting logger.
+ * encrypted with PAYLOAD_KEYS, and in production anything that arrives unencrypted is refused;
+ * Temporal's own logs go through the same redacting logger. From dist/ (npm run build) it runs
+ * the prebundled workflow code.
  */
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from './activities';
@@ -9,15 +11,17 @@ import { buildActivityDeps } from './activities/deps';
 import { loadConfigOrExit, warnAboutDevelopmentKeys } from './src/config';
 import { createLogger, TemporalPinoLogger } from './src/log';
 import { startCaseIfNew } from './src/cases';
-import { connectTemporal } from './src/temporal/client';
-import { createCaseWorker } from './src/temporal/worker';
+import { connectTemporal, temporalConnectionOptions } from './src/temporal/client';
+import { createCaseWorker, prebuiltWorkflowBundle } from './src/temporal/worker';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger({ level: config.logLevel, base: { service: 'worker' } });
   warnAboutDevelopmentKeys(config, log);
   Runtime.install({ logger: new TemporalPinoLogger(log.child({ component: 'temporal' })) });
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const production = config.env === 'production';
+  const workflowBundle = prebuiltWorkflowBundle(production);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   // The process's one Temporal client: an absence starts follow-on cases through it.
   const temporal = await connectTemporal(config);
   try {
@@ -30,8 +34,16 @@ async function main(): Promise<void> {
         startCase: (input) => startCaseIfNew(temporal.client, config.temporal.taskQueue, input),
       }),
       payloadKeys: config.payloadKeys,
+      refuseUnencrypted: production,
+      workflowBundle,
     });
-    log.info({ event: 'polling', taskQueue: config.temporal.taskQueue, temporal: config.temporal.address }, 'worker polling');
+    const facts = {
+      taskQueue: config.temporal.taskQueue,
+      temporal: config.temporal.address,
+      tls: config.temporal.tls !== undefined,
+      prebuiltBundle: workflowBundle !== undefined,
+    };
+    log.info({ event: 'polling', ...facts }, 'worker polling');
     await worker.run();
   } finally {
     await temporal.close();

@@ -2,6 +2,7 @@
  * Configuration from environment variables, parsed once at start-up. A bad or missing value
  * stops the process with a message that names the variable; secrets are never printed.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseKeyList, type NamedKey } from './keys';
 import type { Logger } from './log';
@@ -55,6 +56,16 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('shortnotice'),
   TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://localhost:8233'),
+  TEMPORAL_TLS_CA: optionalString,
+  TEMPORAL_TLS_CERT: optionalString,
+  TEMPORAL_TLS_KEY: optionalString,
+  TEMPORAL_TLS_SERVER_NAME: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a host name, like temporal.internal').optional())
+    .optional(),
+  TEMPORAL_API_KEY: optionalString,
   SMTP_URL: optionalUrl(['smtp:', 'smtps:']),
   MAIL_FROM: z.string().trim().min(3).default('shortnotice <no-reply@shortnotice.localhost>'),
   MAILBOX_DIR: z.string().trim().min(1).default('var/mailbox'),
@@ -141,7 +152,7 @@ export interface Config {
    */
   bindAddress?: string;
   publicBaseUrl: string;
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  temporal: TemporalConfig;
   mail: { smtpUrl?: string; from: string; mailboxDir: string };
   serviceName: string;
   /** Where each team's alerts go; `lead` (the clinical lead, top of every ladder) defaults to the network team. */
@@ -166,6 +177,26 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   /** The audit stream of reads (src/audit.ts): a JSON-lines file of its own. */
   audit: { file: string };
+}
+
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  uiUrl: string;
+  /** TLS to the frontend, with a client certificate for mutual TLS; absent: plaintext. */
+  tls?: TemporalTls;
+  /** Bearer API key (Temporal Cloud or an authorizing proxy); implies TLS. */
+  apiKey?: string;
+}
+
+export interface TemporalTls {
+  /** PEM of the CA that issued the server's certificate; absent: the system's trusted CAs. */
+  ca?: Buffer;
+  /** Client certificate and key (PEM) for mutual TLS. */
+  clientCert?: { cert: Buffer; key: Buffer };
+  /** The name the server's certificate must carry, when it differs from the address's host. */
+  serverName?: string;
 }
 
 /**
@@ -388,6 +419,47 @@ export function parseApiTokens(spec: string): ApiToken[] {
 
 export class ConfigError extends Error {}
 
+/** Reads a PEM file named by `variable`; a problem is recorded (naming the variable, not the content). */
+function readPem(
+  variable: string,
+  file: string | undefined,
+  kind: 'CERTIFICATE' | 'PRIVATE KEY',
+  problems: string[],
+): Buffer | undefined {
+  if (!file) return undefined;
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    problems.push(`  ${variable}: cannot read ${file} (${code})`);
+    return undefined;
+  }
+  // "PRIVATE KEY" also matches "RSA PRIVATE KEY" and "EC PRIVATE KEY".
+  if (!new RegExp(`-----BEGIN [A-Z ]*${kind}-----`).test(pem.toString('latin1'))) {
+    problems.push(`  ${variable}: ${file} is not a PEM ${kind === 'CERTIFICATE' ? 'certificate' : 'private key'}`);
+    return undefined;
+  }
+  return pem;
+}
+
+function temporalTls(e: Env, problems: string[]): TemporalTls | undefined {
+  if ((e.TEMPORAL_TLS_CERT === undefined) !== (e.TEMPORAL_TLS_KEY === undefined)) {
+    problems.push('  TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: set both for mutual TLS, or neither');
+  }
+  const ca = readPem('TEMPORAL_TLS_CA', e.TEMPORAL_TLS_CA, 'CERTIFICATE', problems);
+  const cert = readPem('TEMPORAL_TLS_CERT', e.TEMPORAL_TLS_CERT, 'CERTIFICATE', problems);
+  const key = readPem('TEMPORAL_TLS_KEY', e.TEMPORAL_TLS_KEY, 'PRIVATE KEY', problems);
+  const wanted =
+    e.TEMPORAL_TLS_CA || e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_KEY || e.TEMPORAL_TLS_SERVER_NAME || e.TEMPORAL_API_KEY;
+  if (!wanted) return undefined;
+  return {
+    ...(ca ? { ca } : {}),
+    ...(cert && key ? { clientCert: { cert, key } } : {}),
+    ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverName: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+  };
+}
+
 /** Parses the environment; throws ConfigError naming every bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(source);
@@ -463,6 +535,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     { production, developmentAllowed: authMode === 'dev' && isLoopbackHost(new URL(publicBaseUrl).hostname) },
     problems,
   );
+  const tls = temporalTls(e, problems);
   if (e.SESSION_IDLE_MINUTES * 60 > e.SESSION_ABSOLUTE_HOURS * 3600) {
     problems.push('  SESSION_IDLE_MINUTES: must not be longer than SESSION_ABSOLUTE_HOURS');
   }
@@ -472,7 +545,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     bindAddress: e.BIND_ADDRESS ?? (production ? undefined : '127.0.0.1'),
     publicBaseUrl,
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, '') },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, ''),
+      ...(tls ? { tls } : {}),
+      ...(e.TEMPORAL_API_KEY ? { apiKey: e.TEMPORAL_API_KEY } : {}),
+    },
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, mailboxDir: e.MAILBOX_DIR },
     serviceName: e.SERVICE_NAME,
     teams: {

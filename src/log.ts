@@ -50,6 +50,9 @@ export interface LogFields {
   state?: string;
   /** The provider's own word for a message's status (e.g. permanent-failure). */
   providerStatus?: string;
+  /** Whether the worker talks to Temporal over TLS, and loaded a prebuilt workflow bundle. */
+  tls?: boolean;
+  prebuiltBundle?: boolean;
   /** Delivery reports received, as `caseId/step:status`. */
   reports?: readonly string[];
   /** Counts in a report (received, matched, signalled...). */
@@ -222,6 +225,8 @@ const FIELDS: Record<string, Kind> = {
   state: id,
   sdkComponent: word,
   providerStatus: word,
+  tls: flag,
+  prebuiltBundle: flag,
   reports: listOf(matching(/^c[0-9a-z]{20}\/[A-Za-z0-9_-]{1,80}:(delivered|failed)$/)),
   received: count,
   matched: count,

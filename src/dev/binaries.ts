@@ -50,7 +50,7 @@ export interface ResolveOptions {
   trainCds?: boolean;
 }
 
-const defaultLog = (line: string) => process.stderr.write(`${line}\n`);
+export const defaultLog = (line: string) => process.stderr.write(`${line}\n`);
 
 /** `${SHORTNOTICE_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/shortnotice}` */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -67,7 +67,7 @@ export function cachedTestServerPath(env: NodeJS.ProcessEnv = process.env): stri
   return path.join(cacheDir(env), `temporal-test-server-${TEST_SERVER_VERSION}`, 'temporal-test-server');
 }
 
-function isExecutable(file: string): boolean {
+export function isExecutable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return fs.statSync(file).isFile();
@@ -122,7 +122,12 @@ function pidAlive(pid: number): boolean {
  * Runs `fn` while holding `<lockDir>` (mkdir is atomic). A lock whose owner died is taken over;
  * a lock without an owner file is trusted for 30 minutes, then treated as stale.
  */
-async function withLock<T>(lockDir: string, what: string, log: (l: string) => void, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  lockDir: string,
+  what: string,
+  log: (l: string) => void,
+  fn: () => Promise<T>,
+): Promise<T> {
   fs.mkdirSync(path.dirname(lockDir), { recursive: true });
   let announced = false;
   for (;;) {
@@ -161,13 +166,13 @@ async function withLock<T>(lockDir: string, what: string, log: (l: string) => vo
   }
 }
 
-interface RunResult {
+export interface RunResult {
   code: number | null;
   output: string;
 }
 
 /** Runs a command quietly, printing a heartbeat; the caller prints `output` only on failure. */
-function runQuiet(
+export function runQuiet(
   command: string,
   args: string[],
   opts: { cwd?: string; env: NodeJS.ProcessEnv; log: (l: string) => void; heartbeatMs: number; what: string },

@@ -1,7 +1,9 @@
 /**
- * `npm run provision`: makes sure the Temporal CLI and the time-skipping test server are available
- * (building them into the cache on first use), then prints where they are and how fast the test
- * server starts. CI runs it before the tests so the build shows up as its own step.
+ * `npm run provision [-- --cluster]`: makes sure the Temporal CLI and the time-skipping test server
+ * are available (building them into the cache on first use), then prints where they are and how
+ * fast the test server starts. With --cluster, also what `npm run cluster` and the fault-injection
+ * suite run (Temporal server and SQL tool, Web UI server, Node LTS). CI runs it before the tests
+ * so the builds show up as their own step, with their times.
  */
 import {
   cacheDir,
@@ -13,12 +15,14 @@ import {
   TEST_SERVER_VERSION,
   type Resolved,
 } from './binaries';
+import { provisionCluster } from './cluster-binaries';
 
 const log = (line: string) => process.stdout.write(`[provision] ${line}\n`);
 
 function describe(name: string, r: Resolved, ms: number): void {
   const where = r.path ?? '(downloaded by @temporalio/testing at first use)';
-  const how = r.buildMs !== undefined ? `built in ${formatDuration(r.buildMs)}` : `found (${r.source}) in ${formatDuration(ms)}`;
+  const how =
+    r.buildMs !== undefined ? `built in ${formatDuration(r.buildMs)}` : `found (${r.source}) in ${formatDuration(ms)}`;
   log(`${name}: ${where} — ${how}`);
 }
 
@@ -32,7 +36,9 @@ async function main(): Promise<void> {
   const testServer = await resolveTestServer({ log });
   describe(`Temporal test server ${TEST_SERVER_VERSION}`, testServer, Date.now() - t);
   if (testServer.coldStartMs !== undefined) {
-    log(`test server cold start (no class-data archive) to first gRPC answer: ${formatDuration(testServer.coldStartMs)}`);
+    log(
+      `test server cold start (no class-data archive) to first gRPC answer: ${formatDuration(testServer.coldStartMs)}`,
+    );
   }
   if (testServer.path) {
     const probe = await probeStart(testServer.path);
@@ -42,6 +48,14 @@ async function main(): Promise<void> {
     // The SDK gives the test server about 5 s (50 connection attempts 100 ms apart).
     const verdict = probe.ms < 4000 ? 'within' : 'CLOSE TO OR OVER';
     log(`test server start to first gRPC answer: ${formatDuration(probe.ms)} (${verdict} the SDK's ~5 s budget)`);
+  }
+  if (process.argv.includes('--cluster')) {
+    t = Date.now();
+    const cluster = await provisionCluster({ log });
+    for (const b of cluster.builds) log(`${b.what}: built or fetched in ${formatDuration(b.ms)}`);
+    log(
+      `cluster binaries ready in ${formatDuration(Date.now() - t)}: ${cluster.temporalServer}, ${cluster.uiServer}, ${cluster.node}`,
+    );
   }
 }
 

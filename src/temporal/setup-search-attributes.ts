@@ -1,15 +1,21 @@
 /**
  * Registers the project's custom search attributes on a Temporal namespace, idempotently.
  *
- * `npm run setup-search-attributes [-- --wait SECONDS]` does it for TEMPORAL_ADDRESS and
- * TEMPORAL_NAMESPACE; with --wait it keeps retrying while the cluster or the namespace is still
- * coming up (docker compose starts it beside the server). Tests reuse `ensureSearchAttributes`.
+ * `npm run setup-search-attributes [-- --wait SECONDS] [--register-namespace [--retention-days N]]`
+ * does it for TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE (with the TEMPORAL_TLS_* and API key
+ * settings); with --wait it keeps retrying while the cluster or the namespace is still coming up
+ * (compose and the native cluster start it beside the server). --register-namespace first
+ * creates the namespace when it is missing: a cluster set up by its schema tool has none. It
+ * returns once a visibility query can use the attributes, so the app never starts a case the
+ * server would refuse. Tests reuse `ensureSearchAttributes`.
  */
 import { Connection, isGrpcServiceError } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 import { loadConfigOrExit } from '../config';
 import { SEARCH_ATTRIBUTES } from '../shared/search-attributes';
+import { temporalConnectionOptions } from './client';
 
 /** temporal.api.enums.v1.IndexedValueType, by the SDK's type names. */
 const INDEXED_VALUE_TYPE: Record<SearchAttributeType, number> = {
@@ -21,7 +27,10 @@ const INDEXED_VALUE_TYPE: Record<SearchAttributeType, number> = {
   DATETIME: 6,
   KEYWORD_LIST: 7,
 };
-const TYPE_NAME = Object.fromEntries(Object.entries(INDEXED_VALUE_TYPE).map(([name, n]) => [n, name])) as Record<number, string>;
+const TYPE_NAME = Object.fromEntries(Object.entries(INDEXED_VALUE_TYPE).map(([name, n]) => [n, name])) as Record<
+  number,
+  string
+>;
 
 const GRPC = { NOT_FOUND: 5, ALREADY_EXISTS: 6, UNIMPLEMENTED: 12, UNAVAILABLE: 14, DEADLINE_EXCEEDED: 4 } as const;
 
@@ -51,7 +60,10 @@ async function listCustom(connection: Connection, namespace: string): Promise<Re
 function checkTypes(existing: Record<string, number>, keys: readonly Key[], namespace: string): void {
   const clashes = keys
     .filter((k) => existing[k.name] !== undefined && existing[k.name] !== INDEXED_VALUE_TYPE[k.type])
-    .map((k) => `${k.name} is registered as ${TYPE_NAME[existing[k.name]!] ?? String(existing[k.name])}, this app needs ${k.type}`);
+    .map(
+      (k) =>
+        `${k.name} is registered as ${TYPE_NAME[existing[k.name]!] ?? String(existing[k.name])}, this app needs ${k.type}`,
+    );
   if (clashes.length > 0) {
     throw new SearchAttributeConflictError(
       `Search attributes on namespace "${namespace}" clash with this app:\n  ${clashes.join('\n  ')}\n` +
@@ -75,7 +87,10 @@ export async function ensureSearchAttributes(
     const result: EnsureResult = { added: [], alreadyPresent: [] };
     for (const k of keys) {
       try {
-        await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: { [k.name]: INDEXED_VALUE_TYPE[k.type] } });
+        await connection.operatorService.addSearchAttributes({
+          namespace,
+          searchAttributes: { [k.name]: INDEXED_VALUE_TYPE[k.type] },
+        });
         result.added.push(k.name);
       } catch (e) {
         if (grpcCode(e) !== GRPC.ALREADY_EXISTS) throw e;
@@ -105,6 +120,56 @@ export async function ensureSearchAttributes(
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Creates `namespace` when it does not exist; true when this call created it. */
+export async function ensureNamespace(
+  connection: Connection,
+  namespace: string,
+  retentionDays: number,
+): Promise<boolean> {
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+    return false;
+  } catch (e) {
+    if (grpcCode(e) !== GRPC.NOT_FOUND) throw e;
+  }
+  try {
+    await connection.workflowService.registerNamespace({
+      namespace,
+      description: 'shortnotice cases',
+      workflowExecutionRetentionPeriod: msToTs(`${retentionDays} days`),
+    });
+    return true;
+  } catch (e) {
+    // Registered by another process in the meantime.
+    if (grpcCode(e) === GRPC.ALREADY_EXISTS) return false;
+    throw e;
+  }
+}
+
+/**
+ * Resolves once a visibility query naming every key is accepted. On SQL visibility the
+ * attributes are per-namespace aliases, which the frontend learns through its namespace cache
+ * (refreshed every few seconds); a start before then would be refused.
+ */
+export async function waitForSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  timeoutMs: number,
+  keys: readonly Key[] = SEARCH_ATTRIBUTES,
+): Promise<void> {
+  const query = keys.map((k) => `${k.name} IS NULL`).join(' AND ');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await connection.workflowService.countWorkflowExecutions({ namespace, query });
+      return;
+    } catch (e) {
+      if (Date.now() >= deadline) throw e;
+      await sleep(500);
+    }
+  }
+}
+
 /** Codes worth retrying while a cluster or its namespace is still starting. */
 function retryable(e: unknown): boolean {
   const code = grpcCode(e);
@@ -113,38 +178,66 @@ function retryable(e: unknown): boolean {
   return !isGrpcServiceError(e) && !(e instanceof SearchAttributeConflictError);
 }
 
-function parseWait(argv: string[]): number {
-  const i = argv.indexOf('--wait');
-  if (i === -1) return 0;
-  const seconds = Number(argv[i + 1]);
-  if (!Number.isFinite(seconds) || seconds < 0) {
-    process.stderr.write('--wait takes a number of seconds, like --wait 120\n');
-    process.exit(64);
+interface Options {
+  waitMs: number;
+  registerNamespace: boolean;
+  retentionDays: number;
+}
+
+function usage(message: string): never {
+  process.stderr.write(
+    `${message}\nUsage: setup-search-attributes [--wait SECONDS] [--register-namespace [--retention-days DAYS]]\n`,
+  );
+  process.exit(64);
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { waitMs: 0, registerNamespace: false, retentionDays: 30 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const number = () => {
+      const n = Number(argv[++i]);
+      if (!Number.isFinite(n) || n < 0) usage(`${arg} takes a number, like ${arg} 30`);
+      return n;
+    };
+    if (arg === '--wait') options.waitMs = number() * 1000;
+    else if (arg === '--register-namespace') options.registerNamespace = true;
+    else if (arg === '--retention-days') options.retentionDays = number();
+    else usage(`Unknown argument: ${String(arg)}`);
   }
-  return seconds * 1000;
+  if (options.retentionDays < 1) usage('--retention-days must be at least 1');
+  return options;
 }
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const waitMs = parseWait(process.argv.slice(2));
+  const options = parseArgs(process.argv.slice(2));
   const { address, namespace } = config.temporal;
-  const deadline = Date.now() + waitMs;
+  const deadline = Date.now() + options.waitMs;
+  const say = (line: string) => process.stdout.write(`${line}\n`);
   let lastMessage = '';
   for (;;) {
     let connection: Connection | undefined;
     try {
-      connection = await Connection.connect({ address, connectTimeout: 5000 });
+      connection = await Connection.connect({ ...temporalConnectionOptions(config.temporal), connectTimeout: 5000 });
+      if (options.registerNamespace && (await ensureNamespace(connection, namespace, options.retentionDays))) {
+        say(`Registered namespace "${namespace}" (retention ${options.retentionDays} days)`);
+      }
       const result = await ensureSearchAttributes(connection, namespace);
       const added = result.added.length > 0 ? `added ${result.added.join(', ')}` : 'nothing to add';
-      process.stdout.write(`Search attributes on ${address} namespace "${namespace}": ${added}` +
-        (result.alreadyPresent.length > 0 ? `; already there: ${result.alreadyPresent.join(', ')}` : '') + '\n');
+      say(
+        `Search attributes on ${address} namespace "${namespace}": ${added}` +
+          (result.alreadyPresent.length > 0 ? `; already there: ${result.alreadyPresent.join(', ')}` : ''),
+      );
+      await waitForSearchAttributes(connection, namespace, Math.max(deadline - Date.now(), 30_000));
+      say('Search attributes are usable in visibility queries.');
       return;
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       if (!retryable(e) || Date.now() >= deadline) {
         throw new Error(`Could not register search attributes on ${address} namespace "${namespace}": ${message}`);
       }
-      if (message !== lastMessage) process.stdout.write(`Waiting for Temporal at ${address} (namespace "${namespace}"): ${message}\n`);
+      if (message !== lastMessage) say(`Waiting for Temporal at ${address} (namespace "${namespace}"): ${message}`);
       lastMessage = message;
       await sleep(2000);
     } finally {

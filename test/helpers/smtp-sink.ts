@@ -23,6 +23,8 @@ export interface ReceivedMail {
   raw: Buffer;
   /** The DSN parameters (RFC 3461) the client gave, when the sink advertised DSN. */
   dsn?: { ret: string | null; envid: string | null; notify: Array<string[] | undefined> };
+  /** When the sink accepted it. */
+  receivedAt: Date;
 }
 
 export type SmtpStage = 'mail' | 'rcpt' | 'data';
@@ -51,6 +53,8 @@ export interface SmtpSink {
   waitFor(predicate: (m: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   /** Queues a failure; each applies once, at the first matching stage. */
   failNext(failure: SmtpFailure): void;
+  /** Answers every MAIL FROM with `reply` (451: "try again later") until called with undefined. */
+  refuseAll(reply: number | undefined): void;
   /** How many connections have been opened so far. */
   connections(): number;
   clear(): void;
@@ -63,6 +67,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   const waiters: Array<{ predicate: (m: ReceivedMail) => boolean; resolve: (m: ReceivedMail) => void }> = [];
   const sockets = new Set<net.Socket>();
   let opened = 0;
+  let refusing: number | undefined;
 
   const take = (at: SmtpFailure['at']): SmtpFailure | undefined => {
     const i = failures.findIndex((f) => f.at === at);
@@ -95,6 +100,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       callback(null, { user: auth.username });
     },
     onMailFrom(_address: SMTPServerAddress, _session, callback) {
+      if (refusing !== undefined) return callback(replyError(refusing, 'Sink refuses all mail for now'));
       if (!fail('mail', callback)) callback();
     },
     onRcptTo(_address: SMTPServerAddress, _session, callback) {
@@ -125,6 +131,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
               ...(session.envelope.dsn
                 ? { dsn: { ...session.envelope.dsn, notify: session.envelope.rcptTo.map((r) => r.dsn?.notify) } }
                 : {}),
+              receivedAt: new Date(),
             };
             messages.push(mail);
             for (const w of [...waiters]) {
@@ -177,6 +184,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     },
     failNext(failure) {
       failures.push(failure);
+    },
+    refuseAll(reply) {
+      refusing = reply;
     },
     connections: () => opened,
     clear() {

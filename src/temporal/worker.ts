@@ -1,5 +1,13 @@
 /** Builds the Temporal worker that runs case workflows and their activities. */
-import { bundleWorkflowCode, NativeConnection, Worker, type Logger, type WorkflowBundle } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Worker,
+  type Logger,
+  type WorkerOptions as SdkWorkerOptions,
+  type WorkflowBundle,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import type { NamedKey } from '../keys';
 import type { CaseActivities } from '../shared/activities';
 import { encryptedDataConverter, FAILURE_CONVERTER_PATH } from './codec';
@@ -15,21 +23,29 @@ export interface WorkerOptions {
    * `bundleCaseWorkflows()` so failures raised in workflow code are encoded too.
    */
   payloadKeys?: readonly NamedKey[];
-  /** Tests pass a bundle built once per file; processes bundle from source. */
-  workflowBundle?: WorkflowBundle;
+  /** Tests pass a bundle built once per file, the benchmark a prebuilt file; processes bundle from source. */
+  workflowBundle?: WorkflowBundleOption;
 }
 
 export const WORKFLOWS_PATH = require.resolve('../../workflows');
 
-export function createCaseWorker(opts: WorkerOptions): Promise<Worker> {
-  return Worker.create({
+/**
+ * The SDK options of the case worker. The benchmark's baseline worker is built from the same
+ * options with only its workflows and activities swapped, so the two differ in nothing else.
+ */
+export function caseWorkerOptions(opts: WorkerOptions): SdkWorkerOptions {
+  return {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: opts.activities,
     ...(opts.payloadKeys ? { dataConverter: encryptedDataConverter(opts.payloadKeys) } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-  });
+  };
+}
+
+export function createCaseWorker(opts: WorkerOptions): Promise<Worker> {
+  return Worker.create(caseWorkerOptions(opts));
 }
 
 /** The case workflows bundled with the failure converter the encrypted data converter names. */

@@ -7,7 +7,8 @@
  *   npm run bench -- --quick               CI check of the ratios (under 3 minutes; exit 1 on a miss)
  *   npm run bench -- --compare old.json    adds the old run's numbers to the table
  *   npm run bench -- --out file.json       where the JSON goes (default var/bench/<time>.json)
- *   npm run bench -- --rounds 3            interleaved rounds (default 2; quick 2)
+ *   npm run bench -- --rounds 3            interleaved rounds (default 2; quick 3)
+ *   npm run bench -- --sizes '{"open":500}'  other sizes (see FULL), e.g. to try the bench itself
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,6 +27,7 @@ import {
   openCases,
   percentile,
   submitHttp,
+  type HappyPath,
   type RateRun,
 } from './scenarios';
 import type { WorkerSpec } from './processes/ipc';
@@ -62,11 +64,12 @@ async function main(): Promise<number> {
       compare: { type: 'string' },
       out: { type: 'string' },
       rounds: { type: 'string' },
+      sizes: { type: 'string' },
     },
   });
   const quick = values.quick ?? false;
-  const sizes = quick ? QUICK : FULL;
-  const rounds = Number(values.rounds ?? 2);
+  const sizes: Sizes = { ...(quick ? QUICK : FULL), ...(values.sizes ? (JSON.parse(values.sizes) as Partial<Sizes>) : {}) };
+  const rounds = Number(values.rounds ?? (quick ? 3 : 2));
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a whole number of at least 1');
   const old = values.compare ? (JSON.parse(fs.readFileSync(values.compare, 'utf8')) as BenchResult) : undefined;
 
@@ -93,10 +96,15 @@ async function main(): Promise<number> {
     }
 
     log('happy-path histories');
-    const history = {
-      case: await happyPath(stack, client, caseService(client, stack, 'case'), 'case'),
-      baseline: await happyPath(stack, client, caseService(client, stack, 'baseline'), 'baseline'),
-    };
+    // Two confirmations run side by side, so their completions land in one workflow task or two,
+    // as timing has it: three runs each, and the table reports the longest.
+    const history = {} as BenchResult['history'];
+    for (const target of TARGETS) {
+      const runs: HappyPath[] = [];
+      for (let i = 0; i < 3; i++) runs.push(await happyPath(stack, client, caseService(client, stack, target), target));
+      const longest = runs.reduce((a, b) => (b.events > a.events ? b : a));
+      history[target] = { ...longest, counts: runs.map((h) => h.events) };
+    }
 
     const roundResults: RoundResult[] = [];
     for (let r = 0; r < rounds; r++) {

@@ -97,6 +97,8 @@ export interface Throughput {
   workerCpuMs: number;
   /** Web-app CPU time per case (HTTP only). */
   webCpuMs?: number;
+  /** Dev server CPU time per case (Linux only). */
+  serverCpuMs?: number;
 }
 
 /**
@@ -114,15 +116,18 @@ export async function firstContactThroughput(
 ): Promise<Throughput> {
   const cases = Array.from({ length: n }, () => newCase(target));
   const [w0, s0] = await Promise.all([worker.stats(), web?.stats()]);
+  const server0 = stack.serverCpuMs();
   const started = Date.now();
   await pool(cases, concurrency, submit);
   const contacted = await Promise.all(cases.map((c) => stack.contacts.waitFor(c.client)));
   const seconds = (Math.max(...contacted) - started) / 1000;
   const [w1, s1] = await Promise.all([worker.stats(), web?.stats()]);
+  const server1 = stack.serverCpuMs();
   return {
     perSecond: n / seconds,
     workerCpuMs: (w1.cpuMs - w0.cpuMs) / n,
     ...(s0 && s1 ? { webCpuMs: (s1.cpuMs - s0.cpuMs) / n } : {}),
+    ...(server0 !== undefined && server1 !== undefined ? { serverCpuMs: (server1 - server0) / n } : {}),
   };
 }
 
@@ -142,6 +147,8 @@ async function stageOf(handle: WorkflowHandle): Promise<string> {
 
 export interface HappyPath {
   events: number;
+  /** Event counts of every run (the bench runs the path more than once and keeps the longest). */
+  counts?: number[];
   /** Event types in order, for accounting for each one. */
   types: string[];
 }

@@ -148,6 +148,20 @@ export class Stack {
     }
   }
 
+  /**
+   * CPU time (user + system) the dev server has used, from /proc (Linux); undefined elsewhere.
+   * Its share of each case counts: the more events and upserts a workflow makes, the more it costs.
+   */
+  serverCpuMs(): number | undefined {
+    try {
+      const stat = fs.readFileSync(`/proc/${this.server!.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    } catch {
+      return undefined;
+    }
+  }
+
   bundleSize(target: Target): number {
     return fs.statSync(this.bundles.get(target)!).size;
   }
@@ -196,6 +210,9 @@ export class Stack {
     await this.sink?.close();
   }
 }
+
+/** Linux's USER_HZ: the unit of utime and stime in /proc/<pid>/stat (100 on every common build). */
+const CLOCK_TICKS = 100;
 
 /** The bench's own API token (only ever on loopback). */
 export const API_TOKEN = 'bench-api-token-0123456789abcdefghijklmnop';

@@ -195,10 +195,11 @@ async function rateSearch(
 ): Promise<NonNullable<BenchResult['rate']>> {
   const runs: Record<Target, RateRun[]> = { case: [], baseline: [] };
   const failed = new Set<Target>();
-  for (const target of TARGETS) await restart(target);
-  for (let rate = 4; failed.size < TARGETS.length && rate <= 80; rate = Math.round(rate * 1.25)) {
+  for (let rate = 6; failed.size < TARGETS.length && rate <= 80; rate = Math.round(rate * 1.25)) {
     for (const target of TARGETS) {
       if (failed.has(target)) continue;
+      // A fresh worker per step: otherwise each step would inherit the cases the last one left open.
+      await restart(target);
       const run = await atRate(stack, webs.get(target)!, target, rate, seconds);
       runs[target].push(run);
       log(`  rate ${rate}/s ${target}: ${run.contacted}/${run.sent} contacted, p95 ${percentile(run.latencyMs, 95)} ms`);

@@ -9,6 +9,7 @@
  *   npm run bench -- --out file.json       where the JSON goes (default var/bench/<time>.json)
  *   npm run bench -- --rounds 3            interleaved rounds (default 2; quick 3)
  *   npm run bench -- --sizes '{"open":500}'  other sizes (see FULL), e.g. to try the bench itself
+ *   npm run bench -- --tuning '{"maxCachedWorkflows":500}'  other worker options, for both workers
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -65,8 +66,11 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       rounds: { type: 'string' },
       sizes: { type: 'string' },
+      tuning: { type: 'string' },
     },
   });
+  // Worker options to try, on the case and the baseline worker alike (e.g. '{"reuseV8Context":false}').
+  const tuning = values.tuning ? (JSON.parse(values.tuning) as NonNullable<WorkerSpec['tuning']>) : {};
   const quick = values.quick ?? false;
   const sizes: Sizes = { ...(quick ? QUICK : FULL), ...(values.sizes ? (JSON.parse(values.sizes) as Partial<Sizes>) : {}) };
   const rounds = Number(values.rounds ?? (quick ? 3 : 2));
@@ -84,9 +88,9 @@ async function main(): Promise<number> {
     const config = loadConfig(stack.env('case'));
     connection = await Connection.connect({ address: stack.address });
     const client = new Client({ connection, dataConverter: encryptedDataConverter(config.payloadKeys) });
-    const restart = async (target: Target, tuning?: WorkerSpec['tuning']) => {
+    const restart = async (target: Target, extra?: WorkerSpec['tuning']) => {
       await workers.get(target)?.stop();
-      const worker = await stack.startWorker(target, tuning);
+      const worker = await stack.startWorker(target, { ...tuning, ...extra });
       workers.set(target, worker);
       return worker;
     };
@@ -128,7 +132,7 @@ async function main(): Promise<number> {
         );
         const httpRun = await firstContactThroughput(stack, worker, (c) => submitHttp(web, c), target, sizes.throughputCases, sizes.concurrency, web);
         // Quick mode opens many cases in the first round only: it is the slowest part.
-        const open = !quick || r === 0 ? await openCases(stack, client, target, (tuning) => restart(target, tuning), sizes) : undefined;
+        const open = !quick || r === 0 ? await openCases(stack, client, target, (extra) => restart(target, extra), sizes) : undefined;
         round[target] = { direct: directRun, http: httpRun, open };
         log(
           `  ${target}: ${directRun.perSecond.toFixed(1)}/s direct, ${httpRun.perSecond.toFixed(1)}/s HTTP` +
@@ -149,6 +153,7 @@ async function main(): Promise<number> {
         mode: quick ? 'quick' : 'full',
         rounds,
         sizes: { ...sizes },
+        tuning,
         node: process.version,
         cpus: os.cpus().length,
         cpuModel: os.cpus()[0]?.model ?? 'unknown',

@@ -30,6 +30,8 @@ export interface BenchResult {
     mode: 'quick' | 'full';
     rounds: number;
     sizes: Record<string, number>;
+    /** Worker options the run tried instead of the shipped ones. */
+    tuning?: Record<string, unknown>;
     node: string;
     cpus: number;
     cpuModel: string;
@@ -146,7 +148,8 @@ function heading(r: BenchResult): string {
   return (
     `shortnotice bench, ${m.mode}, commit ${m.commit}${m.dirty ? ' (with uncommitted changes)' : ''}, ${m.date}\n` +
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, ${m.rounds} interleaved round(s), ${m.durationSeconds} s, ` +
-    `load average at the end ${m.loadAverageAtEnd.toFixed(1)}; workflow bundle ${m.bundleKiB.case} KiB (baseline ${m.bundleKiB.baseline} KiB)`
+    `load average at the end ${m.loadAverageAtEnd.toFixed(1)}; workflow bundle ${m.bundleKiB.case} KiB (baseline ${m.bundleKiB.baseline} KiB)` +
+    (m.tuning && Object.keys(m.tuning).length > 0 ? `\nworker options tried: ${JSON.stringify(m.tuning)}` : '')
   );
 }
 

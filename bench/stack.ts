@@ -114,7 +114,8 @@ export class Stack {
     };
   }
 
-  async start(): Promise<void> {
+  /** `bundle: false` for measurements that run no worker. */
+  async start(opts: { bundle?: boolean } = {}): Promise<void> {
     fs.mkdirSync(this.opts.workDir, { recursive: true });
     this.sink = await startMeasuringSink(this.contacts);
     const cli = await resolveTemporalCli({ log: this.opts.log });
@@ -131,7 +132,7 @@ export class Stack {
     this.server.once('exit', () => (exited = true));
     if (!(await waitForGrpc(this.address, 60_000, () => exited))) throw new Error(`the dev server did not answer on ${this.address}`);
     this.opts.log(`dev server on ${this.address}; SMTP sink on ${this.sink.url}`);
-    await this.bundle();
+    if (opts.bundle !== false) await this.bundle();
   }
 
   /** Bundles both workflow sets once, with the failure converter the encrypted data converter names. */

@@ -45,7 +45,8 @@ export class CaseService {
     const now = (this.deps.now ?? (() => new Date()))();
     const ids = sub.sessions.map((s) => this.derive('case', sub.therapist.id, s.id));
     const absenceId = this.derive('absence', sub.therapist.id, ...[...sub.sessions.map((s) => s.id)].sort());
-    const results: SubmittedCase[] = [];
+    // Started side by side: an integration sending a batch of sessions waits for one start, not for each in turn.
+    const results: Array<Promise<SubmittedCase>> = [];
     for (const [i, session] of sub.sessions.entries()) {
       const caseId = ids[i]!;
       const input: CaseInput = {
@@ -63,10 +64,9 @@ export class CaseService {
         policy: this.deps.policy,
         recordsMode: this.deps.recordsMode,
       };
-      const changesIgnored = await this.start(input);
-      results.push(changesIgnored ? { caseId, changesIgnored } : { caseId });
+      results.push(this.start(input).then((changesIgnored) => (changesIgnored ? { caseId, changesIgnored } : { caseId })));
     }
-    return results;
+    return Promise.all(results);
   }
 
   /** Starts the case, or finds the one already there; says whether that one had other details. */
@@ -77,7 +77,11 @@ export class CaseService {
         taskQueue: this.deps.taskQueue,
         workflowId: caseWorkflowId(input.caseId),
         args: [input],
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        // A case already there for this session, running or finished, refuses the start: the
+        // refusal is how the SDK reports it (a start it accepts says nothing more), and only then
+        // is the earlier case described. A retried request is not refused: it carries the same
+        // request id, which the server recognises.
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         typedSearchAttributes: [
           { key: CaseStage, value: 'contacting' },
@@ -101,8 +105,9 @@ export class CaseService {
           // and would run separate lines together anyway.
         ].join(' · '),
       });
+      return false;
     } catch (e) {
-      // The same session submitted after its case finished: still one effect.
+      // The same session submitted again (double click, retry, correction): still one case.
       if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
     }
     const earlier = await this.deps.client.workflow.getHandle(caseWorkflowId(input.caseId)).describe();

@@ -7,6 +7,7 @@
  *   npm run bench -- --quick               CI check of the ratios (under 3 minutes; exit 1 on a miss)
  *   npm run bench -- --compare old.json    adds the old run's numbers to the table
  *   npm run bench -- --out file.json       where the JSON goes (default var/bench/<time>.json)
+ *   npm run bench -- --report run.json     a saved run's table again (with --compare, beside another)
  *   npm run bench -- --rounds 3            interleaved rounds (default 2; quick 3)
  *   npm run bench -- --sizes '{"open":500}'  other sizes (see FULL), e.g. to try the bench itself
  *   npm run bench -- --tuning '{"maxCachedWorkflows":500}'  other worker options, for both workers
@@ -67,6 +68,7 @@ async function main(): Promise<number> {
       rounds: { type: 'string' },
       sizes: { type: 'string' },
       tuning: { type: 'string' },
+      report: { type: 'string' },
     },
   });
   // Worker options to try, on the case and the baseline worker alike (e.g. '{"reuseV8Context":false}').
@@ -75,7 +77,13 @@ async function main(): Promise<number> {
   const sizes: Sizes = { ...(quick ? QUICK : FULL), ...(values.sizes ? (JSON.parse(values.sizes) as Partial<Sizes>) : {}) };
   const rounds = Number(values.rounds ?? (quick ? 3 : 2));
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a whole number of at least 1');
-  const old = values.compare ? (JSON.parse(fs.readFileSync(values.compare, 'utf8')) as BenchResult) : undefined;
+  const old = values.compare ? readResult(values.compare) : undefined;
+  if (values.report) {
+    // A saved run's table again, with today's metric definitions (and another run beside it).
+    const saved = readResult(values.report);
+    process.stdout.write(`${old ? compareTable(saved, old) : renderTable(saved)}\n`);
+    return 0;
+  }
 
   const began = Date.now();
   const workDir = defaultWorkDir();
@@ -186,6 +194,11 @@ async function main(): Promise<number> {
     await stack.stop();
     fs.rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+function readResult(file: string): BenchResult {
+  const result = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResult;
+  return { ...result, metrics: metricsOf(result) };
 }
 
 /**

@@ -61,7 +61,11 @@ export interface Metric {
   met?: boolean;
 }
 
-const median = (xs: number[]) => percentile(xs, 50);
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 const sum = (...xs: Array<number | undefined>) => (xs.some((x) => x === undefined) ? undefined : xs.reduce<number>((a, x) => a + x!, 0));
 
 /** Throughput ratios are taken per round (the two ran minutes apart at most), then the median. */

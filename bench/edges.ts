@@ -57,9 +57,15 @@ async function main(): Promise<void> {
 
     // 1. Validation, as the API and the form do it for each request.
     const body = JSON.parse(JSON.stringify(newCase('case').submission)) as unknown;
-    if (!submissionSchema(new Date()).safeParse(body).success) throw new Error('the sample submission does not validate');
+    if (!submissionSchema(new Date()).safeParse(body).success)
+      throw new Error('the sample submission does not validate');
     const validate = microsPerCall(() => void submissionSchema(new Date()).safeParse(body), 2_000);
-    pieces.push({ piece: 'validate a submission (submissionSchema(now).safeParse)', value: validate.wall, unit: 'µs', cpuMs: validate.cpu / 1000 });
+    pieces.push({
+      piece: 'validate a submission (submissionSchema(now).safeParse)',
+      value: validate.wall,
+      unit: 'µs',
+      cpuMs: validate.cpu / 1000,
+    });
 
     // 2. Starting cases: a new session, then the same session again (the "already there" path).
     connection = await Connection.connect({ address: stack.address });
@@ -79,23 +85,52 @@ async function main(): Promise<void> {
     const cases = Array.from({ length: 110 }, () => newCase('case'));
     for (const c of cases.slice(0, 10)) await service.submit(c.submission);
     const fresh = await timed(cases.slice(10), async (c) => void (await service.submit(c.submission)));
-    pieces.push({ piece: 'CaseService.submit, new session, one at a time (p50)', value: fresh.p50, unit: 'ms', cpuMs: fresh.cpuMs, note: 'CPU: this process and the dev server' });
+    pieces.push({
+      piece: 'CaseService.submit, new session, one at a time (p50)',
+      value: fresh.p50,
+      unit: 'ms',
+      cpuMs: fresh.cpuMs,
+      note: 'CPU: this process and the dev server',
+    });
     const again = await timed(cases.slice(10, 60), async (c) => void (await service.submit(c.submission)));
-    pieces.push({ piece: 'CaseService.submit, session already submitted (p50)', value: again.p50, unit: 'ms', cpuMs: again.cpuMs, note: 'CPU: this process and the dev server' });
+    pieces.push({
+      piece: 'CaseService.submit, session already submitted (p50)',
+      value: again.p50,
+      unit: 'ms',
+      cpuMs: again.cpuMs,
+      note: 'CPU: this process and the dev server',
+    });
     const burst = Array.from({ length: 200 }, () => newCase('case'));
     const burstStarted = performance.now();
     await pool(burst, 16, async (c) => void (await service.submit(c.submission)));
-    pieces.push({ piece: 'CaseService.submit, new sessions, 16 in flight', value: burst.length / ((performance.now() - burstStarted) / 1000), unit: '/s' });
+    pieces.push({
+      piece: 'CaseService.submit, new sessions, 16 in flight',
+      value: burst.length / ((performance.now() - burstStarted) / 1000),
+      unit: '/s',
+    });
     const batch = newCase('case').submission;
-    batch.sessions = Array.from({ length: 10 }, (_, i) => ({ ...batch.sessions[0]!, id: `${batch.sessions[0]!.id}-${i}` }));
+    batch.sessions = Array.from({ length: 10 }, (_, i) => ({
+      ...batch.sessions[0]!,
+      id: `${batch.sessions[0]!.id}-${i}`,
+    }));
     const batchStarted = performance.now();
     await service.submit(batch);
-    pieces.push({ piece: 'CaseService.submit, one submission of 10 sessions', value: performance.now() - batchStarted, unit: 'ms' });
+    pieces.push({
+      piece: 'CaseService.submit, one submission of 10 sessions',
+      value: performance.now() - batchStarted,
+      unit: 'ms',
+    });
 
     // 3. The first email's activity: seal the link, render, send (to the sink, which greets at once).
     const mailer = new SmtpMailer({ url: stack.sink.url, from: config.mail.from });
     let attempt = 1;
-    const activities = createActivities({ config, mailer, sms: { send: () => Promise.reject(new Error('no SMS')) }, attempt: () => attempt, now: () => new Date() });
+    const activities = createActivities({
+      config,
+      mailer,
+      sms: { send: () => Promise.reject(new Error('no SMS')) },
+      attempt: () => attempt,
+      now: () => new Date(),
+    });
     const notice = (n: number): ClientNotice => ({
       caseId: `c${String(n).padStart(20, '0')}`,
       step: `client-slotOffer-${n}`,
@@ -109,7 +144,12 @@ async function main(): Promise<void> {
     let cpu = cpuNow();
     let t = performance.now();
     await activities.notifyClient(notice(0));
-    pieces.push({ piece: 'first slot-offer email of a fresh worker (seal, render, SMTP)', value: performance.now() - t, unit: 'ms', cpuMs: cpuNow() - cpu });
+    pieces.push({
+      piece: 'first slot-offer email of a fresh worker (seal, render, SMTP)',
+      value: performance.now() - t,
+      unit: 'ms',
+      cpuMs: cpuNow() - cpu,
+    });
     const sends: number[] = [];
     const connectionsBefore = stack.sink.counts().connections;
     cpu = cpuNow();
@@ -124,13 +164,18 @@ async function main(): Promise<void> {
       value: percentile(sends, 50),
       unit: 'ms',
       cpuMs: (cpuNow() - cpu) / 100,
-      note: `${stack.sink.counts().connections - connectionsBefore} SMTP connections for 100 emails; CPU includes the sink's`,
+      note: `${stack.sink.counts().connections - connectionsBefore} SMTP connections for 100 emails; CPU with the sink`,
     });
     const parallel = Array.from({ length: 200 }, (_, i) => 1_000 + i);
     cpu = cpuNow();
     t = performance.now();
     await pool(parallel, 8, async (n) => void (await activities.notifyClient(notice(n))));
-    pieces.push({ piece: 'slot-offer emails, 8 in flight', value: parallel.length / ((performance.now() - t) / 1000), unit: '/s', cpuMs: (cpuNow() - cpu) / parallel.length });
+    pieces.push({
+      piece: 'slot-offer emails, 8 in flight',
+      value: parallel.length / ((performance.now() - t) / 1000),
+      unit: '/s',
+      cpuMs: (cpuNow() - cpu) / parallel.length,
+    });
     await mailer.close();
   } finally {
     await connection?.close();
@@ -142,7 +187,9 @@ async function main(): Promise<void> {
   for (const p of pieces) {
     const value = p.unit === 'µs' || p.unit === '/s' ? p.value.toFixed(0) : p.value.toFixed(1);
     const cpu = p.cpuMs === undefined ? '' : `  CPU ${p.cpuMs.toFixed(3)} ms`;
-    process.stdout.write(`${p.piece.padEnd(width)}  ${value.padStart(8)} ${p.unit}${cpu}${p.note ? `  (${p.note})` : ''}\n`);
+    process.stdout.write(
+      `${p.piece.padEnd(width)}  ${value.padStart(8)} ${p.unit}${cpu}${p.note ? `  (${p.note})` : ''}\n`,
+    );
   }
   if (values.out) {
     fs.mkdirSync(path.dirname(values.out), { recursive: true });

@@ -52,7 +52,8 @@ const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 function gitCommit(): { commit: string; dirty: boolean } {
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
     return { commit, dirty };
   } catch {
     return { commit: 'unknown', dirty: false };
@@ -74,7 +75,10 @@ async function main(): Promise<number> {
   // Worker options to try, on the case and the baseline worker alike (e.g. '{"reuseV8Context":false}').
   const tuning = values.tuning ? (JSON.parse(values.tuning) as NonNullable<WorkerSpec['tuning']>) : {};
   const quick = values.quick ?? false;
-  const sizes: Sizes = { ...(quick ? QUICK : FULL), ...(values.sizes ? (JSON.parse(values.sizes) as Partial<Sizes>) : {}) };
+  const sizes: Sizes = {
+    ...(quick ? QUICK : FULL),
+    ...(values.sizes ? (JSON.parse(values.sizes) as Partial<Sizes>) : {}),
+  };
   const rounds = Number(values.rounds ?? (quick ? 3 : 2));
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a whole number of at least 1');
   const old = values.compare ? readResult(values.compare) : undefined;
@@ -129,7 +133,14 @@ async function main(): Promise<number> {
         const web = webs.get(target)!;
         const direct = caseService(client, stack, target);
         // Warm up: the first cases of a fresh worker pay for JIT and connection set-up.
-        await firstContactThroughput(stack, worker, async (c) => void (await direct.submit(c.submission)), target, 30, 8);
+        await firstContactThroughput(
+          stack,
+          worker,
+          async (c) => void (await direct.submit(c.submission)),
+          target,
+          30,
+          8,
+        );
         const directRun = await firstContactThroughput(
           stack,
           worker,
@@ -138,13 +149,26 @@ async function main(): Promise<number> {
           sizes.throughputCases,
           sizes.concurrency,
         );
-        const httpRun = await firstContactThroughput(stack, worker, (c) => submitHttp(web, c), target, sizes.throughputCases, sizes.concurrency, web);
+        const httpRun = await firstContactThroughput(
+          stack,
+          worker,
+          (c) => submitHttp(web, c),
+          target,
+          sizes.throughputCases,
+          sizes.concurrency,
+          web,
+        );
         // Quick mode opens many cases in the first round only: it is the slowest part.
-        const open = !quick || r === 0 ? await openCases(stack, client, target, (extra) => restart(target, extra), sizes) : undefined;
+        const open =
+          !quick || r === 0
+            ? await openCases(stack, client, target, (extra) => restart(target, extra), sizes)
+            : undefined;
         round[target] = { direct: directRun, http: httpRun, open };
         log(
           `  ${target}: ${directRun.perSecond.toFixed(1)}/s direct, ${httpRun.perSecond.toFixed(1)}/s HTTP` +
-            (open ? `, ${open.memoryPerCaseMb.toFixed(3)} MB/case, evicted p99 ${percentile(open.evictedLatenessMs, 99)} ms` : ''),
+            (open
+              ? `, ${open.memoryPerCaseMb.toFixed(3)} MB/case, evicted p99 ${percentile(open.evictedLatenessMs, 99)} ms`
+              : ''),
         );
       }
       roundResults.push(round);
@@ -168,7 +192,10 @@ async function main(): Promise<number> {
         memoryGb: Math.round(os.totalmem() / 2 ** 30),
         loadAverageAtEnd: os.loadavg()[0]!,
         durationSeconds: Math.round((Date.now() - began) / 1000),
-        bundleKiB: { case: Math.round(stack.bundleSize('case') / 1024), baseline: Math.round(stack.bundleSize('baseline') / 1024) },
+        bundleKiB: {
+          case: Math.round(stack.bundleSize('case') / 1024),
+          baseline: Math.round(stack.bundleSize('baseline') / 1024),
+        },
       },
       history,
       rounds: roundResults,
@@ -177,7 +204,8 @@ async function main(): Promise<number> {
     };
     result.metrics = metricsOf(result);
 
-    const out = values.out ?? path.join('var', 'bench', `${result.meta.date.replace(/[:.]/g, '-')}-${result.meta.commit}.json`);
+    const out =
+      values.out ?? path.join('var', 'bench', `${result.meta.date.replace(/[:.]/g, '-')}-${result.meta.commit}.json`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(`\n${old ? compareTable(result, old) : renderTable(result)}\n`);
@@ -185,7 +213,9 @@ async function main(): Promise<number> {
     if (quick) {
       const failures = checkQuick(result);
       for (const f of failures) process.stdout.write(`QUICK CHECK FAILED: ${f}\n`);
-      process.stdout.write(failures.length === 0 ? 'quick checks passed\n' : `${failures.length} quick check(s) failed\n`);
+      process.stdout.write(
+        failures.length === 0 ? 'quick checks passed\n' : `${failures.length} quick check(s) failed\n`,
+      );
       return failures.length === 0 ? 0 : 1;
     }
     return 0;
@@ -220,7 +250,9 @@ async function rateSearch(
       await restart(target);
       const run = await atRate(stack, webs.get(target)!, target, rate, seconds);
       runs[target].push(run);
-      log(`  rate ${rate}/s ${target}: ${run.contacted}/${run.sent} contacted, p95 ${percentile(run.latencyMs, 95)} ms`);
+      log(
+        `  rate ${rate}/s ${target}: ${run.contacted}/${run.sent} contacted, p95 ${percentile(run.latencyMs, 95)} ms`,
+      );
       if (!run.sustained) failed.add(target);
     }
   }
@@ -230,11 +262,28 @@ async function rateSearch(
   for (const target of TARGETS) {
     await restart(target);
     const run = await atRate(stack, webs.get(target)!, target, at, 30);
-    at70[target] = { rate: at, p50: percentile(run.latencyMs, 50), p95: percentile(run.latencyMs, 95), p99: percentile(run.latencyMs, 99), contacted: run.contacted, sent: run.sent };
+    at70[target] = {
+      rate: at,
+      p50: percentile(run.latencyMs, 50),
+      p95: percentile(run.latencyMs, 95),
+      p99: percentile(run.latencyMs, 99),
+      contacted: run.contacted,
+      sent: run.sent,
+    };
     log(`  ${at}/s ${target}: p50 ${at70[target].p50} ms, p99 ${at70[target].p99} ms`);
   }
-  const summary = (t: Target) => runs[t].map(({ latencyMs, ...r }) => ({ ...r, p50: percentile(latencyMs, 50), p95: percentile(latencyMs, 95), p99: percentile(latencyMs, 99) }));
-  return { sustained: { case: sustained('case'), baseline: sustained('baseline') }, steps: { case: summary('case'), baseline: summary('baseline') }, at70 };
+  const summary = (t: Target) =>
+    runs[t].map(({ latencyMs, ...r }) => ({
+      ...r,
+      p50: percentile(latencyMs, 50),
+      p95: percentile(latencyMs, 95),
+      p99: percentile(latencyMs, 99),
+    }));
+  return {
+    sustained: { case: sustained('case'), baseline: sustained('baseline') },
+    steps: { case: summary('case'), baseline: summary('baseline') },
+    at70,
+  };
 }
 
 main().then(

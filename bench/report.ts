@@ -66,11 +66,19 @@ function median(xs: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
-const sum = (...xs: Array<number | undefined>) => (xs.some((x) => x === undefined) ? undefined : xs.reduce<number>((a, x) => a + x!, 0));
+const sum = (...xs: Array<number | undefined>) =>
+  xs.some((x) => x === undefined) ? undefined : xs.reduce<number>((a, x) => a + x!, 0);
 
 /** Throughput ratios are taken per round (the two ran minutes apart at most), then the median. */
-function perRound(result: BenchResult, label: string, unit: string, pick: (r: RoundResult[Target]) => number | undefined): Metric | undefined {
-  const pairs = result.rounds.map((r) => [pick(r.case), pick(r.baseline)] as const).filter((p): p is [number, number] => p[0] !== undefined && p[1] !== undefined);
+function perRound(
+  result: BenchResult,
+  label: string,
+  unit: string,
+  pick: (r: RoundResult[Target]) => number | undefined,
+): Metric | undefined {
+  const pairs = result.rounds
+    .map((r) => [pick(r.case), pick(r.baseline)] as const)
+    .filter((p): p is [number, number] => p[0] !== undefined && p[1] !== undefined);
   if (pairs.length === 0) return undefined;
   return {
     label,
@@ -83,8 +91,14 @@ function perRound(result: BenchResult, label: string, unit: string, pick: (r: Ro
 
 /** Latency samples are pooled over the rounds before taking percentiles. */
 function pooled(result: BenchResult, label: string, pick: (o: OpenCases) => number[], p: number): Metric {
-  const c = percentile(result.rounds.flatMap((r) => (r.case.open ? pick(r.case.open) : [])), p);
-  const b = percentile(result.rounds.flatMap((r) => (r.baseline.open ? pick(r.baseline.open) : [])), p);
+  const c = percentile(
+    result.rounds.flatMap((r) => (r.case.open ? pick(r.case.open) : [])),
+    p,
+  );
+  const b = percentile(
+    result.rounds.flatMap((r) => (r.baseline.open ? pick(r.baseline.open) : [])),
+    p,
+  );
   return { label, unit: 'ms', case: c, baseline: b, ratio: c / b };
 }
 
@@ -92,25 +106,49 @@ function goal(m: Metric | undefined, text: string, met: (m: Metric) => boolean):
   return m && { ...m, goal: text, met: met(m) };
 }
 
+const runs = (h: HappyPath) => h.counts?.join('/') ?? String(h.events);
+
 export function metricsOf(result: BenchResult): Record<string, Metric> {
   const h = result.history;
   const metrics: Record<string, Metric | undefined> = {
-    firstContactDirect: goal(perRound(result, 'first contact/s, direct start', '/s', (r) => r.direct.perSecond), 'ratio ≥ 0.9', (m) => m.ratio >= 0.9),
-    firstContactHttp: goal(perRound(result, 'first contact/s, HTTP', '/s', (r) => r.http.perSecond), 'ratio ≥ 0.9', (m) => m.ratio >= 0.9),
+    firstContactDirect: goal(
+      perRound(result, 'first contact/s, direct start', '/s', (r) => r.direct.perSecond),
+      'ratio ≥ 0.9',
+      (m) => m.ratio >= 0.9,
+    ),
+    firstContactHttp: goal(
+      perRound(result, 'first contact/s, HTTP', '/s', (r) => r.http.perSecond),
+      'ratio ≥ 0.9',
+      (m) => m.ratio >= 0.9,
+    ),
     workerCpuDirect: perRound(result, 'worker CPU per case to first contact', 'ms', (r) => r.direct.workerCpuMs),
     serverCpuDirect: perRound(result, 'dev server CPU per case to first contact', 'ms', (r) => r.direct.serverCpuMs),
     webCpuHttp: perRound(result, 'web-app CPU per HTTP submission', 'ms', (r) => r.http.webCpuMs),
-    cpuDirect: perRound(result, 'CPU per first contact, direct (worker + server)', 'ms', (r) => sum(r.direct.workerCpuMs, r.direct.serverCpuMs)),
-    cpuHttp: perRound(result, 'CPU per first contact, HTTP (worker + server + web)', 'ms', (r) => sum(r.http.workerCpuMs, r.http.serverCpuMs, r.http.webCpuMs)),
+    cpuDirect: perRound(result, 'CPU per first contact, direct (worker + server)', 'ms', (r) =>
+      sum(r.direct.workerCpuMs, r.direct.serverCpuMs),
+    ),
+    cpuHttp: perRound(result, 'CPU per first contact, HTTP (worker + server + web)', 'ms', (r) =>
+      sum(r.http.workerCpuMs, r.http.serverCpuMs, r.http.webCpuMs),
+    ),
     historyEvents: goal(
-      { label: `happy-path history events (runs: ${h.case.counts?.join('/') ?? h.case.events} vs ${h.baseline.counts?.join('/') ?? h.baseline.events})`, unit: 'events', case: h.case.events, baseline: h.baseline.events, ratio: h.case.events / h.baseline.events },
+      {
+        label: `happy-path history events (runs: ${runs(h.case)} vs ${runs(h.baseline)})`,
+        unit: 'events',
+        case: h.case.events,
+        baseline: h.baseline.events,
+        ratio: h.case.events / h.baseline.events,
+      },
       'case ≤ 45',
       (m) => m.case <= 45,
     ),
     cachedLatenessP50: pooled(result, 'deadline → escalation p50, cached', (o) => o.cachedLatenessMs, 50),
     cachedLatenessP99: pooled(result, 'deadline → escalation p99, cached', (o) => o.cachedLatenessMs, 99),
     evictedLatenessP50: pooled(result, 'deadline → escalation p50, evicted', (o) => o.evictedLatenessMs, 50),
-    evictedLatenessP99: goal(pooled(result, 'deadline → escalation p99, evicted', (o) => o.evictedLatenessMs, 99), 'ratio ≤ 1.5', (m) => m.ratio <= 1.5),
+    evictedLatenessP99: goal(
+      pooled(result, 'deadline → escalation p99, evicted', (o) => o.evictedLatenessMs, 99),
+      'ratio ≤ 1.5',
+      (m) => m.ratio <= 1.5,
+    ),
     memoryPerCase: goal(
       perRound(result, 'worker memory per cached case', 'MB', (r) => r.open?.memoryPerCaseMb),
       'ratio ≤ 1.5 and case ≤ 0.5 MB',
@@ -121,15 +159,47 @@ export function metricsOf(result: BenchResult): Record<string, Metric> {
   if (rate) {
     const s = rate.sustained;
     metrics.sustainedHttpRate = goal(
-      { label: 'sustained HTTP rate (p95 ≤ 1 s)', unit: '/s', case: s.case, baseline: s.baseline, ratio: s.case / s.baseline },
+      {
+        label: 'sustained HTTP rate (p95 ≤ 1 s)',
+        unit: '/s',
+        case: s.case,
+        baseline: s.baseline,
+        ratio: s.case / s.baseline,
+      },
       'ratio ≥ 0.9',
       (m) => m.ratio >= 0.9,
     );
     const a = rate.at70;
     const at = `at ${a.case.rate}/s (70 % of the case's sustained)`;
-    metrics.submitContactP50 = goal({ label: `submit → email p50 ${at}`, unit: 'ms', case: a.case.p50, baseline: a.baseline.p50, ratio: a.case.p50 / a.baseline.p50 }, 'case ≤ 100 ms', (m) => m.case <= 100);
-    metrics.submitContactP95 = { label: `submit → email p95 ${at}`, unit: 'ms', case: a.case.p95, baseline: a.baseline.p95, ratio: a.case.p95 / a.baseline.p95 };
-    metrics.submitContactP99 = goal({ label: `submit → email p99 ${at}`, unit: 'ms', case: a.case.p99, baseline: a.baseline.p99, ratio: a.case.p99 / a.baseline.p99 }, 'case ≤ 250 ms', (m) => m.case <= 250);
+    metrics.submitContactP50 = goal(
+      {
+        label: `submit → email p50 ${at}`,
+        unit: 'ms',
+        case: a.case.p50,
+        baseline: a.baseline.p50,
+        ratio: a.case.p50 / a.baseline.p50,
+      },
+      'case ≤ 100 ms',
+      (m) => m.case <= 100,
+    );
+    metrics.submitContactP95 = {
+      label: `submit → email p95 ${at}`,
+      unit: 'ms',
+      case: a.case.p95,
+      baseline: a.baseline.p95,
+      ratio: a.case.p95 / a.baseline.p95,
+    };
+    metrics.submitContactP99 = goal(
+      {
+        label: `submit → email p99 ${at}`,
+        unit: 'ms',
+        case: a.case.p99,
+        baseline: a.baseline.p99,
+        ratio: a.case.p99 / a.baseline.p99,
+      },
+      'case ≤ 250 ms',
+      (m) => m.case <= 250,
+    );
   }
   return Object.fromEntries(Object.entries(metrics).filter((e): e is [string, Metric] => e[1] !== undefined));
 }
@@ -151,8 +221,9 @@ function heading(r: BenchResult): string {
   const m = r.meta;
   return (
     `shortnotice bench, ${m.mode}, commit ${m.commit}${m.dirty ? ' (with uncommitted changes)' : ''}, ${m.date}\n` +
-    `${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, ${m.rounds} interleaved round(s), ${m.durationSeconds} s, ` +
-    `load average at the end ${m.loadAverageAtEnd.toFixed(1)}; workflow bundle ${m.bundleKiB.case} KiB (baseline ${m.bundleKiB.baseline} KiB)` +
+    `${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, ${m.rounds} interleaved round(s), ` +
+    `${m.durationSeconds} s, load average at the end ${m.loadAverageAtEnd.toFixed(1)}; ` +
+    `workflow bundle ${m.bundleKiB.case} KiB (baseline ${m.bundleKiB.baseline} KiB)` +
     (m.tuning && Object.keys(m.tuning).length > 0 ? `\nworker options tried: ${JSON.stringify(m.tuning)}` : '')
   );
 }
@@ -182,7 +253,14 @@ export function compareTable(r: BenchResult, old: BenchResult): string {
     ];
   });
   return `${heading(r)}\ncompared with ${old.meta.commit} (${old.meta.mode}, ${old.meta.date})\n\n${table(
-    ['metric', `case ${old.meta.commit}`, `case ${r.meta.commit}`, `ratio ${old.meta.commit}`, `ratio ${r.meta.commit}`, 'goal'],
+    [
+      'metric',
+      `case ${old.meta.commit}`,
+      `case ${r.meta.commit}`,
+      `ratio ${old.meta.commit}`,
+      `ratio ${r.meta.commit}`,
+      'goal',
+    ],
     rows,
   )}`;
 }
@@ -204,19 +282,31 @@ export function checkQuick(r: BenchResult): string[] {
   const m = r.metrics;
   const failures: string[] = [];
   const h = m.historyEvents!;
-  if (h.case > 45) failures.push(`happy-path history is ${h.case} events (baseline ${h.baseline}); the goal is at most 45`);
+  if (h.case > 45)
+    failures.push(`happy-path history is ${h.case} events (baseline ${h.baseline}); the goal is at most 45`);
   for (const key of ['cpuDirect', 'cpuHttp'] as const) {
     const t = m[key];
     if (!t) continue;
     const implied = 1 / t.ratio;
     const floor = 0.9 - QUICK_MARGINS.throughput;
-    if (implied < floor) failures.push(`${t.label}: the rate it implies is ${implied.toFixed(2)}× the baseline's, under ${floor.toFixed(2)} (goal 0.9 less the margin)`);
+    if (implied < floor)
+      failures.push(
+        `${t.label}: the rate it implies is ${implied.toFixed(2)}× the baseline's, ` +
+          `under ${floor.toFixed(2)} (goal 0.9 less the margin)`,
+      );
   }
   const late = m.evictedLatenessP99!;
-  if (late.ratio > 1.5 + QUICK_MARGINS.evictedLateness) failures.push(`${late.label}: case ÷ baseline ${late.ratio.toFixed(2)} > ${1.5 + QUICK_MARGINS.evictedLateness} (goal 1.5 plus the margin)`);
+  if (late.ratio > 1.5 + QUICK_MARGINS.evictedLateness)
+    failures.push(
+      `${late.label}: case ÷ baseline ${late.ratio.toFixed(2)} > ${1.5 + QUICK_MARGINS.evictedLateness} ` +
+        '(goal 1.5 plus the margin)',
+    );
   const mem = m.memoryPerCase!;
   if (mem.ratio > 1.5 + QUICK_MARGINS.memory || mem.case > 0.5 * (1 + QUICK_MARGINS.memory)) {
-    failures.push(`${mem.label}: ${mem.case.toFixed(3)} MB, case ÷ baseline ${mem.ratio.toFixed(2)} (goal ≤ 0.5 MB and ≤ 1.5×, plus the margin)`);
+    failures.push(
+      `${mem.label}: ${mem.case.toFixed(3)} MB, case ÷ baseline ${mem.ratio.toFixed(2)} ` +
+        '(goal ≤ 0.5 MB and ≤ 1.5×, plus the margin)',
+    );
   }
   return failures;
 }

@@ -56,7 +56,12 @@ export function newCase(target: Target): BenchCase {
 }
 
 /** Starts cases the way the web app does, with the benchmark's own client and a chosen policy. */
-export function caseService(client: Client, stack: Stack, target: Target, policyOverrides: Record<string, number> = {}): CaseService {
+export function caseService(
+  client: Client,
+  stack: Stack,
+  target: Target,
+  policyOverrides: Record<string, number> = {},
+): CaseService {
   return new CaseService({
     client,
     taskQueue: stack.taskQueue(target),
@@ -158,7 +163,12 @@ export interface HappyPath {
  * therapist get a confirmation), then the therapist confirms the three records: 4 updates and 3
  * activities. Every step waits for the workflow to settle, so the count does not depend on timing.
  */
-export async function happyPath(stack: Stack, client: Client, service: CaseService, target: Target): Promise<HappyPath> {
+export async function happyPath(
+  stack: Stack,
+  client: Client,
+  service: CaseService,
+  target: Target,
+): Promise<HappyPath> {
   const c = newCase(target);
   const [{ caseId }] = (await service.submit(c.submission)) as [{ caseId: string }];
   const handle = client.workflow.getHandle(caseWorkflowId(caseId));
@@ -215,7 +225,8 @@ async function deadlines(
   await pool(cases, concurrency, async (c) => void (await service.submit(c.submission)));
   const contacted = await Promise.all(cases.map((c) => stack.contacts.waitFor(c.client)));
   await meanwhile?.();
-  if (Date.now() >= Math.min(...contacted) + windowMs) throw new Error(`the first probe's deadline passed before the set-up was done: raise the window (${windowMs} ms)`);
+  if (Date.now() >= Math.min(...contacted) + windowMs)
+    throw new Error(`the first probe's deadline passed before the set-up was done: raise the window (${windowMs} ms)`);
   const escalated = await Promise.all(cases.map((c) => stack.contacts.waitFor(c.therapist, 1, windowMs + 120_000)));
   return escalated.map((at, i) => at - (contacted[i]! + windowMs));
 }
@@ -278,7 +289,13 @@ export const SUSTAINED_P95_MS = 1_000;
  * Open-loop load over HTTP: one submission every 1/rate seconds for `seconds`, whatever the
  * answers; latency is from sending the request to the client's first contact.
  */
-export async function atRate(stack: Stack, web: Child, target: Target, rate: number, seconds: number): Promise<RateRun> {
+export async function atRate(
+  stack: Stack,
+  web: Child,
+  target: Target,
+  rate: number,
+  seconds: number,
+): Promise<RateRun> {
   const total = Math.max(1, Math.round(rate * seconds));
   const started = Date.now();
   const results: Array<Promise<number | undefined>> = [];

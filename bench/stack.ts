@@ -122,7 +122,17 @@ export class Stack {
     if (!cli.path) throw new Error('the benchmark needs the Temporal CLI (npm run provision builds it)');
     const port = await freePort();
     this.address = `127.0.0.1:${port}`;
-    const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+    const args = [
+      'server',
+      'start-dev',
+      '--headless',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--log-level',
+      'warn',
+    ];
     for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${CLI_TYPE[key.type]}`);
     args.push(...DEV_SERVER_EXTRA_ARGS);
     const out = fs.openSync(path.join(this.opts.workDir, 'temporal.log'), 'a');
@@ -130,7 +140,8 @@ export class Stack {
     fs.closeSync(out);
     let exited = false;
     this.server.once('exit', () => (exited = true));
-    if (!(await waitForGrpc(this.address, 60_000, () => exited))) throw new Error(`the dev server did not answer on ${this.address}`);
+    if (!(await waitForGrpc(this.address, 60_000, () => exited)))
+      throw new Error(`the dev server did not answer on ${this.address}`);
     this.opts.log(`dev server on ${this.address}; SMTP sink on ${this.sink.url}`);
     if (opts.bundle !== false) await this.bundle();
   }
@@ -141,11 +152,17 @@ export class Stack {
     const sources: Record<Target, string> = { case: WORKFLOWS_PATH, baseline: require.resolve('./baseline/workflows') };
     for (const target of TARGETS) {
       const started = Date.now();
-      const { code } = await bundleWorkflowCode({ workflowsPath: sources[target], failureConverterPath: FAILURE_CONVERTER_PATH, logger });
+      const { code } = await bundleWorkflowCode({
+        workflowsPath: sources[target],
+        failureConverterPath: FAILURE_CONVERTER_PATH,
+        logger,
+      });
       const file = path.join(this.opts.workDir, `${target}-bundle.js`);
       fs.writeFileSync(file, code);
       this.bundles.set(target, file);
-      this.opts.log(`bundled ${target} workflows: ${(code.length / 1024).toFixed(0)} KiB in ${Date.now() - started} ms`);
+      this.opts.log(
+        `bundled ${target} workflows: ${(code.length / 1024).toFixed(0)} KiB in ${Date.now() - started} ms`,
+      );
     }
   }
 
@@ -185,14 +202,21 @@ export class Stack {
       this.children.add(child);
       void child.exited.then((code) => {
         this.children.delete(child);
-        reject(new Error(`${name} exited (${String(code)}) before it was ready; see ${path.join(this.opts.workDir, `${name}.log`)}`));
+        reject(
+          new Error(
+            `${name} exited (${String(code)}) before it was ready; see ${path.join(this.opts.workDir, `${name}.log`)}`,
+          ),
+        );
       });
     });
   }
 
   startWorker(target: Target, tuning?: WorkerSpec['tuning'], env: Record<string, string> = {}): Promise<Child> {
     const spec: WorkerSpec = { kind: target, bundlePath: this.bundles.get(target)!, tuning };
-    return this.spawnChild(`${target}-worker`, 'worker.ts', { ...this.env(target, env), BENCH_WORKER: JSON.stringify(spec) });
+    return this.spawnChild(`${target}-worker`, 'worker.ts', {
+      ...this.env(target, env),
+      BENCH_WORKER: JSON.stringify(spec),
+    });
   }
 
   startWeb(target: Target): Promise<Child> {

@@ -33,8 +33,10 @@ export async function cancellationCase(input: CaseInput): Promise<{ stage: strin
     },
     {
       validator: ({ slot }) => {
-        if (stage !== 'awaiting-choice' && stage !== 'awaiting-follow-up') throw new Error('This case is not waiting for a choice');
-        if (!('slots' in input.rebook) || !input.rebook.slots.includes(slot)) throw new Error('That time was not one of the offered slots');
+        if (stage !== 'awaiting-choice' && stage !== 'awaiting-follow-up')
+          throw new Error('This case is not waiting for a choice');
+        if (!('slots' in input.rebook) || !input.rebook.slots.includes(slot))
+          throw new Error('That time was not one of the offered slots');
       },
     },
   );

@@ -7,7 +7,15 @@ export interface WorkerSpec {
   /** A prebuilt workflow bundle (the parent bundles once for every child). */
   bundlePath: string;
   /** Worker options to try instead of the shipped ones (cache size, concurrency, V8 context). */
-  tuning?: Partial<Pick<SdkWorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentActivityTaskExecutions' | 'reuseV8Context'>>;
+  tuning?: Partial<
+    Pick<
+      SdkWorkerOptions,
+      | 'maxCachedWorkflows'
+      | 'maxConcurrentWorkflowTaskExecutions'
+      | 'maxConcurrentActivityTaskExecutions'
+      | 'reuseV8Context'
+    >
+  >;
 }
 
 /** `gc`: collect garbage first, so memory is what live objects hold (costs CPU: ask without it around timed work). */

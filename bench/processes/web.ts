@@ -23,12 +23,22 @@ async function main(): Promise<void> {
     idKey: config.linkKeys[0]!.key,
   });
   const web = await startWebServer(
-    { config, cases, links: new LinkSealer(config.linkKeys), logger: log, limits: { api: { limit: 1_000_000, windowMs: 60_000 } } },
+    {
+      config,
+      cases,
+      links: new LinkSealer(config.linkKeys),
+      logger: log,
+      limits: { api: { limit: 1_000_000, windowMs: 60_000 } },
+    },
     0,
     '127.0.0.1',
   );
   process.on('message', (m: ToWorker) => {
-    if (m.type === 'stop') void web.stop().then(() => temporal.close()).then(() => process.exit(0));
+    if (m.type === 'stop')
+      void web
+        .stop()
+        .then(() => temporal.close())
+        .then(() => process.exit(0));
     if (m.type === 'stats') {
       const cpu = process.cpuUsage();
       const mem = process.memoryUsage();

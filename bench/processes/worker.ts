@@ -31,7 +31,8 @@ async function main(): Promise<void> {
     }),
     ...spec.tuning,
   };
-  if (spec.kind === 'baseline') options.activities = createBaselineActivities((to, at) => send({ type: 'contact', to, at }));
+  if (spec.kind === 'baseline')
+    options.activities = createBaselineActivities((to, at) => send({ type: 'contact', to, at }));
   const worker = await Worker.create(options);
 
   process.on('message', (m: ToWorker) => {

@@ -45,8 +45,12 @@ function fakeTemporal(opts: { holdStarts?: number } = {}) {
         if (opts.holdStarts && calls.inFlight === opts.holdStarts) release();
         if (opts.holdStarts) await held;
         calls.inFlight -= 1;
-        if (digests.has(options.workflowId)) throw new WorkflowExecutionAlreadyStartedError('already started', options.workflowId, type);
-        digests.set(options.workflowId, options.typedSearchAttributes.find((a) => a.key.name === SubmissionDigest.name)?.value);
+        if (digests.has(options.workflowId))
+          throw new WorkflowExecutionAlreadyStartedError('already started', options.workflowId, type);
+        digests.set(
+          options.workflowId,
+          options.typedSearchAttributes.find((a) => a.key.name === SubmissionDigest.name)?.value,
+        );
         return {};
       },
       getHandle(workflowId: string) {
@@ -63,7 +67,14 @@ function fakeTemporal(opts: { holdStarts?: number } = {}) {
 }
 
 function service(client: Client): CaseService {
-  return new CaseService({ client, taskQueue: 'cases', policy: DEFAULT_POLICY, recordsMode: 'attestation', idKey: Buffer.alloc(32, 1), now: () => NOW });
+  return new CaseService({
+    client,
+    taskQueue: 'cases',
+    policy: DEFAULT_POLICY,
+    recordsMode: 'attestation',
+    idKey: Buffer.alloc(32, 1),
+    now: () => NOW,
+  });
 }
 
 test('issue 14: new sessions start without a describe after each start', async () => {
@@ -74,7 +85,7 @@ test('issue 14: new sessions start without a describe after each start', async (
   expect(calls).toMatchObject({ start: 3, describe: 0 });
 });
 
-test('issue 14: a session submitted again is described to compare its details, and a change is reported as ignored', async () => {
+test('issue 14: a session submitted again is described to compare details; a change comes back ignored', async () => {
   const { client, calls } = fakeTemporal();
   const cases = service(client);
   const first = await cases.submit(submission(2));

@@ -95,6 +95,13 @@ async function main(): Promise<number> {
   const workers = new Map<Target, Child>();
   const webs = new Map<Target, Child>();
   let connection: Connection | undefined;
+  // Ctrl-C or a CI timeout: stop the dev server and the children before going.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping`);
+      void stack.stop().finally(() => process.exit(130));
+    });
+  }
   try {
     await stack.start();
     const config = loadConfig(stack.env('case'));

@@ -33,12 +33,19 @@ async function main(): Promise<void> {
     0,
     '127.0.0.1',
   );
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void web
+      .stop()
+      .then(() => temporal.close())
+      .then(() => process.exit(0));
+  };
+  // The benchmark went away without saying stop (interrupted, killed): stop too, never linger.
+  process.on('disconnect', stop);
   process.on('message', (m: ToWorker) => {
-    if (m.type === 'stop')
-      void web
-        .stop()
-        .then(() => temporal.close())
-        .then(() => process.exit(0));
+    if (m.type === 'stop') stop();
     if (m.type === 'stats') {
       const cpu = process.cpuUsage();
       const mem = process.memoryUsage();

@@ -35,8 +35,13 @@ async function main(): Promise<void> {
     options.activities = createBaselineActivities((to, at) => send({ type: 'contact', to, at }));
   const worker = await Worker.create(options);
 
+  // Asked to stop, or the benchmark went away without asking (interrupted, killed): never linger.
+  const stop = () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  process.on('disconnect', stop);
   process.on('message', (m: ToWorker) => {
-    if (m.type === 'stop') worker.shutdown();
+    if (m.type === 'stop') stop();
     if (m.type === 'stats') {
       if (m.gc) {
         global.gc?.();

@@ -90,15 +90,11 @@ function perRound(
 }
 
 /** Latency samples are pooled over the rounds before taking percentiles. */
-function pooled(result: BenchResult, label: string, pick: (o: OpenCases) => number[], p: number): Metric {
-  const c = percentile(
-    result.rounds.flatMap((r) => (r.case.open ? pick(r.case.open) : [])),
-    p,
-  );
-  const b = percentile(
-    result.rounds.flatMap((r) => (r.baseline.open ? pick(r.baseline.open) : [])),
-    p,
-  );
+function pooled(result: BenchResult, label: string, pick: (o: OpenCases) => number[], p: number): Metric | undefined {
+  const samples = (t: Target) => result.rounds.flatMap((r) => (r[t].open ? pick(r[t].open) : []));
+  if (samples('case').length === 0 || samples('baseline').length === 0) return undefined;
+  const c = percentile(samples('case'), p);
+  const b = percentile(samples('baseline'), p);
   return { label, unit: 'ms', case: c, baseline: b, ratio: c / b };
 }
 

@@ -56,7 +56,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts', 'src/shared/**/*.ts'],
+    files: ['workflows/**/*.ts', 'src/shared/**/*.ts', 'bench/baseline/workflows.ts'],
     rules: { 'no-restricted-imports': ['error', sandboxRestrictions] },
   },
   {

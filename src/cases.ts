@@ -89,7 +89,8 @@ export class CaseService {
     const ids = sub.sessions.map((s) => this.derive('case', sub.therapist.id, s.id));
     // One absence per therapist at a time: every submission of theirs joins it (issue 11).
     const absenceId = this.derive('absence', sub.therapist.id);
-    const results: SubmittedCase[] = [];
+    // Started side by side: an integration sending a batch of sessions waits for one start, not for each in turn.
+    const results: Array<Promise<SubmittedCase>> = [];
     for (const [i, session] of sub.sessions.entries()) {
       const caseId = ids[i]!;
       const input: CaseInput = {
@@ -108,11 +109,13 @@ export class CaseService {
         policy: this.deps.policy,
         recordsMode: this.deps.recordsMode,
       };
-      await this.joinAbsence(input, now);
-      const { changesIgnored, riskRaised } = await this.start(input);
-      results.push({ caseId, ...(changesIgnored ? { changesIgnored } : {}), ...(riskRaised ? { riskRaised } : {}) });
+      results.push(
+        this.joinAbsence(input, now)
+          .then(() => this.start(input))
+          .then(({ changesIgnored, riskRaised }) => ({ caseId, ...(changesIgnored ? { changesIgnored } : {}), ...(riskRaised ? { riskRaised } : {}) })),
+      );
     }
-    return results;
+    return Promise.all(results);
   }
 
   /**
@@ -152,8 +155,10 @@ export class CaseService {
     const digest = this.digest(input);
     try {
       await startCaseWorkflow(this.deps.client, this.deps.taskQueue, input, digest);
+      // Started: there was no earlier case to compare with or to raise a risk on.
+      return { changesIgnored: false, riskRaised: false };
     } catch (e) {
-      // The same session submitted after its case finished: still one effect.
+      // The same session submitted again (double click, retry, correction): still one case.
       if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
     }
     const handle = this.deps.client.workflow.getHandle(caseWorkflowId(input.caseId));
@@ -333,16 +338,18 @@ function bookedBy(update: string, arg: unknown): string | undefined {
 }
 
 /**
- * Starts a case workflow, or finds it already there (the same session submitted twice, a retried
- * start): the one place its start options live, for the web app and for a worker starting a
- * follow-on case. Throws WorkflowExecutionAlreadyStartedError for a case that has finished.
+ * Starts a case workflow: the one place its start options live, for the web app and for a worker
+ * starting a follow-on case. Throws WorkflowExecutionAlreadyStartedError when the case exists.
  */
 export async function startCaseWorkflow(client: Client, taskQueue: string, input: CaseInput, digest?: string): Promise<void> {
   await client.workflow.start<typeof cancellationCase>('cancellationCase', {
     taskQueue,
     workflowId: caseWorkflowId(input.caseId),
     args: [input],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    // A case already there for this session, running or finished, refuses the start: the refusal is
+    // how the SDK reports it (a start it accepts says nothing more), and only then is the earlier
+    // case described. A retried request is not refused: it carries the same request id.
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     typedSearchAttributes: [
       { key: CaseStage, value: 'contacting' },

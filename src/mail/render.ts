@@ -17,6 +17,9 @@ export function createEmailRenderer(templateDir: string = TEMPLATE_DIR): EmailRe
   const options = { throwOnUndefined: true, trimBlocks: true, lstripBlocks: true };
   const html = new nunjucks.Environment(new nunjucks.FileSystemLoader(templateDir), { ...options, autoescape: true });
   const text = new nunjucks.Environment(new nunjucks.FileSystemLoader(templateDir), { ...options, autoescape: false });
+  // Read and compiled here, once per worker, so no message (least of all the first) waits for it.
+  const htmlTemplate = html.getTemplate('email.html.njk', true);
+  const textTemplate = text.getTemplate('email.txt.njk', true);
 
   return (content) => {
     // A subject is a header: whatever happens upstream, it stays on one line.
@@ -29,8 +32,8 @@ export function createEmailRenderer(templateDir: string = TEMPLATE_DIR): EmailRe
     };
     return {
       subject,
-      text: tidyText(text.render('email.txt.njk', context)),
-      html: `${html.render('email.html.njk', context).replace(/\n{2,}/g, '\n').trim()}\n`,
+      text: tidyText(textTemplate.render(context)),
+      html: `${htmlTemplate.render(context).replace(/\n{2,}/g, '\n').trim()}\n`,
     };
   };
 }

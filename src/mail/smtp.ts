@@ -29,6 +29,12 @@ export class SmtpMailer implements Mailer {
   constructor(private readonly options: SmtpMailerOptions) {
     this.transport = nodemailer.createTransport({
       url: options.url,
+      // Connections are kept open and reused (up to 5, 100 messages each): a new connection per
+      // email costs a TCP and SMTP handshake (and TLS for smtps) before every message.
+      pool: true,
+      // A connection that drops mid-message fails this attempt, as without a pool; nodemailer would
+      // otherwise resend it on another connection, out of sight of the activity's retry policy.
+      maxRequeues: 0,
       // Well under a typical activity timeout, so a stuck server fails the attempt, not the activity.
       connectionTimeout: options.connectionTimeoutMs ?? 10_000,
       greetingTimeout: options.greetingTimeoutMs ?? 10_000,

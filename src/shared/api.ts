@@ -1,7 +1,7 @@
 /**
  * The v1 JSON API for submitting cancellations, shared by the JSON endpoint and the web form so
- * both apply the same rules. Validation needs "now" (sessions in the past are refused), so the
- * schema is built per request by `submissionSchema(now)`.
+ * both apply the same rules. Validation needs "now" (sessions in the past are refused); the
+ * schema is built once, at load, and `submissionSchema(now)` validates against it at that time.
  */
 import { z } from 'zod';
 import { returnsAt } from './policy';
@@ -93,67 +93,96 @@ const sessionShape = z
 
 export type SessionInput = z.infer<typeof sessionShape>;
 
-/** Builds the submission schema with the cross-field rules that depend on the current time. */
-export function submissionSchema(now: Date) {
-  const session = sessionShape.superRefine((s, ctx) => {
-    const start = Date.parse(s.startsAt);
-    if (start <= now.getTime()) {
-      ctx.addIssue({ code: 'custom', path: ['startsAt'], message: 'The session must be in the future' });
-    }
-    const c = s.client;
-    if (c.preferredContact === 'email' && !c.email) {
-      ctx.addIssue({ code: 'custom', path: ['client', 'email'], message: 'Enter an email address: the client prefers email' });
-    }
-    if (c.preferredContact !== 'email' && !c.phone) {
-      ctx.addIssue({ code: 'custom', path: ['client', 'phone'], message: `Enter a phone number: the client prefers ${c.preferredContact}` });
-    }
-    if ('slots' in s.rebook) {
-      s.rebook.slots.forEach((slot, i) => {
-        if (Date.parse(slot) <= start) {
-          ctx.addIssue({ code: 'custom', path: ['rebook', 'slots', i], message: 'A new slot must be after the cancelled session' });
-        }
-      });
-      if (new Set(s.rebook.slots.map((x) => Date.parse(x))).size !== s.rebook.slots.length) {
-        ctx.addIssue({ code: 'custom', path: ['rebook', 'slots'], message: 'Each slot can be offered once' });
+/**
+ * The time the submission being validated is judged at. Zod has no per-parse context and parses
+ * synchronously, so `submissionSchema(now).safeParse` sets this for exactly one parse: no other
+ * parse can run in between. It spares rebuilding every schema below for each request.
+ */
+let parsingAt: number | undefined;
+
+function now(): number {
+  if (parsingAt === undefined) throw new Error('validate submissions through submissionSchema(now)');
+  return parsingAt;
+}
+
+const session = sessionShape.superRefine((s, ctx) => {
+  const start = Date.parse(s.startsAt);
+  if (start <= now()) {
+    ctx.addIssue({ code: 'custom', path: ['startsAt'], message: 'The session must be in the future' });
+  }
+  const c = s.client;
+  if (c.preferredContact === 'email' && !c.email) {
+    const message = 'Enter an email address: the client prefers email';
+    ctx.addIssue({ code: 'custom', path: ['client', 'email'], message });
+  }
+  if (c.preferredContact !== 'email' && !c.phone) {
+    const message = `Enter a phone number: the client prefers ${c.preferredContact}`;
+    ctx.addIssue({ code: 'custom', path: ['client', 'phone'], message });
+  }
+  if ('slots' in s.rebook) {
+    s.rebook.slots.forEach((slot, i) => {
+      if (Date.parse(slot) <= start) {
+        const message = 'A new slot must be after the cancelled session';
+        ctx.addIssue({ code: 'custom', path: ['rebook', 'slots', i], message });
       }
-    } else if (Date.parse(s.rebook.callbackBy) <= now.getTime()) {
-      ctx.addIssue({ code: 'custom', path: ['rebook', 'callbackBy'], message: 'The callback time must be in the future' });
+    });
+    if (new Set(s.rebook.slots.map((x) => Date.parse(x))).size !== s.rebook.slots.length) {
+      ctx.addIssue({ code: 'custom', path: ['rebook', 'slots'], message: 'Each slot can be offered once' });
+    }
+  } else if (Date.parse(s.rebook.callbackBy) <= now()) {
+    const message = 'The callback time must be in the future';
+    ctx.addIssue({ code: 'custom', path: ['rebook', 'callbackBy'], message });
+  }
+});
+
+const submission = z
+  .object({
+    therapist: therapistSchema,
+    reason: z.enum(REASONS, { message: 'Choose illness, personal or other' }),
+    expectedReturn: date.optional(),
+    sessions: z.array(session).min(1, 'Add at least one session').max(50, 'Submit 50 sessions or fewer at once'),
+  })
+  .strict()
+  .superRefine((sub, ctx) => {
+    const ids = sub.sessions.map((s) => s.id);
+    ids.forEach((id, i) => {
+      const message = 'Each session can be cancelled once per submission';
+      if (ids.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['sessions', i, 'id'], message });
+    });
+    if (sub.expectedReturn && Date.parse(`${sub.expectedReturn}T23:59:59Z`) < now()) {
+      ctx.addIssue({ code: 'custom', path: ['expectedReturn'], message: 'The expected return must be today or later' });
+    }
+    // A therapist away until the expected return cannot see anyone before it.
+    if (sub.expectedReturn && /^\d{4}-\d{2}-\d{2}$/.test(sub.expectedReturn)) {
+      const back = returnsAt(sub.expectedReturn);
+      sub.sessions.forEach((s, i) => {
+        if (!('slots' in s.rebook)) return;
+        s.rebook.slots.forEach((slot, j) => {
+          // A time before the session itself has its own error already.
+          if (Date.parse(slot) < back && Date.parse(slot) > Date.parse(s.startsAt)) {
+            const message = 'A new time must be on or after the expected return';
+            ctx.addIssue({ code: 'custom', path: ['sessions', i, 'rebook', 'slots', j], message });
+          }
+        });
+      });
     }
   });
 
-  return z
-    .object({
-      therapist: therapistSchema,
-      reason: z.enum(REASONS, { message: 'Choose illness, personal or other' }),
-      expectedReturn: date.optional(),
-      sessions: z.array(session).min(1, 'Add at least one session').max(50, 'Submit 50 sessions or fewer at once'),
-    })
-    .strict()
-    .superRefine((sub, ctx) => {
-      const ids = sub.sessions.map((s) => s.id);
-      ids.forEach((id, i) => {
-        if (ids.indexOf(id) !== i) ctx.addIssue({ code: 'custom', path: ['sessions', i, 'id'], message: 'Each session can be cancelled once per submission' });
-      });
-      if (sub.expectedReturn && Date.parse(`${sub.expectedReturn}T23:59:59Z`) < now.getTime()) {
-        ctx.addIssue({ code: 'custom', path: ['expectedReturn'], message: 'The expected return must be today or later' });
-      }
-      // A therapist away until the expected return cannot see anyone before it.
-      if (sub.expectedReturn && /^\d{4}-\d{2}-\d{2}$/.test(sub.expectedReturn)) {
-        const back = returnsAt(sub.expectedReturn);
-        sub.sessions.forEach((s, i) => {
-          if (!('slots' in s.rebook)) return;
-          s.rebook.slots.forEach((slot, j) => {
-            // A time before the session itself has its own error already.
-            if (Date.parse(slot) < back && Date.parse(slot) > Date.parse(s.startsAt)) {
-              ctx.addIssue({ code: 'custom', path: ['sessions', i, 'rebook', 'slots', j], message: 'A new time must be on or after the expected return' });
-            }
-          });
-        });
-      }
-    });
-}
+export type Submission = z.infer<typeof submission>;
 
-export type Submission = z.infer<ReturnType<typeof submissionSchema>>;
+/** Validates submissions as at `now`: sessions and callbacks must be after it. */
+export function submissionSchema(at: Date): { safeParse(body: unknown): z.ZodSafeParseResult<Submission> } {
+  return {
+    safeParse(body) {
+      parsingAt = at.getTime();
+      try {
+        return submission.safeParse(body);
+      } finally {
+        parsingAt = undefined;
+      }
+    },
+  };
+}
 
 export interface FieldError {
   path: string;

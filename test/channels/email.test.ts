@@ -4,7 +4,9 @@
  * error Temporal should see (retry, ChannelRejected or ChannelMisconfigured).
  */
 import net from 'node:net';
+import path from 'node:path';
 import { createActivities } from '../../activities';
+import { createEmailRenderer } from '../../src/mail/render';
 import { SmtpMailer } from '../../src/mail/smtp';
 import { FailureType } from '../../src/shared/activities';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
@@ -169,6 +171,20 @@ describe('Message-ID', () => {
     ]);
     expect(again.messageId).toBe(first.messageId);
     expect(retry.messageId).not.toBe(first.messageId);
+  });
+});
+
+describe('SMTP connections (issue 14)', () => {
+  test('issue 14: emails sent one after another share one pooled connection', async () => {
+    const acts = smtpActivities();
+    const before = sink.connections();
+    for (const kind of CLIENT_KINDS) await acts.notifyClient(clientNotice(kind));
+    expect(sink.messages).toHaveLength(CLIENT_KINDS.length);
+    expect(sink.connections() - before).toBe(1);
+  });
+
+  test('issue 14: the email templates are read and compiled when the renderer is built, so a missing one stops the worker, not the first email', () => {
+    expect(() => createEmailRenderer(path.join(__dirname, 'no-such-templates'))).toThrow(/email\.html\.njk/);
   });
 });
 

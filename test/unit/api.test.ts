@@ -102,6 +102,18 @@ describe('names and addresses with invisible characters', () => {
     expect(errors(body)).toEqual([expect.objectContaining({ path: 'therapist.email' })]);
   });
 
+  test('issue 14: one schema serves every request, and each validation is judged at its own time', () => {
+    const body = valid();
+    const later = new Date('2026-11-27T11:00:00Z');
+    const atNow = submissionSchema(now);
+    const atLater = submissionSchema(later);
+    expect(atNow.safeParse(body).success).toBe(true);
+    const refused = atLater.safeParse(body);
+    expect(refused.success ? [] : toFieldErrors(refused.error)).toEqual([{ path: 'sessions.0.startsAt', message: 'The session must be in the future' }]);
+    // The later validation leaves nothing behind for the next one.
+    expect(atNow.safeParse(body).success).toBe(true);
+  });
+
   test('ordinary spaces around a name are still trimmed', () => {
     const body = valid();
     body.sessions[0]!.client.firstName = '  Sam  ';

@@ -1,0 +1,70 @@
+/**
+ * A worker child process of the benchmark: the real case worker (as worker.ts composes it) or the
+ * baseline worker (the same SDK options with the no-op workflow and activity). Separate processes,
+ * so each one's CPU time and memory are its own and the load generator does not share its event
+ * loop. Talks to the benchmark over IPC: "ready", the baseline's contacts, and stats on request.
+ */
+import { NativeConnection, Runtime, Worker, type WorkerOptions as SdkWorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { buildActivityDeps } from '../../activities/deps';
+import { loadConfig } from '../../src/config';
+import { createLogger, TemporalPinoLogger } from '../../src/log';
+import { caseWorkerOptions } from '../../src/temporal/worker';
+import { createBaselineActivities } from '../baseline/activities';
+import { type ToWorker, type WorkerSpec, send } from './ipc';
+
+async function main(): Promise<void> {
+  const spec = JSON.parse(process.env.BENCH_WORKER ?? '{}') as WorkerSpec;
+  const config = loadConfig(process.env);
+  const log = createLogger({ level: config.logLevel, base: { service: 'worker' } });
+  Runtime.install({ logger: new TemporalPinoLogger(log.child({ component: 'temporal' })) });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const activities = createActivities(buildActivityDeps(config, log.child({ component: 'activities' })));
+  const options: SdkWorkerOptions = {
+    ...caseWorkerOptions({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      activities,
+      payloadKeys: config.payloadKeys,
+      workflowBundle: { codePath: spec.bundlePath },
+    }),
+    ...spec.tuning,
+  };
+  if (spec.kind === 'baseline')
+    options.activities = createBaselineActivities((to, at) => send({ type: 'contact', to, at }));
+  const worker = await Worker.create(options);
+
+  // Asked to stop, or the benchmark went away without asking (interrupted, killed): never linger.
+  const stop = () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  process.on('disconnect', stop);
+  process.on('message', (m: ToWorker) => {
+    if (m.type === 'stop') stop();
+    if (m.type === 'stats') {
+      if (m.gc) {
+        global.gc?.();
+        global.gc?.();
+      }
+      const cpu = process.cpuUsage();
+      const mem = process.memoryUsage();
+      send({ type: 'stats', id: m.id, rss: mem.rss, heapUsed: mem.heapUsed, cpuMs: (cpu.user + cpu.system) / 1000 });
+    }
+  });
+  const running = worker.run();
+  send({ type: 'ready' });
+  try {
+    await running;
+  } finally {
+    await connection.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench worker failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -73,7 +73,8 @@ export function submission(now: number, spec: SessionSpec = {}): Submission {
         rebook:
           spec.callbackBy !== undefined
             ? { callbackBy: new Date(spec.callbackBy).toISOString() }
-            : { slots: [new Date(start + 2 * DAY).toISOString(), new Date(start + 3 * DAY).toISOString(), new Date(start + 4 * DAY).toISOString()] },
+            : // Times of their own: cases of one therapist share an absence, and a time one client books is gone for the others.
+              { slots: [2, 3, 4].map((d) => new Date(start + d * DAY + sessionCounter * 60_000).toISOString()) },
         risk: spec.risk ? { concern: true } : undefined,
       },
     ],

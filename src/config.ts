@@ -108,6 +108,7 @@ const envSchema = z.object({
       .optional(),
   ),
   CODEC_TOKENS: optionalString,
+  CODEC_OPEN_TO_LOCAL_UI: z.enum(['true', 'false'], { message: "must be 'true' or 'false'" }).default('false'),
   BOUNCE_TOKENS: optionalString,
   PAYLOAD_KEYS: optionalString,
   TRUST_PROXY_HOPS: z.coerce.number({ message: 'must be a whole number of proxies' }).int().min(0).max(10).default(0),
@@ -226,6 +227,12 @@ export interface AuthConfig {
   staffEmailDomains: string[];
   /** Machine callers of the codec endpoint (the Temporal CLI, say); staff use their session. */
   codecTokens: BearerToken[];
+  /**
+   * Development only (CODEC_OPEN_TO_LOCAL_UI, set by `npm start`): the local Web UI at
+   * TEMPORAL_UI_URL may decode over loopback without credentials, since the dev server's UI cannot
+   * be told to send them. Refused by loadConfig outside the development sign-in on loopback.
+   */
+  codecOpenToLocalUi: boolean;
   /** Mail relays posting bounces and delivery receipts to /hooks/bounces. */
   bounceTokens: BearerToken[];
 }
@@ -463,6 +470,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     { production, developmentAllowed: authMode === 'dev' && isLoopbackHost(new URL(publicBaseUrl).hostname) },
     problems,
   );
+  const codecOpenToLocalUi = e.CODEC_OPEN_TO_LOCAL_UI === 'true';
+  const loopback = (u: string) => isLoopbackHost(new URL(u).hostname);
+  const localOnly = !production && authMode === 'dev' && loopback(publicBaseUrl) && loopback(e.TEMPORAL_UI_URL);
+  if (codecOpenToLocalUi && !localOnly) {
+    problems.push(
+      '  CODEC_OPEN_TO_LOCAL_UI: development only: needs the development sign-in, and PUBLIC_BASE_URL and TEMPORAL_UI_URL on loopback',
+    );
+  }
   if (e.SESSION_IDLE_MINUTES * 60 > e.SESSION_ABSOLUTE_HOURS * 3600) {
     problems.push('  SESSION_IDLE_MINUTES: must not be longer than SESSION_ABSOLUTE_HOURS');
   }
@@ -504,6 +519,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       secureCookies: https,
       apiTokens,
       codecTokens,
+      codecOpenToLocalUi,
       bounceTokens,
       staffEmailDomains: e.STAFF_EMAIL_DOMAINS ?? [],
     },

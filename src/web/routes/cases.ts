@@ -27,6 +27,8 @@ import { REFUSED_STATUS, refusalText } from '../refusal';
 import { canSeeCase, staffOf } from '../security/auth';
 import { methodNotAllowed, staffOnly } from '../security/guards';
 import type { StaffUser } from '../security/session';
+import { uiWorkflowUrl } from '../../ops/visibility';
+import { caseWorkflowId } from '../../shared/ids';
 
 interface ActionState {
   values: ActionValues;
@@ -76,8 +78,11 @@ export function caseRoutes(ctx: WebContext): Router {
     const showContact = user.role === 'clinical-lead' || user.role === 'escalation-team';
     if (showContact) ctx.audit.read({ who: user.ref, role: user.role, caseId: view.caseId, via: 'page', what: 'client contact details' });
     const riskAlerts = view.escalations.filter((e) => e.team === 'risk');
+    const { uiUrl, namespace } = ctx.deps.config.temporal;
     ctx.render(res, status, 'case.njk', {
       view,
+      // Leads read cases in the Web UI too (the codec decodes only for them).
+      webUiUrl: user.role === 'clinical-lead' ? uiWorkflowUrl(uiUrl, namespace, caseWorkflowId(view.caseId)) : undefined,
       // What the therapist wrote about the risk: for staff who may see this case only (auto-escaped).
       riskNote: canSeeCase(user, view) ? view.riskNote : undefined,
       contactDetails: showContact ? view.clientContact : undefined,

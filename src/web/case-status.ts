@@ -3,7 +3,7 @@
  * first name (the workflow's own status deliberately does not, as it shows in the Temporal UI),
  * and plain labels for the workflow's codes.
  */
-import type { CaseView, CloseReason, Owner, RecordName, Stage } from '../shared/case';
+import type { CaseView, CloseReason, Duty, Owner, RecordName, Stage } from '../shared/case';
 import { formatUk, formatUkDate } from '../shared/time';
 
 export const RECORD_LABELS: Record<RecordName, string> = {
@@ -98,6 +98,20 @@ export function statusSentence(view: CaseView): string {
       break;
   }
   return sentence + escalated;
+}
+
+/** Duties that mean speaking to the client, by phone as often as not. */
+const CONTACT_KINDS: readonly Duty['kind'][] = ['phone', 'callback', 'follow-up', 'tell-client', 'confirm-told', 'rebook'];
+
+/**
+ * The voicemail rule for a duty that means reaching the client, unless its own words already say
+ * it: a voicemail only if the client chose it, and then with no clinical details.
+ */
+export function voicemailRule(duty: Pick<Duty, 'kind' | 'what'>, view: Pick<CaseView, 'preferredContact'>): string | undefined {
+  if (!CONTACT_KINDS.includes(duty.kind) || /voicemail/i.test(duty.what)) return undefined;
+  return view.preferredContact === 'voicemail'
+    ? 'A voicemail may be left (the client chose it): keep it short, with no clinical details.'
+    : 'Do not leave a voicemail: the client has not agreed to one.';
 }
 
 export function isOpen(view: CaseView): boolean {

@@ -15,7 +15,7 @@ import type { OidcClient } from './security/oidc';
 
 export interface AppDeps {
   config: Config;
-  cases: Pick<CaseService, 'submit' | 'view' | 'act' | 'reportDelivery' | 'clientSeen'>;
+  cases: Pick<CaseService, 'submit' | 'view' | 'act' | 'reportDelivery' | 'clientSeen' | 'list' | 'listAll' | 'count'>;
   links: LinkSealer;
   /** The development mailbox pages exist only when this is given. */
   mailbox?: Mailbox;

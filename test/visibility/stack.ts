@@ -46,7 +46,14 @@ export interface Stack {
 
 let bundle: ReturnType<typeof bundleCaseWorkflows> | undefined;
 
-export async function startStack(opts: { ui?: boolean } = {}): Promise<Stack> {
+export interface StackOptions {
+  /** Serve the Temporal Web UI too (pointed at the app's codec). */
+  ui?: boolean;
+  /** More environment for the app's configuration (POLICY_JSON for its late and stuck thresholds, say). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   // The app's port comes first: the dev server's UI is told where the codec is.
   const http: Server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -76,6 +83,7 @@ export async function startStack(opts: { ui?: boolean } = {}): Promise<Stack> {
       PUBLIC_BASE_URL: baseUrl,
       ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl, CODEC_OPEN_TO_LOCAL_UI: 'true' } : {}),
       TEMPORAL_TASK_QUEUE: `pages-${randomUUID()}`,
+      ...opts.env,
     });
     const recorder = new Recorder();
     bundle ??= bundleCaseWorkflows();
@@ -98,7 +106,8 @@ export async function startStack(opts: { ui?: boolean } = {}): Promise<Stack> {
       }
       return s;
     };
-    const cases = serviceFor(DEFAULT_POLICY);
+    // The app's own service, as `npm run web` builds it: its lists use the configured policy.
+    const cases = new CaseService({ client, taskQueue: config.temporal.taskQueue, policy: config.policy, recordsMode: 'attestation', caseIdKey: config.caseIdKey });
     http.on('request', createApp({ config, cases, links: new LinkSealer(config.linkKeys) }));
     http.keepAliveTimeout = 5_000;
 

@@ -86,7 +86,8 @@ async function signIn(page: Page, role: 'Therapist' | 'Clinical lead' = 'Therapi
   await page.fill('#ref', role === 'Therapist' ? 'T1042' : 'LEAD7');
   await page.fill('#name', role === 'Therapist' ? 'Alex Morgan' : 'Jo Patel');
   await page.fill('#email', role === 'Therapist' ? 'alex.morgan@example.org' : 'jo.patel@example.org');
-  await Promise.all([page.waitForURL((u) => u.pathname === '/cancellations/new'), page.click('button[type="submit"]')]);
+  await Promise.all([page.waitForURL((u) => u.pathname === '/cancellations'), page.click('button[type="submit"]')]);
+  await page.goto(url('/cancellations/new'));
 }
 
 async function newContext(bypassCSP: boolean): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {

@@ -166,7 +166,9 @@ export function caseRoutes(ctx: WebContext): Router {
       renderCase(res, REFUSED_STATUS, fresh, { action, state: { values, errors: {} }, errorList });
       return;
     }
-    res.redirect(303, `/cancellations/${encodeURIComponent(id)}?done=${action}`);
+    // The team's queue acknowledges from the list, and goes back to it.
+    const backToList = action === 'acknowledge' && body.return === 'list';
+    res.redirect(303, backToList ? '/cancellations?done=acknowledge' : `/cancellations/${encodeURIComponent(id)}?done=${action}`);
   }).all(methodNotAllowed('POST'));
 
   return router;

@@ -100,7 +100,7 @@ export function formRoutes(ctx: WebContext): Router {
         risk: s.risk?.concern === true,
       })),
     });
-  }).all(methodNotAllowed('POST'));
+  }).all(methodNotAllowed('GET, HEAD, POST'));
 
   return router;
 }

@@ -36,7 +36,7 @@ describe('the staff case page', () => {
 
     const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
 
-    expect(res.text).toContain('Client: cancellation with 2 slots to choose from');
+    expect(res.text).toContain('To Sam by email: cancellation with 2 slots to choose from');
     expect(res.text).toContain('Choose one of the offered times');
     expect(res.text).toContain('Sam (client)');
     expect(res.text).toContain('Attendance marked');

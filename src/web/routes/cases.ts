@@ -21,7 +21,21 @@ import {
   type CaseHandle,
   type ParsedAction,
 } from '../case-actions';
-import { CLOSE_REASON_LABELS, contactLabel, isOpen, RECORD_LABELS, STAGE_LABELS, statusSentence, teamLabel } from '../case-status';
+import {
+  CLOSE_REASON_LABELS,
+  contactLabel,
+  isOpen,
+  OUTCOME_LABELS,
+  RECORD_LABELS,
+  STAGE_LABELS,
+  staffNames,
+  statusSentence,
+  teamLabel,
+  timelineRows,
+  voicemailRule,
+  whoLabel,
+} from '../case-status';
+import { otherSessions } from '../case-views';
 import type { WebContext } from '../context';
 import { REFUSED_STATUS, refusalText } from '../refusal';
 import { canSeeCase, staffOf } from '../security/auth';
@@ -64,21 +78,31 @@ function commandOf(parsed: Extract<ParsedAction, { ok: true }>): Command {
 export function caseRoutes(ctx: WebContext): Router {
   const router = Router();
 
-  const renderCase = (res: Response, status: number, view: CaseView, extras: PageExtras = {}) => {
+  const renderCase = async (res: Response, status: number, view: CaseView, extras: PageExtras = {}) => {
     const forms: Record<string, ActionState & { updateId: string }> = {};
-    const role = staffOf(res).role;
-    ctx.audit.read({ who: staffOf(res).ref, role, caseId: view.caseId, via: 'page', what: 'case page' });
+    const user = staffOf(res);
+    const role = user.role;
+    ctx.audit.read({ who: user.ref, role, caseId: view.caseId, via: 'page', what: 'case page' });
     for (const name of availableActions(view).filter((a) => mayTake(role, a))) {
       const kept = extras.action === name ? extras.state : undefined;
       forms[name] = { updateId: ctx.newUpdateId(), values: kept?.values ?? {}, errors: kept?.errors ?? {} };
     }
+    // The other sessions of the absence, named: each is a read of that client's case too.
+    const siblings = await otherSessions(view, ctx.deps.cases);
+    for (const s of siblings) {
+      if (s.clientFirstName) ctx.audit.read({ who: user.ref, role, caseId: s.caseId, via: 'page', what: 'named as another session of the absence' });
+    }
+    const names = staffNames(view);
+    if (user.name) names.set(user.ref, user.name);
+    const who = (ref: string | undefined) => whoLabel(ref, names, view);
+    const open = isOpen(view);
     const openDuties = view.duties.filter((d) => !d.metAt);
-    const user = staffOf(res);
     // Staff who may have to phone the client see how to reach them (D3); the read is recorded.
     const showContact = user.role === 'clinical-lead' || user.role === 'escalation-team';
     if (showContact) ctx.audit.read({ who: user.ref, role: user.role, caseId: view.caseId, via: 'page', what: 'client contact details' });
     const riskAlerts = view.escalations.filter((e) => e.team === 'risk');
     const { uiUrl, namespace } = ctx.deps.config.temporal;
+    const recordWaiver = view.closed?.recordsWaiver;
     ctx.render(res, status, 'case.njk', {
       view,
       // Leads read cases in the Web UI too (the codec decodes only for them).
@@ -87,23 +111,42 @@ export function caseRoutes(ctx: WebContext): Router {
       riskNote: canSeeCase(user, view) ? view.riskNote : undefined,
       contactDetails: showContact ? view.clientContact : undefined,
       voicemailAllowed: view.preferredContact === 'voicemail',
-      riskAlerts: riskAlerts.map((e) => ({ ...e, teamLabel: teamLabel(e.team) })),
+      riskAlerts: riskAlerts.map((e) => ({ ...e, teamLabel: teamLabel(e.team), acknowledgedByName: who(e.acknowledgedBy) })),
       unackedRisk: riskAlerts.some((e) => !e.acknowledgedAt),
       recordsOwed: view.duties.some((d) => !d.metAt && d.kind === 'records'),
       status: statusSentence(view),
       stageLabel: STAGE_LABELS[view.stage],
       contact: contactLabel(view.preferredContact),
-      open: isOpen(view),
-      openDuties: openDuties.map((d) => ({ ...d, ownerLabel: d.owner === 'client' ? `${view.clientFirstName} (client)` : teamLabelFor(d.owner, view) })),
-      escalations: [...view.escalations].reverse().map((e) => ({ ...e, teamLabel: teamLabel(e.team), deliveryLabel: DELIVERY_LABELS[e.delivery] })),
+      open,
+      siblings,
+      openDuties: openDuties.map((d) => ({
+        ...d,
+        ownerLabel: d.owner === 'client' ? `${view.clientFirstName} (client)` : teamLabelFor(d.owner, view),
+        voicemail: voicemailRule(d, view),
+      })),
+      // What was settled, and how: done, handed on, waived (with the reason) or no longer needed.
+      settledDuties: view.duties
+        .filter((d) => d.metAt)
+        .map((d) => ({ ...d, outcomeLabel: OUTCOME_LABELS[d.outcome ?? 'met'], metByName: who(d.metBy) }))
+        .reverse(),
+      closed: view.closed
+        ? {
+            ...view.closed,
+            byName: who(view.closed.by),
+            reasonLabel: CLOSE_REASON_LABELS[view.closed.reason],
+          }
+        : undefined,
+      escalations: [...view.escalations].reverse().map((e) => ({ ...e, teamLabel: teamLabel(e.team), deliveryLabel: DELIVERY_LABELS[e.delivery], acknowledgedByName: who(e.acknowledgedBy) })),
       unackedEscalations: view.escalations
         .filter((e) => !e.acknowledgedAt)
         .map((e) => ({ value: e.id, text: `${teamLabel(e.team)}: ${e.reason}` })),
       unacked: view.escalations.filter((e) => !e.acknowledgedAt).length,
-      records: RECORDS.map((r) => ({ name: r, label: RECORD_LABELS[r], ...view.records[r] })),
+      // A closed case says which records were waived, and why, instead of "To do".
+      records: RECORDS.map((r) => ({ name: r, label: RECORD_LABELS[r], ...view.records[r], byName: who(view.records[r].by), waived: !open && !view.records[r].done })),
+      recordWaiver,
       undoneRecords: RECORDS.filter((r) => !view.records[r].done).map((r) => ({ value: r, text: RECORD_LABELS[r] })),
       closeReasons: CLOSE_REASONS.map((r) => ({ value: r, text: CLOSE_REASON_LABELS[r] })),
-      timeline: [...view.timeline].reverse(),
+      timeline: timelineRows(view),
       forms,
       errorList: extras.errorList ?? [],
       openAction: extras.errorList?.length ? extras.action : undefined,
@@ -131,7 +174,7 @@ export function caseRoutes(ctx: WebContext): Router {
       return;
     }
     const done = typeof req.query.done === 'string' && isActionName(req.query.done) ? ACTION_DONE[req.query.done] : undefined;
-    renderCase(res, 200, view, { done });
+    await renderCase(res, 200, view, { done });
   }).all(methodNotAllowed('GET, HEAD'));
 
   router.route('/cancellations/:id/actions/:action').post(...staffOnly(ctx), async (req, res) => {
@@ -155,7 +198,7 @@ export function caseRoutes(ctx: WebContext): Router {
       const errorList = Object.entries(parsed.errors)
         .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
         .map(([field, text]) => ({ text, href: `#${field}` }));
-      renderCase(res, 422, view, { action, state: { values, errors: parsed.errors }, errorList });
+      await renderCase(res, 422, view, { action, state: { values, errors: parsed.errors }, errorList });
       return;
     }
     const { update, args } = commandOf(parsed);
@@ -163,7 +206,7 @@ export function caseRoutes(ctx: WebContext): Router {
     if (outcome.kind !== 'done') {
       const fresh = (await ctx.deps.cases.view(id)) ?? view;
       const errorList = [{ text: refusalText(outcome, 'staff'), href: `#action-${action}` }];
-      renderCase(res, REFUSED_STATUS, fresh, { action, state: { values, errors: {} }, errorList });
+      await renderCase(res, REFUSED_STATUS, fresh, { action, state: { values, errors: {} }, errorList });
       return;
     }
     // The team's queue acknowledges from the list, and goes back to it.

@@ -20,12 +20,13 @@ let priya: string;
 
 beforeAll(async () => {
   stack = await startStack();
-  [sam, priya] = await stack.submitMany([
+  const ids = await stack.submitMany([
     { client: { firstName: 'Sam', email: 'sam@example.org', phone: '+447700900123' } },
     { client: { firstName: 'Priya', email: 'priya@example.org', phone: '+447700900456' }, contact: 'phone' },
   ]);
-  await stack.until(sam!, (v) => v.stage === 'awaiting-choice', 'times offered to Sam');
-  await stack.until(priya!, (v) => v.stage === 'awaiting-phone-outcome', 'the call task for Priya');
+  [sam, priya] = [ids[0]!, ids[1]!];
+  await stack.until(sam, (v) => v.stage === 'awaiting-choice', 'times offered to Sam');
+  await stack.until(priya, (v) => v.stage === 'awaiting-phone-outcome', 'the call task for Priya');
   browser = await launchChromium();
 }, 240_000);
 

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../src/web/main';
-import { isoToUkLocal } from '../../src/web/uk-time';
+import { isoToParts } from '../../src/web/uk-time';
 import { launchChromium, watchProblems } from '../helpers/browser';
 import { caseView, escalation, CASE_ID, DAY, fromNow, HOUR, makeDeps, type Deps } from './fakes';
 
@@ -99,16 +99,18 @@ async function newContext(bypassCSP: boolean): Promise<{ context: BrowserContext
 
 async function fillSession(page: Page, i: number, s: { id: string; start: string; ref: string; name: string }) {
   const p = `#session-${i}-`;
-  const start = isoToUkLocal(s.start)!;
+  const fillDate = async (prefix: string, iso: string) => {
+    const parts = isoToParts(iso);
+    for (const box of ['day', 'month', 'year', 'time'] as const) await page.fill(`${prefix}-${box}`, parts[box]);
+  };
   await page.fill(`${p}id`, s.id);
-  await page.fill(`${p}start-date`, start.date);
-  await page.fill(`${p}start-time`, start.time);
+  await fillDate(`${p}start`, s.start);
   await page.fill(`${p}client-ref`, s.ref);
   await page.fill(`${p}first-name`, s.name);
   await page.check(`${p}contact`, { force: true });
   await page.fill(`${p}email`, `${s.name.toLowerCase()}@example.org`);
   await page.check(`${p}rebook`, { force: true });
-  await page.fill(`${p}slot-0`, isoToUkLocal(fromNow(6 * DAY))!.dateTime);
+  await fillDate(`${p}slot-0`, fromNow(6 * DAY));
 }
 
 describe('in a browser', () => {

@@ -9,6 +9,7 @@ import { CLOSE_REASONS, RECORDS, type CaseView } from '../../shared/case';
 import {
   ACTION_DONE,
   ACTION_FIELDS,
+  actionAnchor,
   actionField,
   availableActions,
   isActionName,
@@ -197,7 +198,7 @@ export function caseRoutes(ctx: WebContext): Router {
       const order = ACTION_FIELDS[action].map((f) => actionField(action, f));
       const errorList = Object.entries(parsed.errors)
         .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
-        .map(([field, text]) => ({ text, href: `#${field}` }));
+        .map(([field, text]) => ({ text, href: `#${actionAnchor(field)}` }));
       await renderCase(res, 422, view, { action, state: { values, errors: parsed.errors }, errorList });
       return;
     }

@@ -56,13 +56,15 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('shortnotice'),
   TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://localhost:8233'),
   SMTP_URL: optionalUrl(['smtp:', 'smtps:']),
-  MAIL_FROM: z.string().trim().min(3).default('shortnotice <no-reply@shortnotice.localhost>'),
+  // Unset: the service's name before the address, so clients see who writes (issue 15).
+  MAIL_FROM: optionalString.pipe(z.string().min(3, 'must be an address like "Service <no-reply@example.org>"').optional()),
   MAILBOX_DIR: z.string().trim().min(1).default('var/mailbox'),
   SERVICE_NAME: z.string().trim().min(1).max(80).default('VHG talking therapies'),
   NETWORK_CLINICAL_EMAIL: email.default('network.clinical@vhg.co.uk'),
   RISK_DUTY_EMAIL: email.default('ptsriskduty@vhg.co.uk'),
   SUPPORT_EMAIL: email.default('vita.support@vhg.co.uk'),
   SUPPORT_PHONE: z.string().trim().min(3).default('0333 222 0710'),
+  APPOINTMENTS_PHONE: optionalString.pipe(z.string().min(3, 'must be a phone number').optional()),
   PROVIDER_EMAIL: email.default('network.clinical@vhg.co.uk'),
   CLINICAL_LEAD_EMAIL: optionalString.pipe(email.optional()),
   NOTIFY_API_KEY: optionalString,
@@ -147,6 +149,8 @@ export interface Config {
   serviceName: string;
   /** Where each team's alerts go; `lead` (the clinical lead, top of every ladder) defaults to the network team. */
   teams: { network: string; risk: string; support: string; lead: string; provider: string; supportPhone: string };
+  /** The number clients ring about their appointments (APPOINTMENTS_PHONE; SUPPORT_PHONE by default). */
+  appointmentsPhone: string;
   sms: { notify?: { apiKey: string; templateId: string; baseUrl: string } };
   records: { mode: 'attestation' | 'mpb'; baseUrl?: string; token?: string; timeoutMs: number };
   policy: Policy;
@@ -488,7 +492,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     bindAddress: e.BIND_ADDRESS ?? (production ? undefined : '127.0.0.1'),
     publicBaseUrl,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, '') },
-    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, mailboxDir: e.MAILBOX_DIR },
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? `"${e.SERVICE_NAME.replace(/["\\]/g, '')}" <no-reply@shortnotice.localhost>`, mailboxDir: e.MAILBOX_DIR },
     serviceName: e.SERVICE_NAME,
     teams: {
       network: e.NETWORK_CLINICAL_EMAIL,
@@ -498,6 +502,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       provider: e.PROVIDER_EMAIL,
       supportPhone: e.SUPPORT_PHONE,
     },
+    appointmentsPhone: e.APPOINTMENTS_PHONE ?? e.SUPPORT_PHONE,
     sms: {
       notify:
         e.NOTIFY_API_KEY && e.NOTIFY_SMS_TEMPLATE_ID

@@ -22,6 +22,7 @@ export function createViews(config: Config): nunjucks.Environment {
   const env = new nunjucks.Environment(loader, { autoescape: true, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true });
   env.addGlobal('serviceName', config.serviceName);
   env.addGlobal('supportPhone', config.teams.supportPhone);
+  env.addGlobal('appointmentsPhone', config.appointmentsPhone);
   env.addGlobal('teamLabels', TEAM_LABELS);
   env.addGlobal('crisis', { heading: CRISIS_HEADING, lines: CRISIS_LINES });
   /** `errorMessage` for an NHS.UK macro: the field's error, or nothing. */

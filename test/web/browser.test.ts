@@ -87,6 +87,8 @@ async function signIn(page: Page, role: 'Therapist' | 'Clinical lead' = 'Therapi
   await page.fill('#name', role === 'Therapist' ? 'Alex Morgan' : 'Jo Patel');
   await page.fill('#email', role === 'Therapist' ? 'alex.morgan@example.org' : 'jo.patel@example.org');
   await Promise.all([page.waitForURL((u) => u.pathname === '/cancellations'), page.click('button[type="submit"]')]);
+  // Home first (the list of cases); let it finish loading so its favicon is not cut short.
+  await page.waitForLoadState('networkidle');
   await page.goto(url('/cancellations/new'));
 }
 

@@ -82,7 +82,8 @@ describe('U7 client messages answer the client’s questions', () => {
     const context = await browser.newContext({ bypassCSP: true, locale: 'en-GB', viewport: { width: 1280, height: 900 } });
     try {
       const page = await context.newPage();
-      const problems = watchProblems(page);
+      // A load cut short because the page moved on (the favicon, typically) is not a fault.
+      const problems = watchProblems(page, (why) => why === 'net::ERR_ABORTED');
       await signIn(page, base(), { role: 'lead', ref: 'LEAD7', name: 'Jo Patel' });
 
       const email = await openMessage(page, 'Your appointment has been cancelled: please choose a new time');
@@ -115,7 +116,8 @@ describe('U7 client messages answer the client’s questions', () => {
     const context = await browser.newContext({ bypassCSP: true, locale: 'en-GB', timezoneId: 'Europe/London', viewport: { width: 390, height: 844 }, isMobile: true });
     try {
       const page = await context.newPage();
-      const problems = watchProblems(page);
+      // A load cut short because the page moved on (the favicon, typically) is not a fault.
+      const problems = watchProblems(page, (why) => why === 'net::ERR_ABORTED');
       await page.goto(`${base()}/c/${d.links.seal(CASE_ID, 'choose', 14 * DAY)}`);
       const main = await page.locator('main').innerText();
       expect(main).toContain(`Please choose by ${formatUk(chooseBy)}.`);

@@ -34,7 +34,8 @@ async function person(as: StaffIdentity, locale = 'en-GB'): Promise<{ context: B
   // bypassCSP only so axe can be injected; the CSP itself is checked in browser.test.ts.
   const context = await browser.newContext({ bypassCSP: true, locale, timezoneId: locale === 'en-US' ? 'America/New_York' : 'Europe/London', viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  const problems = watchProblems(page);
+  // A load cut short because the page moved on (the favicon, typically) is not a fault.
+  const problems = watchProblems(page, (why) => why === 'net::ERR_ABORTED');
   await signIn(page, base(), as);
   await page.goto(`${base()}/cancellations/new`);
   return { context, page, problems };

@@ -64,12 +64,19 @@ export function createActivities(deps: ActivityDeps): CaseActivities {
       // worked out the same way from now under the same POLICY_JSON: never later than the case's.
       const chooseBy =
         notice.kind === 'slotOffer' && notice.slots?.length
-          ? new Date(choiceDeadline(config.policy, deps.now().getTime(), notice.slots.map((x) => Date.parse(x)))).toISOString()
+          ? new Date(
+              choiceDeadline(
+                config.policy,
+                deps.now().getTime(),
+                notice.slots.map((x) => Date.parse(x)),
+              ),
+            ).toISOString()
           : undefined;
       const facts = clientFacts(notice, chooseUrl, chooseBy);
       const wording = { serviceName: config.serviceName, phone: config.appointmentsPhone };
       if (notice.channel === 'email') {
-        return email(address(notice.to.email, 'email address'), notice.caseId, notice.step, clientEmail(facts, wording), 'client');
+        const to = address(notice.to.email, 'email address');
+        return email(to, notice.caseId, notice.step, clientEmail(facts, wording), 'client');
       }
       if (notice.channel === 'sms') {
         const phone = address(notice.to.phone, 'mobile number');

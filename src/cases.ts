@@ -18,7 +18,16 @@ import { clientSeenSignal, deliveryReportSignal, raiseRiskUpdate, viewQuery } fr
 import type { Policy } from './shared/policy';
 import { CaseStage, DocsComplete, NextDeadline, RiskConcern, SessionStart, SubmissionDigest, TherapistRef } from './shared/search-attributes';
 import { formatUk } from './shared/time';
-import { countCases, listAll, listPage, listQuery, type CasePage, type CaseRow, type ListFilter, type PageRequest } from './ops/case-lists';
+import {
+  countCases,
+  listAll,
+  listPage,
+  listQuery,
+  type CasePage,
+  type CaseRow,
+  type ListFilter,
+  type PageRequest,
+} from './ops/case-lists';
 import type { cancellationCase } from '../workflows';
 
 export interface CaseServiceDeps {

@@ -57,7 +57,9 @@ const envSchema = z.object({
   TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://localhost:8233'),
   SMTP_URL: optionalUrl(['smtp:', 'smtps:']),
   // Unset: the service's name before the address, so clients see who writes (issue 15).
-  MAIL_FROM: optionalString.pipe(z.string().min(3, 'must be an address like "Service <no-reply@example.org>"').optional()),
+  MAIL_FROM: optionalString.pipe(
+    z.string().min(3, 'must be an address like "Service <no-reply@example.org>"').optional(),
+  ),
   MAILBOX_DIR: z.string().trim().min(1).default('var/mailbox'),
   SERVICE_NAME: z.string().trim().min(1).max(80).default('VHG talking therapies'),
   NETWORK_CLINICAL_EMAIL: email.default('network.clinical@vhg.co.uk'),
@@ -479,7 +481,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const localOnly = !production && authMode === 'dev' && loopback(publicBaseUrl) && loopback(e.TEMPORAL_UI_URL);
   if (codecOpenToLocalUi && !localOnly) {
     problems.push(
-      '  CODEC_OPEN_TO_LOCAL_UI: development only: needs the development sign-in, and PUBLIC_BASE_URL and TEMPORAL_UI_URL on loopback',
+      '  CODEC_OPEN_TO_LOCAL_UI: development only: needs the development sign-in, ' +
+        'and PUBLIC_BASE_URL and TEMPORAL_UI_URL on loopback',
     );
   }
   if (e.SESSION_IDLE_MINUTES * 60 > e.SESSION_ABSOLUTE_HOURS * 3600) {
@@ -492,7 +495,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     bindAddress: e.BIND_ADDRESS ?? (production ? undefined : '127.0.0.1'),
     publicBaseUrl,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, '') },
-    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? `"${e.SERVICE_NAME.replace(/["\\]/g, '')}" <no-reply@shortnotice.localhost>`, mailboxDir: e.MAILBOX_DIR },
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM ?? `"${e.SERVICE_NAME.replace(/["\\]/g, '')}" <no-reply@shortnotice.localhost>`,
+      mailboxDir: e.MAILBOX_DIR,
+    },
     serviceName: e.SERVICE_NAME,
     teams: {
       network: e.NETWORK_CLINICAL_EMAIL,

@@ -20,7 +20,16 @@ import {
   TherapistRef,
   UnackedEscalationSince,
 } from '../shared/search-attributes';
-import { ALL_CASES, OPEN_CASES, lateCutoff, rfc3339, standing, stuckCutoff, type Standing, type Thresholds } from './visibility';
+import {
+  ALL_CASES,
+  OPEN_CASES,
+  lateCutoff,
+  rfc3339,
+  standing,
+  stuckCutoff,
+  type Standing,
+  type Thresholds,
+} from './visibility';
 
 /**
  * open / finished: running or not. late, stuck: as `npm run stuck` means them. risk: open with a
@@ -166,7 +175,10 @@ export async function listPage(
       ...(running ? standing(attrs, policy, now) : { late: false, stuck: false }),
     };
   });
-  const token = res.nextPageToken && res.nextPageToken.length > 0 ? Buffer.from(res.nextPageToken).toString('base64url') : undefined;
+  const token =
+    res.nextPageToken && res.nextPageToken.length > 0
+      ? Buffer.from(res.nextPageToken).toString('base64url')
+      : undefined;
   return { rows, ...(token ? { next: token } : {}) };
 }
 
@@ -179,7 +191,13 @@ export async function countCases(client: Client, query: string): Promise<number>
  * Every case of a list, up to `cap`, from attributes alone: for the escalation team's queue,
  * which orders candidates by deadline before asking any case for its details.
  */
-export async function listAll(client: Client, query: string, cap: number, policy: Thresholds, now: Date): Promise<{ rows: CaseRow[]; more: boolean }> {
+export async function listAll(
+  client: Client,
+  query: string,
+  cap: number,
+  policy: Thresholds,
+  now: Date,
+): Promise<{ rows: CaseRow[]; more: boolean }> {
   const rows: CaseRow[] = [];
   let token: string | undefined;
   do {

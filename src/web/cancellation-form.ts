@@ -75,7 +75,14 @@ export function emptySession(): SessionForm {
 }
 
 export function emptyForm(): CancellationForm {
-  return { therapistId: '', therapistName: '', therapistEmail: '', reason: '', expectedReturn: emptyDate(), sessions: [emptySession()] };
+  return {
+    therapistId: '',
+    therapistName: '',
+    therapistEmail: '',
+    reason: '',
+    expectedReturn: emptyDate(),
+    sessions: [emptySession()],
+  };
 }
 
 export const sessionField = (i: number, name: string) => `session-${i}-${name}`;
@@ -94,7 +101,12 @@ function text(body: Body, key: string): string {
  * datetime-local's value): it is still read, so nobody's half-filled form is lost.
  */
 function dateTimeOf(body: Body, prefix: string, legacy: string, legacyTime?: string): DateTimeParts {
-  const parts = { day: text(body, `${prefix}-day`), month: text(body, `${prefix}-month`), year: text(body, `${prefix}-year`), time: text(body, `${prefix}-time`) };
+  const parts = {
+    day: text(body, `${prefix}-day`),
+    month: text(body, `${prefix}-month`),
+    year: text(body, `${prefix}-year`),
+    time: text(body, `${prefix}-time`),
+  };
   if (parts.day || parts.month || parts.year || !text(body, legacy)) return parts;
   const old = partsFromSingle(text(body, legacy));
   return { ...old, time: (legacyTime ? text(body, legacyTime) : '') || old.time || parts.time };
@@ -187,7 +199,11 @@ function missing(voice: FormVoice): Record<string, string> {
   };
 }
 
-const CONTACT_WORDS: Record<string, string> = { sms: 'text messages', phone: 'a phone call', voicemail: 'a phone call' };
+const CONTACT_WORDS: Record<string, string> = {
+  sms: 'text messages',
+  phone: 'a phone call',
+  voicemail: 'a phone call',
+};
 
 /** The API's words, where the form has plainer ones ("slot" is our word, not a therapist's). */
 function reword(message: string): string {
@@ -213,7 +229,8 @@ interface Built {
   slotInputs: number[][];
 }
 
-const blank = (p: DateParts & { time?: string }) => !p.day.trim() && !p.month.trim() && !p.year.trim() && !(p.time ?? '').trim();
+const blank = (p: DateParts & { time?: string }) =>
+  !p.day.trim() && !p.month.trim() && !p.year.trim() && !(p.time ?? '').trim();
 
 function build(form: CancellationForm, now: Date): Built {
   const local = new Map<string, string>();
@@ -223,7 +240,9 @@ function build(form: CancellationForm, now: Date): Built {
   const slotInputs: number[][] = [];
   const sessions = form.sessions.map((s, i) => {
     const start = partsToIso(s.start);
-    if (!start.ok) note(sessionField(i, 'start'), partsProblem(start.problem, 'the date and time the session was due to start'));
+    if (!start.ok) {
+      note(sessionField(i, 'start'), partsProblem(start.problem, 'the date and time the session was due to start'));
+    }
     const inputs: number[] = [];
     slotInputs.push(inputs);
     let rebook: unknown;
@@ -232,14 +251,17 @@ function build(form: CancellationForm, now: Date): Built {
       s.slots.forEach((parts, j) => {
         if (blank(parts)) return;
         const slot = partsToIso(parts);
-        if (!slot.ok) note(sessionField(i, `slot-${j}`), partsProblem(slot.problem, `new time ${j + 1}`));
-        else if (Date.parse(slot.value) <= now.getTime()) note(sessionField(i, `slot-${j}`), 'The new time must be in the future');
+        const field = sessionField(i, `slot-${j}`);
+        if (!slot.ok) note(field, partsProblem(slot.problem, `new time ${j + 1}`));
+        else if (Date.parse(slot.value) <= now.getTime()) note(field, 'The new time must be in the future');
         else {
           slots.push(slot.value);
           inputs.push(j);
         }
       });
-      if (slots.length === 0 && s.slots.every(blank)) note(sessionField(i, 'slot-0'), 'Enter at least one new time to offer');
+      if (slots.length === 0 && s.slots.every(blank)) {
+        note(sessionField(i, 'slot-0'), 'Enter at least one new time to offer');
+      }
       rebook = { slots };
     } else if (s.rebook === 'callback') {
       const callback = partsToIso(s.callback);
@@ -312,7 +334,9 @@ function fieldFor(path: readonly PropertyKey[], slotInputs: number[][]): string 
 function fieldOrder(form: CancellationForm): string[] {
   const order = ['therapist-id', 'therapist-name', 'therapist-email', 'reason', 'expected-return'];
   form.sessions.forEach((_, i) => {
-    for (const name of ['id', 'start', 'client-ref', 'first-name', 'contact', 'email', 'phone', 'rebook']) order.push(sessionField(i, name));
+    for (const name of ['id', 'start', 'client-ref', 'first-name', 'contact', 'email', 'phone', 'rebook']) {
+      order.push(sessionField(i, name));
+    }
     for (let j = 0; j < SLOT_INPUTS; j++) order.push(sessionField(i, `slot-${j}`));
     order.push(sessionField(i, 'callback'), sessionField(i, 'risk-note'));
   });

@@ -130,7 +130,8 @@ export function readActionValues(action: ActionName, body: Record<string, unknow
 
 /** A date field's boxes as typed, or what an older page posted as one value. */
 export function dateParts(values: ActionValues, name: string): DateTimeParts {
-  const parts = { day: values[`${name}-day`] ?? '', month: values[`${name}-month`] ?? '', year: values[`${name}-year`] ?? '', time: values[`${name}-time`] ?? '' };
+  const box = (b: string) => values[`${name}-${b}`] ?? '';
+  const parts = { day: box('day'), month: box('month'), year: box('year'), time: box('time') };
   const typed = parts.day.trim() || parts.month.trim() || parts.year.trim() || parts.time.trim();
   return !typed && values[name]?.trim() ? partsFromSingle(values[name]!) : parts;
 }
@@ -190,7 +191,10 @@ export function parseAction(action: ActionName, values: ActionValues, acting: Ac
     }
     case 'absence': {
       const r = partsToDate(dateParts(values, 'expected-return'));
-      if (!r.ok) fail('expected-return', r.problem === 'missing' ? 'Enter the date you now expect to return' : partsProblem(r.problem, 'the date of your expected return', false));
+      if (!r.ok) {
+        const words = partsProblem(r.problem, 'the date of your expected return', false);
+        fail('expected-return', r.problem === 'missing' ? 'Enter the date you now expect to return' : words);
+      }
       const date = r.ok ? r.value : '';
       return done((h, updateId) => h.executeUpdate(reportAbsenceUpdate, { args: [{ by: who, ...(acting.name ? { name: acting.name } : {}), expectedReturn: date }], updateId }));
     }

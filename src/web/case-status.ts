@@ -92,22 +92,34 @@ export function statusSentence(view: CaseView): string {
       sentence = `Complete: ${name} is rebooked${view.bookedSlot ? ` for ${formatUk(view.bookedSlot)}` : ''} and the records are done.`;
       break;
     case 'closed':
-      sentence = view.closed
-        ? `Closed by ${whoLabel(view.closed.by, staffNames(view), view)} on ${formatUk(view.closed.at)}: ${CLOSE_REASON_LABELS[view.closed.reason].toLowerCase()}.`
-        : 'Closed.';
+      if (view.closed) {
+        const by = whoLabel(view.closed.by, staffNames(view), view);
+        const why = CLOSE_REASON_LABELS[view.closed.reason].toLowerCase();
+        sentence = `Closed by ${by} on ${formatUk(view.closed.at)}: ${why}.`;
+      } else sentence = 'Closed.';
       break;
   }
   return sentence + escalated;
 }
 
 /** Duties that mean speaking to the client, by phone as often as not. */
-const CONTACT_KINDS: readonly Duty['kind'][] = ['phone', 'callback', 'follow-up', 'tell-client', 'confirm-told', 'rebook'];
+const CONTACT_KINDS: readonly Duty['kind'][] = [
+  'phone',
+  'callback',
+  'follow-up',
+  'tell-client',
+  'confirm-told',
+  'rebook',
+];
 
 /**
  * The voicemail rule for a duty that means reaching the client, unless its own words already say
  * it: a voicemail only if the client chose it, and then with no clinical details.
  */
-export function voicemailRule(duty: Pick<Duty, 'kind' | 'what'>, view: Pick<CaseView, 'preferredContact'>): string | undefined {
+export function voicemailRule(
+  duty: Pick<Duty, 'kind' | 'what'>,
+  view: Pick<CaseView, 'preferredContact'>,
+): string | undefined {
   if (!CONTACT_KINDS.includes(duty.kind) || /voicemail/i.test(duty.what)) return undefined;
   return view.preferredContact === 'voicemail'
     ? 'A voicemail may be left (the client chose it): keep it short, with no clinical details.'
@@ -131,7 +143,11 @@ export function staffNames(view: Pick<CaseView, 'timeline' | 'therapistId' | 'th
 }
 
 /** "Jo Patel (LEAD7)" when the name is known, the reference alone otherwise; the client by first name. */
-export function whoLabel(ref: string | undefined, names: Map<string, string>, view: Pick<CaseView, 'clientFirstName'>): string | undefined {
+export function whoLabel(
+  ref: string | undefined,
+  names: Map<string, string>,
+  view: Pick<CaseView, 'clientFirstName'>,
+): string | undefined {
   if (!ref) return undefined;
   if (ref === 'client') return `${view.clientFirstName} (client)`;
   const name = names.get(ref);
@@ -179,9 +195,11 @@ export function timelineRows(view: CaseView): TimelineRow[] {
       .replace(/: not delivered \(([^)]*)\)$/, (_m, why: string) => ` (not delivered: ${DELIVERY_WORDS[why] ?? why})`);
     let note = t.note;
     if (!note && t.by && /^Escalation to .+ acknowledged$/.test(t.text)) {
-      note = view.escalations.find((e) => e.acknowledgedBy === t.by && e.acknowledgedAt === t.at && e.acknowledgedNote)?.acknowledgedNote;
+      const ack = view.escalations.find((e) => e.acknowledgedBy === t.by && e.acknowledgedAt === t.at);
+      note = ack?.acknowledgedNote;
     }
-    return { at: t.at, text, who: whoLabel(t.by, names, view), ...(note ? { note } : {}), failed: t.outcome === 'failed' };
+    const who = whoLabel(t.by, names, view);
+    return { at: t.at, text, who, ...(note ? { note } : {}), failed: t.outcome === 'failed' };
   });
 }
 

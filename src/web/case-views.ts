@@ -22,7 +22,11 @@ function withinLimit<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 }
 
 /** The views of `ids`, in no particular order; a case that is unknown, failed or slow maps to undefined. */
-export async function viewsOf(cases: Viewer, ids: readonly string[], timeLimitMs = TIME_LIMIT_MS): Promise<Map<string, CaseView | undefined>> {
+export async function viewsOf(
+  cases: Viewer,
+  ids: readonly string[],
+  timeLimitMs = TIME_LIMIT_MS,
+): Promise<Map<string, CaseView | undefined>> {
   const out = new Map<string, CaseView | undefined>();
   const queue = [...new Set(ids)];
   const worker = async () => {
@@ -52,7 +56,9 @@ export async function otherSessions(view: CaseView, cases: Viewer): Promise<Sess
   return view.siblingCaseIds
     .map((caseId) => {
       const v = views.get(caseId);
-      return v ? { caseId, clientFirstName: v.clientFirstName, sessionStartsAt: v.sessionStartsAt, stage: v.stage } : { caseId };
+      return v
+        ? { caseId, clientFirstName: v.clientFirstName, sessionStartsAt: v.sessionStartsAt, stage: v.stage }
+        : { caseId };
     })
     .sort((a, b) => (a.sessionStartsAt ?? '~').localeCompare(b.sessionStartsAt ?? '~'));
 }

@@ -96,11 +96,20 @@ export const emptyDate = (): DateParts => ({ day: '', month: '', year: '' });
 export const emptyDateTime = (): DateTimeParts => ({ day: '', month: '', year: '', time: '' });
 
 /** What is wrong with a date or time as typed, in the words the form shows (see partsProblem). */
-export type PartsProblem = 'missing' | 'no-day' | 'no-month' | 'no-year' | 'no-time' | 'year-digits' | 'not-real' | 'time' | 'nonexistent';
+export type PartsProblem =
+  | 'missing'
+  | 'no-day'
+  | 'no-month'
+  | 'no-year'
+  | 'no-time'
+  | 'year-digits'
+  | 'not-real'
+  | 'time'
+  | 'nonexistent';
 
 export type PartsResult<T> = { ok: true; value: T } | { ok: false; problem: PartsProblem };
 
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const MONTHS = 'january february march april may june july august september october november december'.split(' ');
 
 /** "11", "November" or "Nov" (any start of three letters or more) as a month number; NaN otherwise. */
 function monthNumber(value: string): number {
@@ -152,7 +161,8 @@ export function partsToIso(p: DateTimeParts): PartsResult<string> {
   const time = parseTime(p.time);
   if (!time.ok) return time;
   const r = ukLocalToIso(date.value, time.value);
-  return r.ok ? { ok: true, value: r.iso } : { ok: false, problem: r.problem === 'nonexistent' ? 'nonexistent' : 'not-real' };
+  if (r.ok) return { ok: true, value: r.iso };
+  return { ok: false, problem: r.problem === 'nonexistent' ? 'nonexistent' : 'not-real' };
 }
 
 /**

@@ -119,7 +119,7 @@ export function clientEmail(f: ClientFacts, ctx: ClientContext): EmailContent {
       body = [
         hello,
         sorry,
-        p(f.chooseBy ? `Please choose a new time by ${f.chooseBy}. These times are free:` : 'Please choose a new time. These times are free:'),
+        p(`Please choose a new time${f.chooseBy ? ` by ${f.chooseBy}` : ''}. These times are free:`),
         list(f.slots),
         link(f.chooseUrl!, 'Choose a new time'),
         p('If none of these times suits you, the same link lets you ask us to contact you instead.'),

@@ -85,7 +85,9 @@ export function clientSms(f: ClientFacts, ctx: ClientContext): string {
       parts = [
         who,
         { text: 'sorry, ', optional: 2 },
-        { text: `your appointment on ${s.session} is cancelled. We will phone you by ${s.callbackBy} to rebook. If we have not, ring ${ctx.phone}.` },
+        {
+          text: `your appointment on ${s.session} is cancelled. We will phone you by ${s.callbackBy} to rebook. If we have not, ring ${ctx.phone}.`,
+        },
         crisis,
       ];
       break;
@@ -102,7 +104,13 @@ export function clientSms(f: ClientFacts, ctx: ClientContext): string {
       ];
       break;
     case 'confirmation':
-      parts = [who, { text: `your new appointment is on ${s.bookedSlot}, in place of the one on ${s.session}. To change it, ring ${ctx.phone}.` }, crisis];
+      parts = [
+        who,
+        {
+          text: `your new appointment is on ${s.bookedSlot}, in place of the one on ${s.session}. To change it, ring ${ctx.phone}.`,
+        },
+        crisis,
+      ];
       break;
     case 'bookingWithdrawn':
       parts = [

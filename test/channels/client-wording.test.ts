@@ -18,9 +18,20 @@ const PHONE = '0300 123 4567';
 const config = testConfig({ PUBLIC_BASE_URL: PUBLIC, APPOINTMENTS_PHONE: PHONE });
 
 /** Never in a client message: clinical words, the reason, risk, a surname, other contact details. */
-const FORBIDDEN = [/therap(y|ist)/i, /counsel/i, /illness|sick/i, /risk (note|concern)|safeguard/i, /Alex|Morgan/, /sam@example|7700900123/, /slot/i];
+const FORBIDDEN = [
+  /therap(y|ist)/i,
+  /counsel/i,
+  /illness|sick/i,
+  /risk (note|concern)|safeguard/i,
+  /Alex|Morgan/,
+  /sam@example|7700900123/,
+  /slot/i,
+];
 
-const notice = (kind: ClientMessageKind, channel: 'email' | 'sms') => ({ ...clientNotice(kind, channel), caseId: REAL_CASE_ID });
+const notice = (kind: ClientMessageKind, channel: 'email' | 'sms') => ({
+  ...clientNotice(kind, channel),
+  caseId: REAL_CASE_ID,
+});
 
 async function sms(kind: ClientMessageKind): Promise<string> {
   const { activities, sms: channel } = activitiesWith({ config });
@@ -41,15 +52,27 @@ const MUST: Record<ClientMessageKind, { email: RegExp[]; sms: RegExp[] }> = {
     sms: [/hoose a new time by Sat 28 Nov 09:00:\n/, new RegExp(`${PUBLIC}/c/`)],
   },
   callbackPromise: {
-    email: [/We will phone you by Monday 30 November at 17:00/, new RegExp(`If we have not called you by then, please ring us on ${PHONE}`)],
+    email: [
+      /We will phone you by Monday 30 November at 17:00/,
+      new RegExp(`If we have not called you by then, please ring us on ${PHONE}`),
+    ],
     sms: [/We will phone you by Mon 30 Nov 17:00/, new RegExp(`If we have not, ring ${PHONE}`)],
   },
-  absenceUpdate: { email: [/from Monday 7 December/, new RegExp(`ring us on ${PHONE}`)], sms: [/from Monday 7 December/, new RegExp(`Questions\\? Ring ${PHONE}`)] },
+  absenceUpdate: {
+    email: [/from Monday 7 December/, new RegExp(`ring us on ${PHONE}`)],
+    sms: [/from Monday 7 December/, new RegExp(`Questions\\? Ring ${PHONE}`)],
+  },
   confirmation: {
-    email: [/Your new appointment is on Thursday 3 December at 14:30/, new RegExp(`If you cannot make this time, or need to change it, please ring us on ${PHONE}`)],
+    email: [
+      /Your new appointment is on Thursday 3 December at 14:30/,
+      new RegExp(`If you cannot make this time, or need to change it, please ring us on ${PHONE}`),
+    ],
     sms: [/your new appointment is on Thu 3 Dec 14:30/, new RegExp(`To change it, ring ${PHONE}`)],
   },
-  bookingWithdrawn: { email: [/cannot go ahead/, new RegExp(`ring us on ${PHONE}`)], sms: [/cannot go ahead/, new RegExp(`Questions\\? Ring ${PHONE}`)] },
+  bookingWithdrawn: {
+    email: [/cannot go ahead/, new RegExp(`ring us on ${PHONE}`)],
+    sms: [/cannot go ahead/, new RegExp(`Questions\\? Ring ${PHONE}`)],
+  },
 };
 
 describe.each(CLIENT_KINDS)('the %s message (issue 15, item 4)', (kind) => {
@@ -57,7 +80,9 @@ describe.each(CLIENT_KINDS)('the %s message (issue 15, item 4)', (kind) => {
     const body = await sms(kind);
     expect(body.startsWith('VHG talking therapies: ')).toBe(true);
     expect(smsSegments(body)).toBeLessThanOrEqual(MAX_SMS_SEGMENTS);
-    expect(body).toContain(formatUk(kind === 'confirmation' || kind === 'bookingWithdrawn' ? '2026-12-03T14:30:00Z' : SESSION));
+    expect(body).toContain(
+      formatUk(kind === 'confirmation' || kind === 'bookingWithdrawn' ? '2026-12-03T14:30:00Z' : SESSION),
+    );
     for (const must of MUST[kind].sms) expect(body).toMatch(must);
     expect(body).toContain('In crisis? Samaritans 116 123, NHS 111 option 2, 999 if life is at risk.');
     for (const f of FORBIDDEN) expect(body).not.toMatch(f);
@@ -81,7 +106,11 @@ describe('texts and links (issue 15, item 4)', () => {
   it('issue 15 (U7): the "choose by" time is never later than the deadline the case sets once the message is accepted', async () => {
     const body = await sms('slotOffer');
     const said = /by (\w{3} \d{1,2} \w{3} \d{2}:\d{2}):/.exec(body)![1];
-    const caseDeadline = choiceDeadline(config.policy, NOW.getTime() + 5_000, SLOTS.map((s) => Date.parse(s)));
+    const caseDeadline = choiceDeadline(
+      config.policy,
+      NOW.getTime() + 5_000,
+      SLOTS.map((s) => Date.parse(s)),
+    );
     expect(said).toBe(formatUk(caseDeadline - (caseDeadline % 60_000)));
   });
 

@@ -42,7 +42,12 @@ interface Person {
 }
 
 async function person(as: StaffIdentity): Promise<Person> {
-  const context = await browser.newContext({ bypassCSP: true, locale: 'en-GB', timezoneId: 'Europe/London', viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({
+    bypassCSP: true,
+    locale: 'en-GB',
+    timezoneId: 'Europe/London',
+    viewport: { width: 1280, height: 900 },
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
   const problems = watchProblems(page, (why) => why === 'net::ERR_ABORTED');
@@ -72,8 +77,12 @@ describe('U5 notes are kept and the timeline reads as plain English', () => {
       await form.getByRole('button', { name: 'Record the call' }).click();
       await page.getByText('Phone outcome recorded.').waitFor();
       const phoneDuty = page.locator('#duties + table tbody tr', { hasText: 'Phone the client' });
-      await expect(phoneDuty.innerText()).resolves.toMatch(/Phone the client \(do not leave a voicemail\)[\s\S]*Alex Morgan \(therapist\)[\s\S]*1 call without reaching the client/);
-      expect((await timeline(page))[0]).toMatch(/Phone call: did not reach the client\s+By Alex Morgan \(T-1001\)\s+“Rang twice, no answer”/);
+      await expect(phoneDuty.innerText()).resolves.toMatch(
+        /Phone the client \(do not leave a voicemail\)[\s\S]*Alex Morgan \(therapist\)[\s\S]*1 call without reaching the client/,
+      );
+      expect((await timeline(page))[0]).toMatch(
+        /Phone call: did not reach the client\s+By Alex Morgan \(T-1001\)\s+“Rang twice, no answer”/,
+      );
 
       form = await openAction(page, 'Record a phone call with Priya');
       await form.getByLabel('No', { exact: true }).check();
@@ -82,7 +91,9 @@ describe('U5 notes are kept and the timeline reads as plain English', () => {
       await form.getByRole('button', { name: 'Record the call' }).click();
       await page.getByText('Phone outcome recorded.').waitFor();
       const waiting = await page.locator('#duties + table tbody').innerText();
-      expect(waiting).toMatch(/Phone the client to tell them of the cancellation and agree a new time \(do not leave a voicemail\)[\s\S]*the support team/);
+      expect(waiting).toMatch(
+        /Phone the client to tell them of the cancellation and agree a new time \(do not leave a voicemail\)[\s\S]*the support team/,
+      );
       await checkPage(page, 'u5-phone-attempts');
       expect(t.problems).toEqual([]);
     } finally {
@@ -111,13 +122,17 @@ describe('U5 notes are kept and the timeline reads as plain English', () => {
       const close = await openAction(page, 'Close the case');
       await close.getByLabel('The client withdrew from therapy').check();
       await close.getByLabel('Note (optional)').fill('Priya phoned the service to withdraw');
-      await close.getByLabel('Why the missing MPB records will not be added').fill('Withdrew before any record was made');
+      await close
+        .getByLabel('Why the missing MPB records will not be added')
+        .fill('Withdrew before any record was made');
       await close.getByRole('button', { name: 'Close the case' }).click();
       await page.getByText('Case closed.').waitFor();
 
       const rows = await timeline(page);
       const all = rows.join('\n');
-      expect(rows[0]).toMatch(/Closed: the client withdrew from therapy\s+By Jo Patel \(LEAD7\)\s+“Priya phoned the service to withdraw”/);
+      expect(rows[0]).toMatch(
+        /Closed: the client withdrew from therapy\s+By Jo Patel \(LEAD7\)\s+“Priya phoned the service to withdraw”/,
+      );
       expect(all).toMatch(/Escalation to support acknowledged\s+By Kit Evans \(SUP3\)\s+“Will ring at 2pm”/);
       expect(all).toMatch(/“Busy again; handing to support”/);
       expect(all).toMatch(/To Alex Morgan by email: call task for the cancellation/);
@@ -144,7 +159,9 @@ describe('U6 the case page names sessions and people, and a closed case says wha
       expect(closed).toMatch(/Note\s+Priya phoned the service to withdraw/);
       expect(closed).toMatch(/Records not added, because\s+Withdrew before any record was made/);
       const settled = await page.locator('.app-settled').innerText();
-      expect(settled).toMatch(/Add the cancellation to MPB[\s\S]*Waived[\s\S]*by Jo Patel \(LEAD7\)[\s\S]*Withdrew before any record was made/);
+      expect(settled).toMatch(
+        /Add the cancellation to MPB[\s\S]*Waived[\s\S]*by Jo Patel \(LEAD7\)[\s\S]*Withdrew before any record was made/,
+      );
       expect(settled).toMatch(/Phone the client \(do not leave a voicemail\)\s+Handed on/);
       const records = await page.locator('.app-checklist').innerText();
       expect(records).not.toContain('To do');
@@ -170,7 +187,9 @@ describe('U6 the case page names sessions and people, and a closed case says wha
       await other.click();
       await page.getByRole('heading', { level: 1, name: 'Case for Priya' }).waitFor();
       const back = page.locator('.app-siblings a');
-      await expect(back.allInnerTexts()).resolves.toEqual([`Sam, ${formatUk((await stack.view(sam)).sessionStartsAt)}`]);
+      await expect(back.allInnerTexts()).resolves.toEqual([
+        `Sam, ${formatUk((await stack.view(sam)).sessionStartsAt)}`,
+      ]);
       expect(t.problems).toEqual([]);
     } finally {
       await t.context.close();

@@ -20,7 +20,11 @@ const ids = {} as Record<'sam' | 'priya' | 'noor' | 'robin' | 'kit', string>;
 
 beforeAll(async () => {
   stack = await startStack({ ui: true, env: { POLICY_JSON: '{"lateMarginMs":0,"escalationAckWindowMs":1000}' } });
-  const client = (firstName: string) => ({ firstName, email: `${firstName.toLowerCase()}@example.org`, phone: '+447700900123' });
+  const client = (firstName: string) => ({
+    firstName,
+    email: `${firstName.toLowerCase()}@example.org`,
+    phone: '+447700900123',
+  });
   ids.sam = await stack.submit({ client: client('Sam') });
   ids.priya = await stack.submit({ client: client('Priya'), contact: 'phone' });
   ids.noor = await stack.submit({ client: client('Noor'), risk: true });
@@ -30,7 +34,11 @@ beforeAll(async () => {
   await stack.until(ids.priya, (v) => v.stage === 'awaiting-phone-outcome', 'the call task for Priya');
   await stack.until(ids.noor, (v) => v.escalations.some((e) => e.team === 'risk'), 'the risk alert for Noor');
   await stack.until(ids.robin, (v) => v.stage === 'awaiting-choice', 'times offered to Robin');
-  await stack.until(ids.kit, (v) => v.stage === 'awaiting-follow-up' && v.escalations.some((e) => e.team === 'network'), "Kit's missed follow-up");
+  await stack.until(
+    ids.kit,
+    (v) => v.stage === 'awaiting-follow-up' && v.escalations.some((e) => e.team === 'network'),
+    "Kit's missed follow-up",
+  );
   // Past the one-second acknowledgement window of the app's thresholds: Kit's case is stuck too.
   await sleep(1_500);
   browser = await launchChromium();
@@ -49,7 +57,12 @@ interface Person {
 
 async function person(as: StaffIdentity, width = 1280): Promise<Person> {
   // bypassCSP only so axe can be injected; the CSP itself is checked in test/web/browser.test.ts.
-  const context = await browser.newContext({ bypassCSP: true, locale: 'en-GB', timezoneId: 'Europe/London', viewport: { width, height: 900 } });
+  const context = await browser.newContext({
+    bypassCSP: true,
+    locale: 'en-GB',
+    timezoneId: 'Europe/London',
+    viewport: { width, height: 900 },
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
   const problems = watchProblems(page, (why) => why === 'net::ERR_ABORTED');
@@ -128,7 +141,10 @@ describe('U3 a clinical lead lands on the overview', () => {
     p = await person({ role: 'lead', ref: 'LEAD7', name: 'Jo Patel' });
     const { page } = p;
     await page.getByRole('heading', { level: 1, name: 'Overview of cases' }).waitFor();
-    const text = await reloadUntil(page, (t) => /1\s+late/.test(t) && /2\s+with an escalation waiting/.test(t) && t.includes('Kit') && t.includes('Noor'));
+    const text = await reloadUntil(
+      page,
+      (t) => /1\s+late/.test(t) && /2\s+with an escalation waiting/.test(t) && t.includes('Kit') && t.includes('Noor'),
+    );
     expect(text).toMatch(/1\s+late/);
     // Kit's escalation and Noor's risk alert have both waited past the one-second window.
     expect(text).toMatch(/2\s+stuck/);
@@ -163,7 +179,11 @@ describe('U3 a clinical lead lands on the overview', () => {
     const deadline = Date.now() + 30_000;
     let listed: string[] = [];
     while (Date.now() < deadline) {
-      await page.locator(row).first().waitFor({ timeout: 10_000 }).catch(() => undefined);
+      await page
+        .locator(row)
+        .first()
+        .waitFor({ timeout: 10_000 })
+        .catch(() => undefined);
       listed = (await page.locator(row).allInnerTexts()).map((r) => /cancellation-c[0-9a-z]+/.exec(r)?.[0] ?? r);
       if (listed.length === 1) break;
       await page.goto(href);

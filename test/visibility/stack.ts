@@ -96,18 +96,34 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       workflowBundle: await bundle,
     });
     running = worker.run();
-    const client = new Client({ connection: env.connection, namespace: 'default', dataConverter: encryptedDataConverter(config.payloadKeys) });
+    const client = new Client({
+      connection: env.connection,
+      namespace: 'default',
+      dataConverter: encryptedDataConverter(config.payloadKeys),
+    });
     const services = new Map<Policy, CaseService>();
     const serviceFor = (policy: Policy) => {
       let s = services.get(policy);
       if (!s) {
-        s = new CaseService({ client, taskQueue: config.temporal.taskQueue, policy, recordsMode: 'attestation', caseIdKey: config.caseIdKey });
+        s = new CaseService({
+          client,
+          taskQueue: config.temporal.taskQueue,
+          policy,
+          recordsMode: 'attestation',
+          caseIdKey: config.caseIdKey,
+        });
         services.set(policy, s);
       }
       return s;
     };
     // The app's own service, as `npm run web` builds it: its lists use the configured policy.
-    const cases = new CaseService({ client, taskQueue: config.temporal.taskQueue, policy: config.policy, recordsMode: 'attestation', caseIdKey: config.caseIdKey });
+    const cases = new CaseService({
+      client,
+      taskQueue: config.temporal.taskQueue,
+      policy: config.policy,
+      recordsMode: 'attestation',
+      caseIdKey: config.caseIdKey,
+    });
     http.on('request', createApp({ config, cases, links: new LinkSealer(config.linkKeys) }));
     http.keepAliveTimeout = 5_000;
 
@@ -140,7 +156,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         for (;;) {
           const v = await view(caseId);
           if (pred(v) && v.sending === 0) return v;
-          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; case ${caseId} is: ${v.status} (stage ${v.stage})`);
+          if (Date.now() > deadline)
+            throw new Error(`timed out waiting for ${what}; case ${caseId} is: ${v.status} (stage ${v.stage})`);
           await sleep(100);
         }
       },

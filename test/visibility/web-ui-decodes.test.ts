@@ -17,7 +17,9 @@ let caseId: string;
 
 beforeAll(async () => {
   stack = await startStack({ ui: true });
-  caseId = await stack.submit({ client: { firstName: 'Zebedee', email: 'zebedee@example.org', phone: '+447700900999' } });
+  caseId = await stack.submit({
+    client: { firstName: 'Zebedee', email: 'zebedee@example.org', phone: '+447700900999' },
+  });
   await stack.until(caseId, (v) => v.stage === 'awaiting-choice', 'the times to be offered');
   browser = await launchChromium();
 }, 240_000);
@@ -27,12 +29,17 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const plain = (t: string) => t.replace(/[\u2018\u2019]/g, "'").replace(/\s+/g, ' ').trim();
+const plain = (t: string) =>
+  t
+    .replace(/[\u2018\u2019]/g, "'")
+    .replace(/\s+/g, ' ')
+    .trim();
 
 /** The page's text, with the text of the frames the UI renders summaries and details in. */
 async function pageText(page: Page): Promise<string> {
   const parts = [await page.innerText('body')];
-  for (const frame of page.frames()) if (frame !== page.mainFrame()) parts.push(await frame.innerText('body').catch(() => ''));
+  for (const frame of page.frames())
+    if (frame !== page.mainFrame()) parts.push(await frame.innerText('body').catch(() => ''));
   return parts.map(plain).join('\n');
 }
 
@@ -51,7 +58,12 @@ describe('U1 the Temporal Web UI decodes case data out of the box', () => {
 
   it('U1 when a clinical lead signs in and follows a case into the Web UI, then its summary, details and current details read in the clear, with no codec settings changed', async () => {
     // bypassCSP only so axe can be injected into the app's pages.
-    context = await browser.newContext({ bypassCSP: true, locale: 'en-GB', timezoneId: 'Europe/London', viewport: { width: 1280, height: 900 } });
+    context = await browser.newContext({
+      bypassCSP: true,
+      locale: 'en-GB',
+      timezoneId: 'Europe/London',
+      viewport: { width: 1280, height: 900 },
+    });
     const page = await context.newPage();
     page.setDefaultTimeout(30_000);
     const problems = watchProblems(page, (why) => why === 'net::ERR_ABORTED');
@@ -60,7 +72,9 @@ describe('U1 the Temporal Web UI decodes case data out of the box', () => {
     await page.goto(`${stack.baseUrl}/cancellations/${caseId}`);
     const link = page.getByRole('link', { name: 'Open this case in the Temporal Web UI' });
     await checkPage(page, 'u1-case-page-for-lead');
-    expect(await link.getAttribute('href')).toBe(`${stack.uiUrl}/namespaces/default/workflows/${caseWorkflowId(caseId)}`);
+    expect(await link.getAttribute('href')).toBe(
+      `${stack.uiUrl}/namespaces/default/workflows/${caseWorkflowId(caseId)}`,
+    );
     // The app's own pages are checked for script errors; the Web UI is someone else's page.
     expect(problems).toEqual([]);
 
@@ -77,7 +91,10 @@ describe('U1 the Temporal Web UI decodes case data out of the box', () => {
     const summary = (await d.staticSummary())!;
     const current = (await stack.view(caseId)).status;
     expect(summary).toMatch(/^Cancelled session .+, therapist T-1001$/);
-    const text = await poll(() => pageText(page), (t) => t.includes(summary) && t.includes(current));
+    const text = await poll(
+      () => pageText(page),
+      (t) => t.includes(summary) && t.includes(current),
+    );
     expect(text).toContain(summary);
     expect(text).toContain('Case page: /cancellations/');
     expect(text).toContain(current);
@@ -90,7 +107,9 @@ describe('U1 the Temporal Web UI decodes case data out of the box', () => {
     await shoot(page, 'u1-temporal-ui-user-metadata');
     // The Web UI is Temporal's own page: its findings are reported, not ours to fix.
     const uiFindings = serious(await axe(page)).map((v) => v.id);
-    process.stdout.write(`U1: axe on the Temporal Web UI (not ours) reports: ${uiFindings.join(', ') || 'nothing serious'}\n`);
+    process.stdout.write(
+      `U1: axe on the Temporal Web UI (not ours) reports: ${uiFindings.join(', ') || 'nothing serious'}\n`,
+    );
   });
 
   it('U1 when a page on another origin asks the codec, then it is refused, while the Web UI on a phone-sized screen still reads the case', async () => {
@@ -106,7 +125,12 @@ describe('U1 the Temporal Web UI decodes case data out of the box', () => {
     await page.waitForURL(/\/history$/);
     await page.getByTestId('user-metadata-tab').click();
     const summary = (await (await stack.client.workflow.getHandle(caseWorkflowId(caseId)).describe()).staticSummary())!;
-    expect(await poll(() => pageText(page), (t) => t.includes(summary))).toContain(summary);
+    expect(
+      await poll(
+        () => pageText(page),
+        (t) => t.includes(summary),
+      ),
+    ).toContain(summary);
     await shoot(page, 'u1-temporal-ui-phone');
   });
 });

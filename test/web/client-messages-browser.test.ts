@@ -40,12 +40,28 @@ beforeAll(async () => {
       caseId: CASE_ID,
       sessionStartsAt: start,
       offeredSlots: slots,
-      duties: [{ id: 'ob-1', kind: 'choose', what: 'Choose one of the offered times', owner: 'client', deadline: chooseBy, openedAt: fromNow(-HOUR), chases: 0, clientFacing: false, dischargedBy: 'the client' }],
+      duties: [
+        {
+          id: 'ob-1',
+          kind: 'choose',
+          what: 'Choose one of the offered times',
+          owner: 'client',
+          deadline: chooseBy,
+          openedAt: fromNow(-HOUR),
+          chases: 0,
+          clientFacing: false,
+          dischargedBy: 'the client',
+        },
+      ],
     }),
   );
   // The real activities, sending into the development mailbox as `npm start` does.
   const activities = createActivities({ ...buildActivityDeps(config), attempt: () => 1 });
-  const notice = (kind: ClientMessageKind, channel: 'email' | 'sms', extra: Partial<ClientNotice> = {}): ClientNotice => ({
+  const notice = (
+    kind: ClientMessageKind,
+    channel: 'email' | 'sms',
+    extra: Partial<ClientNotice> = {},
+  ): ClientNotice => ({
     caseId: CASE_ID,
     step: `client-${kind}-${channel}`,
     kind,
@@ -79,7 +95,11 @@ async function openMessage(page: Page, subject: string | RegExp): Promise<string
 
 describe('U7 client messages answer the client’s questions', () => {
   it('U7 when the client’s email and text are opened, then they come from the service by name, say by when to choose and whom to ring, and the text fits in two segments with the service named first', async () => {
-    const context = await browser.newContext({ bypassCSP: true, locale: 'en-GB', viewport: { width: 1280, height: 900 } });
+    const context = await browser.newContext({
+      bypassCSP: true,
+      locale: 'en-GB',
+      viewport: { width: 1280, height: 900 },
+    });
     try {
       const page = await context.newPage();
       // A load cut short because the page moved on (the favicon, typically) is not a fault.
@@ -101,7 +121,9 @@ describe('U7 client messages answer the client’s questions', () => {
       const body = (await page.locator('.app-mail-text').innerText()).trim();
       expect(body.startsWith('VHG talking therapies: ')).toBe(true);
       expect(smsSegments(body)).toBeLessThanOrEqual(2);
-      expect(body).toMatch(/hoose a new time by \w{3} \d{1,2} \w{3} \d{2}:\d{2}:\nhttp:\/\/localhost:3000\/c\/\S{40,70}\n/);
+      expect(body).toMatch(
+        /hoose a new time by \w{3} \d{1,2} \w{3} \d{2}:\d{2}:\nhttp:\/\/localhost:3000\/c\/\S{40,70}\n/,
+      );
       expect(body).toContain(`Questions? Ring ${PHONE}`);
       expect(body).toContain('In crisis? Samaritans 116 123');
       expect(text).toContain('sms+447700900123@mailbox.localhost');
@@ -113,7 +135,13 @@ describe('U7 client messages answer the client’s questions', () => {
   });
 
   it('U7 when the client opens their link on a phone, then the page says by when to choose and the number for questions about their appointment', async () => {
-    const context = await browser.newContext({ bypassCSP: true, locale: 'en-GB', timezoneId: 'Europe/London', viewport: { width: 390, height: 844 }, isMobile: true });
+    const context = await browser.newContext({
+      bypassCSP: true,
+      locale: 'en-GB',
+      timezoneId: 'Europe/London',
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+    });
     try {
       const page = await context.newPage();
       // A load cut short because the page moved on (the favicon, typically) is not a fault.

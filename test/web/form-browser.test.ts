@@ -30,9 +30,17 @@ afterAll(async () => {
 
 const base = () => `http://127.0.0.1:${server.port}`;
 
-async function person(as: StaffIdentity, locale = 'en-GB'): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+async function person(
+  as: StaffIdentity,
+  locale = 'en-GB',
+): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
   // bypassCSP only so axe can be injected; the CSP itself is checked in browser.test.ts.
-  const context = await browser.newContext({ bypassCSP: true, locale, timezoneId: locale === 'en-US' ? 'America/New_York' : 'Europe/London', viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({
+    bypassCSP: true,
+    locale,
+    timezoneId: locale === 'en-US' ? 'America/New_York' : 'Europe/London',
+    viewport: { width: 1280, height: 900 },
+  });
   const page = await context.newPage();
   // A load cut short because the page moved on (the favicon, typically) is not a fault.
   const problems = watchProblems(page, (why) => why === 'net::ERR_ABORTED');
@@ -55,7 +63,10 @@ describe('U8 the form asks for dates and times the UK way', () => {
   afterEach(async () => context?.close());
 
   it('U8 when a therapist whose browser speaks US English fills in the form, then the date input and the 24-hour time are read as UK time, the phone number as typed, and the errors are in plain words', async () => {
-    const p = await person({ role: 'therapist', ref: 'T1042', name: 'Alex Morgan', email: 'alex.morgan@example.org' }, 'en-US');
+    const p = await person(
+      { role: 'therapist', ref: 'T1042', name: 'Alex Morgan', email: 'alex.morgan@example.org' },
+      'en-US',
+    );
     context = p.context;
     const { page } = p;
     // No browser date or time pickers: their order and clock follow the browser's locale.
@@ -65,7 +76,12 @@ describe('U8 the form asks for dates and times the UK way', () => {
     await page.getByLabel('Illness').check({ force: true });
     await page.getByLabel('Session reference').fill('S-1');
     const start = isoToParts(fromNow(3 * DAY));
-    await typeDate(page, 'When was the session due to start?', { day: start.day, month: '13', year: start.year, time: '25:00' });
+    await typeDate(page, 'When was the session due to start?', {
+      day: start.day,
+      month: '13',
+      year: start.year,
+      time: '25:00',
+    });
     await page.getByLabel('Client reference').fill('C-77');
     await page.getByLabel("Client's first name").fill('Sam');
     await page.getByLabel('Text message').check({ force: true });
@@ -81,7 +97,12 @@ describe('U8 the form asks for dates and times the UK way', () => {
     await checkPage(page, 'u8-form-errors');
 
     const monthName = new Date(fromNow(3 * DAY)).toLocaleString('en-GB', { month: 'long', timeZone: 'Europe/London' });
-    await typeDate(page, 'When was the session due to start?', { day: start.day, month: monthName, year: start.year, time: '2:30pm' });
+    await typeDate(page, 'When was the session due to start?', {
+      day: start.day,
+      month: monthName,
+      year: start.year,
+      time: '2:30pm',
+    });
     await page.getByLabel("Client's phone number").fill('07700 900123');
     const slot = isoToParts(fromNow(5 * DAY));
     await typeDate(page, 'New time 1', { day: slot.day, month: slot.month, year: slot.year, time: '09.30' });
@@ -92,7 +113,12 @@ describe('U8 the form asks for dates and times the UK way', () => {
     const sent = d.cases.submitted.at(-1)!.sessions[0]!;
     expect(sent.client.phone).toBe('+447700900123');
     const ukStart = isoToParts(sent.startsAt);
-    expect([ukStart.day, ukStart.month, ukStart.year, ukStart.time]).toEqual([start.day, start.month, start.year, '14:30']);
+    expect([ukStart.day, ukStart.month, ukStart.year, ukStart.time]).toEqual([
+      start.day,
+      start.month,
+      start.year,
+      '14:30',
+    ]);
     expect(isoToParts((sent.rebook as { slots: string[] }).slots[0]!).time).toBe('09:30');
 
     // A GET after the POST (a reload from the address bar, a bookmark): the case list, not an error.

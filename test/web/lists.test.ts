@@ -9,7 +9,19 @@ import { createAudit, type AuditEntry } from '../../src/audit';
 import { listQuery } from '../../src/ops/case-lists';
 import { DEFAULT_POLICY } from '../../src/shared/policy';
 import type { CaseView } from '../../src/shared/case';
-import { caseView, escalation, DAY, ESCALATION, fromNow, HOUR, LEAD, makeDeps, signIn, THERAPIST, type StaffLogin } from './fakes';
+import {
+  caseView,
+  escalation,
+  DAY,
+  ESCALATION,
+  fromNow,
+  HOUR,
+  LEAD,
+  makeDeps,
+  signIn,
+  THERAPIST,
+  type StaffLogin,
+} from './fakes';
 
 const RISK_DUTY: StaffLogin = { ...ESCALATION, ref: 'RISK2', name: 'Ash Khan' };
 
@@ -27,14 +39,22 @@ async function setup(views: Partial<CaseView>[], who: StaffLogin, team?: 'risk' 
 async function signInWithTeam(agent: ReturnType<typeof request.agent>, who: StaffLogin, team: string) {
   const form = await agent.get('/auth/sign-in').expect(200);
   const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
-  await agent.post('/auth/sign-in').type('form').send({ _csrf: csrf, role: who.role, team, ref: who.ref, name: who.name, email: '' }).expect(303);
+  await agent
+    .post('/auth/sign-in')
+    .type('form')
+    .send({ _csrf: csrf, role: who.role, team, ref: who.ref, name: who.name, email: '' })
+    .expect(303);
   const home = await agent.get('/cancellations').expect(200);
   const token = /name="_csrf" value="([^"]+)"/.exec(home.text)![1]!;
   return {
     agent,
     csrf: token,
     get: (url: string) => agent.get(url),
-    post: (url: string, body: Record<string, unknown> = {}) => agent.post(url).type('form').send({ _csrf: token, ...body }),
+    post: (url: string, body: Record<string, unknown> = {}) =>
+      agent
+        .post(url)
+        .type('form')
+        .send({ _csrf: token, ...body }),
   };
 }
 
@@ -49,7 +69,10 @@ describe('home pages by role (issue 15, item 2)', () => {
   });
 
   it('issue 15 (U2): when a therapist opens their home page, then it lists their open cases only, with what each waits for and the next step, and no contact details', async () => {
-    const { staff, cases, audit } = await setup([{ therapistId: 'T1042' }, { therapistId: 'T2077', clientFirstName: 'Robin' }], THERAPIST);
+    const { staff, cases, audit } = await setup(
+      [{ therapistId: 'T1042' }, { therapistId: 'T2077', clientFirstName: 'Robin' }],
+      THERAPIST,
+    );
     const res = await staff.get('/cancellations').expect(200);
     expect(cases.list).toHaveBeenCalledWith({ kind: 'open', therapistRef: 'T1042' }, { size: 20, token: undefined });
     expect(res.text).toContain('<h1>Your cases</h1>');
@@ -64,9 +87,15 @@ describe('home pages by role (issue 15, item 2)', () => {
   it('issue 15 (U2): when a therapist filters by stage or asks for finished cases, then the filter reaches the list, and a malformed filter is ignored', async () => {
     const { staff, cases } = await setup([{}], THERAPIST);
     await staff.get('/cancellations?show=finished&stage=closed').expect(200);
-    expect(cases.list).toHaveBeenLastCalledWith({ kind: 'finished', therapistRef: 'T1042', stage: 'closed' }, { size: 20, token: undefined });
+    expect(cases.list).toHaveBeenLastCalledWith(
+      { kind: 'finished', therapistRef: 'T1042', stage: 'closed' },
+      { size: 20, token: undefined },
+    );
     await staff.get('/cancellations?show=late&stage=nope&page=%27%20OR%201%3D1').expect(200);
-    expect(cases.list).toHaveBeenLastCalledWith({ kind: 'open', therapistRef: 'T1042' }, { size: 20, token: undefined });
+    expect(cases.list).toHaveBeenLastCalledWith(
+      { kind: 'open', therapistRef: 'T1042' },
+      { size: 20, token: undefined },
+    );
   });
 
   it('issue 15 (U3): when a lead opens their home page, then the overview counts late, stuck and risk cases and escalations by team, with Web UI links for now', async () => {
@@ -86,7 +115,9 @@ describe('home pages by role (issue 15, item 2)', () => {
     expect(res.text).toMatch(/<span class="app-count__n">2<\/span> with an escalation waiting/);
     expect(res.text).toContain('Risk duty: 1 case');
     expect(res.text).toContain('Clinical network team: 1 case');
-    expect(res.text).toMatch(/href="http:\/\/localhost:8233\/namespaces\/default\/workflows\?query=[^"]*NextDeadline%20%3C%20%27\d{4}-/);
+    expect(res.text).toMatch(
+      /href="http:\/\/localhost:8233\/namespaces\/default\/workflows\?query=[^"]*NextDeadline%20%3C%20%27\d{4}-/,
+    );
     // The list below the counts: the cases that need attention, with their case pages.
     expect(res.text).toContain('href="/cancellations/c00000000000000000001"');
     expect(res.text).toContain('href="/cancellations/c00000000000000000002"');
@@ -99,13 +130,41 @@ describe('home pages by role (issue 15, item 2)', () => {
         {
           clientFirstName: 'Sam',
           risk: true,
-          escalations: [escalation({ id: 'esc-1', team: 'risk', reason: 'A risk concern has been raised by the therapist' })],
-          duties: [{ id: 'ob-2', kind: 'acknowledge', what: 'Acknowledge the escalation', owner: 'risk', deadline: fromNow(2 * HOUR), openedAt: fromNow(-HOUR), chases: 0, clientFacing: false, dischargedBy: 'risk duty or a clinical lead', escalationId: 'esc-1' }],
+          escalations: [
+            escalation({ id: 'esc-1', team: 'risk', reason: 'A risk concern has been raised by the therapist' }),
+          ],
+          duties: [
+            {
+              id: 'ob-2',
+              kind: 'acknowledge',
+              what: 'Acknowledge the escalation',
+              owner: 'risk',
+              deadline: fromNow(2 * HOUR),
+              openedAt: fromNow(-HOUR),
+              chases: 0,
+              clientFacing: false,
+              dischargedBy: 'risk duty or a clinical lead',
+              escalationId: 'esc-1',
+            },
+          ],
         },
         {
           clientFirstName: 'Priya',
           escalations: [escalation({ id: 'esc-1', team: 'risk', reason: 'Another concern' })],
-          duties: [{ id: 'ob-3', kind: 'acknowledge', what: 'Acknowledge the escalation', owner: 'risk', deadline: fromNow(HOUR), openedAt: fromNow(-HOUR), chases: 0, clientFacing: false, dischargedBy: 'risk duty or a clinical lead', escalationId: 'esc-1' }],
+          duties: [
+            {
+              id: 'ob-3',
+              kind: 'acknowledge',
+              what: 'Acknowledge the escalation',
+              owner: 'risk',
+              deadline: fromNow(HOUR),
+              openedAt: fromNow(-HOUR),
+              chases: 0,
+              clientFacing: false,
+              dischargedBy: 'risk duty or a clinical lead',
+              escalationId: 'esc-1',
+            },
+          ],
         },
         { clientFirstName: 'Noor', escalations: [escalation({ team: 'network' })] },
       ],
@@ -130,10 +189,35 @@ describe('home pages by role (issue 15, item 2)', () => {
     const { staff, cases } = await setup(
       [
         {
-          escalations: [escalation({ id: 'esc-1', team: 'risk' }), escalation({ id: 'esc-2', team: 'support', reason: 'Please phone the client' })],
+          escalations: [
+            escalation({ id: 'esc-1', team: 'risk' }),
+            escalation({ id: 'esc-2', team: 'support', reason: 'Please phone the client' }),
+          ],
           duties: [
-            { id: 'ob-2', kind: 'acknowledge', what: 'Acknowledge', owner: 'risk', deadline: fromNow(HOUR), openedAt: fromNow(-HOUR), chases: 0, clientFacing: false, dischargedBy: 'risk duty or a clinical lead', escalationId: 'esc-1' },
-            { id: 'ob-3', kind: 'phone', what: 'Phone the client now', owner: 'support', deadline: fromNow(HOUR), openedAt: fromNow(-HOUR), chases: 0, clientFacing: true, dischargedBy: 'whoever records the outcome of the call', escalationId: 'esc-2' },
+            {
+              id: 'ob-2',
+              kind: 'acknowledge',
+              what: 'Acknowledge',
+              owner: 'risk',
+              deadline: fromNow(HOUR),
+              openedAt: fromNow(-HOUR),
+              chases: 0,
+              clientFacing: false,
+              dischargedBy: 'risk duty or a clinical lead',
+              escalationId: 'esc-1',
+            },
+            {
+              id: 'ob-3',
+              kind: 'phone',
+              what: 'Phone the client now',
+              owner: 'support',
+              deadline: fromNow(HOUR),
+              openedAt: fromNow(-HOUR),
+              chases: 0,
+              clientFacing: true,
+              dischargedBy: 'whoever records the outcome of the call',
+              escalationId: 'esc-2',
+            },
           ],
         },
       ],
@@ -145,9 +229,18 @@ describe('home pages by role (issue 15, item 2)', () => {
     expect(res.text).toContain('Do not leave a voicemail: the client has not agreed to one.');
     expect([...res.text.matchAll(/name="escalation" value="([^"]+)"/g)].map((m) => m[1])).toEqual(['esc-2']);
     const updateId = /name="updateId" value="([^"]+)"/.exec(res.text)![1];
-    const ack = await staff.post('/cancellations/c00000000000000000001/actions/acknowledge', { escalation: 'esc-2', updateId, return: 'list' }).expect(303);
+    const ack = await staff
+      .post('/cancellations/c00000000000000000001/actions/acknowledge', {
+        escalation: 'esc-2',
+        updateId,
+        return: 'list',
+      })
+      .expect(303);
     expect(ack.headers.location).toBe('/cancellations?done=acknowledge');
-    expect(cases.updates.at(-1)).toMatchObject({ update: 'acknowledgeEscalation', args: [expect.objectContaining({ escalationId: 'esc-2', team: 'support' })] });
+    expect(cases.updates.at(-1)).toMatchObject({
+      update: 'acknowledgeEscalation',
+      args: [expect.objectContaining({ escalationId: 'esc-2', team: 'support' })],
+    });
     const back = await staff.get(ack.headers.location!).expect(200);
     expect(back.text).toContain('Escalation acknowledged.');
   });
@@ -169,15 +262,23 @@ describe('the list queries (issue 15, item 2)', () => {
     expect(listQuery({ kind: 'open', therapistRef: 'T1042', stage: 'awaiting-choice' }, DEFAULT_POLICY, NOW)).toBe(
       "WorkflowType = 'cancellationCase' AND ExecutionStatus = 'Running' AND TherapistRef = 'T1042' AND CaseStage = 'awaiting-choice'",
     );
-    expect(listQuery({ kind: 'finished' }, DEFAULT_POLICY, NOW)).toBe("WorkflowType = 'cancellationCase' AND ExecutionStatus != 'Running'");
+    expect(listQuery({ kind: 'finished' }, DEFAULT_POLICY, NOW)).toBe(
+      "WorkflowType = 'cancellationCase' AND ExecutionStatus != 'Running'",
+    );
     expect(listQuery({ kind: 'attention' }, DEFAULT_POLICY, NOW)).toBe(
       "WorkflowType = 'cancellationCase' AND ExecutionStatus = 'Running' AND (NextDeadline < '2026-11-27T13:00:00.000Z' OR UnackedEscalationSince IS NOT NULL OR RiskConcern = true)",
     );
-    expect(listQuery({ kind: 'team', team: 'risk' }, DEFAULT_POLICY, NOW)).toBe("WorkflowType = 'cancellationCase' AND ExecutionStatus = 'Running' AND (EscalatedTo = 'risk')");
-    expect(listQuery({ kind: 'team' }, DEFAULT_POLICY, NOW)).toContain("(EscalatedTo = 'network' OR EscalatedTo = 'risk' OR EscalatedTo = 'support')");
+    expect(listQuery({ kind: 'team', team: 'risk' }, DEFAULT_POLICY, NOW)).toBe(
+      "WorkflowType = 'cancellationCase' AND ExecutionStatus = 'Running' AND (EscalatedTo = 'risk')",
+    );
+    expect(listQuery({ kind: 'team' }, DEFAULT_POLICY, NOW)).toContain(
+      "(EscalatedTo = 'network' OR EscalatedTo = 'risk' OR EscalatedTo = 'support')",
+    );
     expect(listQuery({ kind: 'escalated', team: 'lead' }, DEFAULT_POLICY, NOW)).toBe(
       "WorkflowType = 'cancellationCase' AND ExecutionStatus = 'Running' AND UnackedEscalationSince IS NOT NULL AND EscalatedTo = 'lead'",
     );
-    expect(listQuery({ kind: 'open', therapistRef: "T'1\\" }, DEFAULT_POLICY, NOW)).toContain("TherapistRef = 'T\\'1\\\\'");
+    expect(listQuery({ kind: 'open', therapistRef: "T'1\\" }, DEFAULT_POLICY, NOW)).toContain(
+      "TherapistRef = 'T\\'1\\\\'",
+    );
   });
 });

@@ -91,7 +91,9 @@ export function caseRoutes(ctx: WebContext): Router {
     // The other sessions of the absence, named: each is a read of that client's case too.
     const siblings = await otherSessions(view, ctx.deps.cases);
     for (const s of siblings) {
-      if (s.clientFirstName) ctx.audit.read({ who: user.ref, role, caseId: s.caseId, via: 'page', what: 'named as another session of the absence' });
+      if (!s.clientFirstName) continue;
+      const what = 'named as another session of the absence';
+      ctx.audit.read({ who: user.ref, role, caseId: s.caseId, via: 'page', what });
     }
     const names = staffNames(view);
     if (user.name) names.set(user.ref, user.name);
@@ -107,12 +109,17 @@ export function caseRoutes(ctx: WebContext): Router {
     ctx.render(res, status, 'case.njk', {
       view,
       // Leads read cases in the Web UI too (the codec decodes only for them).
-      webUiUrl: user.role === 'clinical-lead' ? uiWorkflowUrl(uiUrl, namespace, caseWorkflowId(view.caseId)) : undefined,
+      webUiUrl:
+        user.role === 'clinical-lead' ? uiWorkflowUrl(uiUrl, namespace, caseWorkflowId(view.caseId)) : undefined,
       // What the therapist wrote about the risk: for staff who may see this case only (auto-escaped).
       riskNote: canSeeCase(user, view) ? view.riskNote : undefined,
       contactDetails: showContact ? view.clientContact : undefined,
       voicemailAllowed: view.preferredContact === 'voicemail',
-      riskAlerts: riskAlerts.map((e) => ({ ...e, teamLabel: teamLabel(e.team), acknowledgedByName: who(e.acknowledgedBy) })),
+      riskAlerts: riskAlerts.map((e) => ({
+        ...e,
+        teamLabel: teamLabel(e.team),
+        acknowledgedByName: who(e.acknowledgedBy),
+      })),
       unackedRisk: riskAlerts.some((e) => !e.acknowledgedAt),
       recordsOwed: view.duties.some((d) => !d.metAt && d.kind === 'records'),
       status: statusSentence(view),
@@ -137,13 +144,24 @@ export function caseRoutes(ctx: WebContext): Router {
             reasonLabel: CLOSE_REASON_LABELS[view.closed.reason],
           }
         : undefined,
-      escalations: [...view.escalations].reverse().map((e) => ({ ...e, teamLabel: teamLabel(e.team), deliveryLabel: DELIVERY_LABELS[e.delivery], acknowledgedByName: who(e.acknowledgedBy) })),
+      escalations: [...view.escalations].reverse().map((e) => ({
+        ...e,
+        teamLabel: teamLabel(e.team),
+        deliveryLabel: DELIVERY_LABELS[e.delivery],
+        acknowledgedByName: who(e.acknowledgedBy),
+      })),
       unackedEscalations: view.escalations
         .filter((e) => !e.acknowledgedAt)
         .map((e) => ({ value: e.id, text: `${teamLabel(e.team)}: ${e.reason}` })),
       unacked: view.escalations.filter((e) => !e.acknowledgedAt).length,
       // A closed case says which records were waived, and why, instead of "To do".
-      records: RECORDS.map((r) => ({ name: r, label: RECORD_LABELS[r], ...view.records[r], byName: who(view.records[r].by), waived: !open && !view.records[r].done })),
+      records: RECORDS.map((r) => ({
+        name: r,
+        label: RECORD_LABELS[r],
+        ...view.records[r],
+        byName: who(view.records[r].by),
+        waived: !open && !view.records[r].done,
+      })),
       recordWaiver,
       undoneRecords: RECORDS.filter((r) => !view.records[r].done).map((r) => ({ value: r, text: RECORD_LABELS[r] })),
       closeReasons: CLOSE_REASONS.map((r) => ({ value: r, text: CLOSE_REASON_LABELS[r] })),

@@ -142,7 +142,9 @@ export function codecRoutes(ctx: WebContext): Router {
     const user = sessionOf(req).user;
     const fromUi = req.get('origin') === uiOrigin;
     // A cookie rides along on any request the browser makes, so it counts only from the Web UI.
-    if (user?.role === 'clinical-lead' && fromUi) return { caller: `staff:${user.ref}`, reader: { who: user.ref, role: user.role } };
+    if (user?.role === 'clinical-lead' && fromUi) {
+      return { caller: `staff:${user.ref}`, reader: { who: user.ref, role: user.role } };
+    }
     if (config.auth.codecOpenToLocalUi && fromUi && isLoopbackAddress(req.socket.remoteAddress)) {
       return { caller: 'local-web-ui', reader: { who: 'local-web-ui', role: 'development' } };
     }

@@ -14,7 +14,17 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { PAGE_TOKEN, type CaseRow, type ListFilter, type ListKind } from '../../ops/case-lists';
 import { lateQuery, stuckQuery, uiListUrl, uiWorkflowUrl } from '../../ops/visibility';
-import { STAFF_TEAMS, STAGES, TEAMS, type CaseView, type Duty, type Escalation, type Stage, type StaffTeam, type Team } from '../../shared/case';
+import {
+  STAFF_TEAMS,
+  STAGES,
+  TEAMS,
+  type CaseView,
+  type Duty,
+  type Escalation,
+  type Stage,
+  type StaffTeam,
+  type Team,
+} from '../../shared/case';
 import { caseWorkflowId } from '../../shared/ids';
 import { ACTION_DONE } from '../case-actions';
 import { isOpen, ownerLabel, STAGE_LABELS, statusSentence, teamLabel, voicemailRule } from '../case-status';
@@ -75,7 +85,10 @@ function nextStepLabel(owner: string | undefined, view: CaseView | undefined, us
   if (owner === 'therapist' && user.role === 'therapist') return 'You';
   if (owner === user.team) return 'Your team';
   if (!view) return owner === 'client' ? 'The client' : capitalise(teamLabel(owner as Team | 'client' | 'therapist'));
-  return capitalise(ownerLabel(owner as Team | 'client' | 'therapist', view) + (owner === 'client' ? ' (client)' : owner === 'therapist' ? ' (therapist)' : ''));
+  return capitalise(
+    ownerLabel(owner as Team | 'client' | 'therapist', view) +
+      (owner === 'client' ? ' (client)' : owner === 'therapist' ? ' (therapist)' : ''),
+  );
 }
 
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -103,7 +116,10 @@ export function listRoutes(ctx: WebContext): Router {
 
   /** Names a page of rows from their cases' views; each case shown by name is an audited read. */
   const named = async (rows: CaseRow[], user: StaffUser): Promise<Map<string, CaseView | undefined>> => {
-    const views = await viewsOf(ctx.deps.cases, rows.map((r) => r.caseId));
+    const views = await viewsOf(
+      ctx.deps.cases,
+      rows.map((r) => r.caseId),
+    );
     for (const [caseId, view] of views) {
       if (view) ctx.audit.read({ who: user.ref, role: user.role, caseId, via: 'page', what: 'case list' });
     }
@@ -122,7 +138,10 @@ export function listRoutes(ctx: WebContext): Router {
     nextDeadline: r.running ? r.nextDeadline : undefined,
     row: r,
     therapist: view ? `${view.therapistName} (${view.therapistId})` : r.therapistRef,
-    webUiUrl: user.role === 'clinical-lead' ? uiWorkflowUrl(config.temporal.uiUrl, config.temporal.namespace, caseWorkflowId(r.caseId)) : undefined,
+    webUiUrl:
+      user.role === 'clinical-lead'
+        ? uiWorkflowUrl(config.temporal.uiUrl, config.temporal.namespace, caseWorkflowId(r.caseId))
+        : undefined,
     escalatedTo: r.escalatedTo,
   });
 
@@ -138,7 +157,10 @@ export function listRoutes(ctx: WebContext): Router {
   /** A list page for a therapist or a lead: one page of attributes, named from that page's views. */
   const renderList = async (res: Response, user: StaffUser, p: Params, tabs: Tab[], base: Partial<ListFilter>) => {
     const kind = tabs.find((t) => t.kind === p.show)?.kind ?? tabs[0]!.kind;
-    const stage = p.stage && (kind === 'finished' ? !OPEN_STAGES.includes(p.stage) : OPEN_STAGES.includes(p.stage)) ? p.stage : undefined;
+    const stage =
+      p.stage && (kind === 'finished' ? !OPEN_STAGES.includes(p.stage) : OPEN_STAGES.includes(p.stage))
+        ? p.stage
+        : undefined;
     const team = user.role === 'clinical-lead' && kind === 'escalated' ? p.team : undefined;
     const filter: ListFilter = { ...base, kind, ...(stage ? { stage } : {}), ...(team ? { team } : {}) };
     const size = p.size ?? PAGE_SIZE;
@@ -174,7 +196,12 @@ export function listRoutes(ctx: WebContext): Router {
     ctx.render(res, 200, 'cases/lead.njk', { ...common, overview: await overview(), teamLabels: TEAM_TITLES });
   };
 
-  const TEAM_TITLES: Record<Team, string> = { risk: 'Risk duty', network: 'Clinical network team', support: 'Support', lead: 'Clinical lead' };
+  const TEAM_TITLES: Record<Team, string> = {
+    risk: 'Risk duty',
+    network: 'Clinical network team',
+    support: 'Support',
+    lead: 'Clinical lead',
+  };
 
   /** The lead's counts, and the Web UI's late and stuck lists with the cutoffs for now. */
   const overview = async () => {
@@ -193,7 +220,12 @@ export function listRoutes(ctx: WebContext): Router {
       stuck,
       risk,
       escalated,
-      byTeam: TEAMS.map((team, i) => ({ team, label: TEAM_TITLES[team], count: byTeam[i]!, href: listUrl({ show: 'escalated', team }) })),
+      byTeam: TEAMS.map((team, i) => ({
+        team,
+        label: TEAM_TITLES[team],
+        count: byTeam[i]!,
+        href: listUrl({ show: 'escalated', team }),
+      })),
       webUi: {
         late: uiListUrl(uiUrl, namespace, lateQuery(config.policy, now)),
         stuck: uiListUrl(uiUrl, namespace, stuckQuery(config.policy, now)),
@@ -211,7 +243,10 @@ export function listRoutes(ctx: WebContext): Router {
     const teams: StaffTeam[] = user.team ? [user.team] : [...STAFF_TEAMS];
     const stage = p.stage && OPEN_STAGES.includes(p.stage) ? p.stage : undefined;
     const size = p.size ?? PAGE_SIZE;
-    const { rows: all, more } = await ctx.deps.cases.listAll({ kind: 'team', ...(user.team ? { team: user.team } : {}), ...(stage ? { stage } : {}) }, QUEUE_CAP);
+    const { rows: all, more } = await ctx.deps.cases.listAll(
+      { kind: 'team', ...(user.team ? { team: user.team } : {}), ...(stage ? { stage } : {}) },
+      QUEUE_CAP,
+    );
     const byDeadline = [...all].sort((a, b) => (a.nextDeadline ?? '~').localeCompare(b.nextDeadline ?? '~'));
     const pageNumber = Math.max(1, Number(/^\d{1,4}$/.test(p.page ?? '') ? p.page : 1));
     const candidates = byDeadline.slice((pageNumber - 1) * size, pageNumber * size);
@@ -222,7 +257,15 @@ export function listRoutes(ctx: WebContext): Router {
       if (!view || !isOpen(view)) return [];
       return view.duties
         .filter((d) => !d.metAt && (teams as string[]).includes(d.owner))
-        .map((d) => queueItem(view, d, view.escalations.find((e) => e.id === d.escalationId), user, now));
+        .map((d) =>
+          queueItem(
+            view,
+            d,
+            view.escalations.find((e) => e.id === d.escalationId),
+            user,
+            now,
+          ),
+        );
     });
     // Cases that did not answer in time stay visible, with a link to their page.
     const silent = candidates.filter((r) => !views.get(r.caseId)).map((r) => toRow(r, undefined, user));
@@ -251,7 +294,8 @@ export function listRoutes(ctx: WebContext): Router {
     clientFirstName: view.clientFirstName,
     sessionStartsAt: view.sessionStartsAt,
     what: d.kind === 'acknowledge' && esc ? `Acknowledge: ${esc.reason}` : d.what,
-    howTo: d.kind === 'acknowledge' ? 'Open the case, make sure someone acts on it, then acknowledge it here.' : undefined,
+    howTo:
+      d.kind === 'acknowledge' ? 'Open the case, make sure someone acts on it, then acknowledge it here.' : undefined,
     voicemail: voicemailRule(d, view),
     dischargedBy: d.dischargedBy,
     deadline: d.deadline,
@@ -261,7 +305,11 @@ export function listRoutes(ctx: WebContext): Router {
     // Only risk duty (or a lead) acknowledges a risk alert; the workflow checks it again.
     acknowledge:
       esc && !esc.acknowledgedAt && (esc.team !== 'risk' || user.team === 'risk')
-        ? { escalationId: esc.id, updateId: ctx.newUpdateId(), label: `Acknowledge${view.clientFirstName ? ` for ${view.clientFirstName}` : ''}` }
+        ? {
+            escalationId: esc.id,
+            updateId: ctx.newUpdateId(),
+            label: `Acknowledge${view.clientFirstName ? ` for ${view.clientFirstName}` : ''}`,
+          }
         : undefined,
   });
 

@@ -19,6 +19,7 @@ import { clientSms } from '../src/wording/sms';
 import type { SmsSender } from '../src/sms/sender';
 import { FailureType, type CaseActivities, type Delivery } from '../src/shared/activities';
 import { TEAMS, type CaseInput } from '../src/shared/case';
+import { choiceDeadline } from '../src/shared/policy';
 
 export interface ActivityDeps {
   config: Config;
@@ -61,14 +62,28 @@ export function createActivities(deps: ActivityDeps): CaseActivities {
         notice.kind === 'slotOffer'
           ? `${config.publicBaseUrl}/c/${links.seal(notice.caseId, 'choose', config.policy.clientLinkTtlMs)}`
           : undefined;
-      const facts = clientFacts(notice, chooseUrl);
+      // The client is asked to choose by the deadline the case sets once the message is accepted,
+      // worked out the same way from now under the same POLICY_JSON: never later than the case's.
+      const chooseBy =
+        notice.kind === 'slotOffer' && notice.slots?.length
+          ? new Date(
+              choiceDeadline(
+                config.policy,
+                deps.now().getTime(),
+                notice.slots.map((x) => Date.parse(x)),
+              ),
+            ).toISOString()
+          : undefined;
+      const facts = clientFacts(notice, chooseUrl, chooseBy);
+      const wording = { serviceName: config.serviceName, phone: config.appointmentsPhone };
       if (notice.channel === 'email') {
-        return email(address(notice.to.email, 'email address'), notice.caseId, notice.step, clientEmail(facts, config.serviceName), 'client');
+        const to = address(notice.to.email, 'email address');
+        return email(to, notice.caseId, notice.step, clientEmail(facts, wording), 'client');
       }
       if (notice.channel === 'sms') {
         const phone = address(notice.to.phone, 'mobile number');
         const reference = smsReference(notice.caseId, notice.step);
-        const sent = await deps.sms.send(phone, clientSms(facts, config.serviceName), reference, { retry: deps.attempt() > 1 });
+        const sent = await deps.sms.send(phone, clientSms(facts, wording), reference, { retry: deps.attempt() > 1 });
         log.info({ event: 'sent', caseId: notice.caseId, step: notice.step, channel: 'sms', audience: 'client', messageId: sent.id }, 'sms sent');
         return {
           channel: 'sms',

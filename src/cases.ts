@@ -29,6 +29,16 @@ import {
 import type { Policy } from './shared/policy';
 import { AbsenceId, AbsenceReturn, CaseStage, DocsComplete, NextDeadline, RiskConcern, SessionStart, SubmissionDigest, TherapistRef } from './shared/search-attributes';
 import { formatUk } from './shared/time';
+import {
+  countCases,
+  listAll,
+  listPage,
+  listQuery,
+  type CasePage,
+  type CaseRow,
+  type ListFilter,
+  type PageRequest,
+} from './ops/case-lists';
 import type { cancellationCase, therapistAbsence } from '../workflows';
 
 export interface CaseServiceDeps {
@@ -259,6 +269,27 @@ export class CaseService {
     } catch (e) {
       if (!(e instanceof WorkflowNotFoundError)) throw e;
     }
+  }
+
+  /** One page of a staff case list, from search attributes alone (src/ops/case-lists.ts). */
+  async list(filter: ListFilter, page: PageRequest): Promise<CasePage> {
+    const now = this.now();
+    return listPage(this.deps.client, listQuery(filter, this.deps.policy, now), page, this.deps.policy, now);
+  }
+
+  /** Every case of a list up to `cap`, from search attributes alone (the escalation team's queue). */
+  async listAll(filter: ListFilter, cap: number): Promise<{ rows: CaseRow[]; more: boolean }> {
+    const now = this.now();
+    return listAll(this.deps.client, listQuery(filter, this.deps.policy, now), cap, this.deps.policy, now);
+  }
+
+  /** How many cases a list holds. */
+  async count(filter: ListFilter): Promise<number> {
+    return countCases(this.deps.client, listQuery(filter, this.deps.policy, this.now()));
+  }
+
+  private now(): Date {
+    return (this.deps.now ?? (() => new Date()))();
   }
 
   private handle(caseId: string) {

@@ -67,13 +67,17 @@ const envSchema = z.object({
     .optional(),
   TEMPORAL_API_KEY: optionalString,
   SMTP_URL: optionalUrl(['smtp:', 'smtps:']),
-  MAIL_FROM: z.string().trim().min(3).default('shortnotice <no-reply@shortnotice.localhost>'),
+  // Unset: the service's name before the address, so clients see who writes (issue 15).
+  MAIL_FROM: optionalString.pipe(
+    z.string().min(3, 'must be an address like "Service <no-reply@example.org>"').optional(),
+  ),
   MAILBOX_DIR: z.string().trim().min(1).default('var/mailbox'),
   SERVICE_NAME: z.string().trim().min(1).max(80).default('VHG talking therapies'),
   NETWORK_CLINICAL_EMAIL: email.default('network.clinical@vhg.co.uk'),
   RISK_DUTY_EMAIL: email.default('ptsriskduty@vhg.co.uk'),
   SUPPORT_EMAIL: email.default('vita.support@vhg.co.uk'),
   SUPPORT_PHONE: z.string().trim().min(3).default('0333 222 0710'),
+  APPOINTMENTS_PHONE: optionalString.pipe(z.string().min(3, 'must be a phone number').optional()),
   PROVIDER_EMAIL: email.default('network.clinical@vhg.co.uk'),
   CLINICAL_LEAD_EMAIL: optionalString.pipe(email.optional()),
   NOTIFY_API_KEY: optionalString,
@@ -119,6 +123,7 @@ const envSchema = z.object({
       .optional(),
   ),
   CODEC_TOKENS: optionalString,
+  CODEC_OPEN_TO_LOCAL_UI: z.enum(['true', 'false'], { message: "must be 'true' or 'false'" }).default('false'),
   BOUNCE_TOKENS: optionalString,
   PAYLOAD_KEYS: optionalString,
   TRUST_PROXY_HOPS: z.coerce.number({ message: 'must be a whole number of proxies' }).int().min(0).max(10).default(0),
@@ -157,6 +162,8 @@ export interface Config {
   serviceName: string;
   /** Where each team's alerts go; `lead` (the clinical lead, top of every ladder) defaults to the network team. */
   teams: { network: string; risk: string; support: string; lead: string; provider: string; supportPhone: string };
+  /** The number clients ring about their appointments (APPOINTMENTS_PHONE; SUPPORT_PHONE by default). */
+  appointmentsPhone: string;
   sms: { notify?: { apiKey: string; templateId: string; baseUrl: string } };
   records: { mode: 'attestation' | 'mpb'; baseUrl?: string; token?: string; timeoutMs: number };
   policy: Policy;
@@ -257,6 +264,12 @@ export interface AuthConfig {
   staffEmailDomains: string[];
   /** Machine callers of the codec endpoint (the Temporal CLI, say); staff use their session. */
   codecTokens: BearerToken[];
+  /**
+   * Development only (CODEC_OPEN_TO_LOCAL_UI, set by `npm start`): the local Web UI at
+   * TEMPORAL_UI_URL may decode over loopback without credentials, since the dev server's UI cannot
+   * be told to send them. Refused by loadConfig outside the development sign-in on loopback.
+   */
+  codecOpenToLocalUi: boolean;
   /** Mail relays posting bounces and delivery receipts to /hooks/bounces. */
   bounceTokens: BearerToken[];
 }
@@ -536,6 +549,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     problems,
   );
   const tls = temporalTls(e, problems);
+  const codecOpenToLocalUi = e.CODEC_OPEN_TO_LOCAL_UI === 'true';
+  const loopback = (u: string) => isLoopbackHost(new URL(u).hostname);
+  const localOnly = !production && authMode === 'dev' && loopback(publicBaseUrl) && loopback(e.TEMPORAL_UI_URL);
+  if (codecOpenToLocalUi && !localOnly) {
+    problems.push(
+      '  CODEC_OPEN_TO_LOCAL_UI: development only: needs the development sign-in, ' +
+        'and PUBLIC_BASE_URL and TEMPORAL_UI_URL on loopback',
+    );
+  }
   if (e.SESSION_IDLE_MINUTES * 60 > e.SESSION_ABSOLUTE_HOURS * 3600) {
     problems.push('  SESSION_IDLE_MINUTES: must not be longer than SESSION_ABSOLUTE_HOURS');
   }
@@ -553,7 +575,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       ...(tls ? { tls } : {}),
       ...(e.TEMPORAL_API_KEY ? { apiKey: e.TEMPORAL_API_KEY } : {}),
     },
-    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, mailboxDir: e.MAILBOX_DIR },
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM ?? `"${e.SERVICE_NAME.replace(/["\\]/g, '')}" <no-reply@shortnotice.localhost>`,
+      mailboxDir: e.MAILBOX_DIR,
+    },
     serviceName: e.SERVICE_NAME,
     teams: {
       network: e.NETWORK_CLINICAL_EMAIL,
@@ -563,6 +589,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       provider: e.PROVIDER_EMAIL,
       supportPhone: e.SUPPORT_PHONE,
     },
+    appointmentsPhone: e.APPOINTMENTS_PHONE ?? e.SUPPORT_PHONE,
     sms: {
       notify:
         e.NOTIFY_API_KEY && e.NOTIFY_SMS_TEMPLATE_ID
@@ -584,6 +611,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       secureCookies: https,
       apiTokens,
       codecTokens,
+      codecOpenToLocalUi,
       bounceTokens,
       staffEmailDomains: e.STAFF_EMAIL_DOMAINS ?? [],
     },

@@ -23,6 +23,38 @@ const TAG_BYTES = 16;
 /** Caps the work done on hostile input before any crypto runs. */
 const MAX_TOKEN_LENGTH = 256;
 
+/** Purposes as one byte in a sealed body (the high bit says the case id is packed as hex). */
+const PURPOSE_CODES: Record<LinkPurpose, number> = { choose: 1 };
+const HEX_ID = 0x80;
+/** A sealed body in the compact form starts with this byte; the first form was JSON ('{'). */
+const COMPACT = 0x01;
+const CASE_ID_HEX = /^c[0-9a-f]{20}$/;
+
+/**
+ * The sealed body, compactly: the link goes into a text message, where every character counts
+ * (two segments at most). Version, purpose, expiry in whole seconds, then the case id (its 20
+ * hex digits packed into 10 bytes when it has the usual form). The same AES-256-GCM seals it.
+ */
+function packBody(caseId: string, purpose: LinkPurpose, expiresAt: number): Buffer {
+  const hex = CASE_ID_HEX.test(caseId);
+  const head = Buffer.alloc(6);
+  head[0] = COMPACT;
+  // 0: a purpose this version does not know (it opens for none).
+  head[1] = (PURPOSE_CODES[purpose] ?? 0) | (hex ? HEX_ID : 0);
+  head.writeUInt32BE(Math.floor(expiresAt / 1000), 2);
+  return Buffer.concat([head, hex ? Buffer.from(caseId.slice(1), 'hex') : Buffer.from(caseId, 'utf8')]);
+}
+
+function unpackBody(plain: Buffer): { c: string; p: string; e: number } | undefined {
+  if (plain[0] === 0x7b) return JSON.parse(plain.toString('utf8')) as { c: string; p: string; e: number };
+  if (plain[0] !== COMPACT || plain.length < 7) return undefined;
+  const code = plain[1]! & ~HEX_ID;
+  const purpose = (Object.keys(PURPOSE_CODES) as LinkPurpose[]).find((k) => PURPOSE_CODES[k] === code);
+  const rest = plain.subarray(6);
+  const caseId = plain[1]! & HEX_ID ? `c${rest.toString('hex')}` : rest.toString('utf8');
+  return { c: caseId, p: purpose ?? 'unknown', e: plain.readUInt32BE(2) * 1000 };
+}
+
 /** Parses LINK_KEYS: `kid:base64key[,kid:base64key...]`, each key 32 bytes. */
 export const parseLinkKeys = parseKeyList;
 
@@ -39,8 +71,8 @@ export class LinkSealer {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', current.key, iv);
     cipher.setAAD(Buffer.from(current.id));
-    const body = JSON.stringify({ c: caseId, p: purpose, e: this.now() + ttlMs });
-    const sealed = Buffer.concat([iv, cipher.update(body, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    const body = packBody(caseId, purpose, this.now() + ttlMs);
+    const sealed = Buffer.concat([iv, cipher.update(body), cipher.final(), cipher.getAuthTag()]);
     return `${current.id}.${sealed.toString('base64url')}`;
   }
 
@@ -64,11 +96,12 @@ export class LinkSealer {
       decipher.setAAD(Buffer.from(key.id));
       decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
       const plain = Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]);
-      body = JSON.parse(plain.toString('utf8'));
+      // Links sealed before the compact form carry JSON; both still open.
+      body = unpackBody(plain);
     } catch {
       return { ok: false, reason: 'tampered' };
     }
-    const b = body as { c?: unknown; p?: unknown; e?: unknown };
+    const b = (body ?? {}) as { c?: unknown; p?: unknown; e?: unknown };
     if (typeof b.c !== 'string' || typeof b.p !== 'string' || typeof b.e !== 'number') return { ok: false, reason: 'tampered' };
     if (b.p !== purpose) return { ok: false, reason: 'wrong-purpose' };
     if (b.e <= this.now()) return { ok: false, reason: 'expired' };

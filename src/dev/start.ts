@@ -14,7 +14,7 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { Connection } from '@temporalio/client';
-import { loadConfigOrExit, type Config } from '../config';
+import { isLoopbackHost, loadConfigOrExit, type Config } from '../config';
 import { SEARCH_ATTRIBUTES } from '../shared/search-attributes';
 import { ensureSearchAttributes } from '../temporal/setup-search-attributes';
 import { formatDuration, resolveTemporalCli, waitForGrpc } from './binaries';
@@ -139,17 +139,32 @@ function pipeLines(name: string, child: ChildProcess, width: number, muted: () =
 }
 
 /**
- * The children's environment: this process's, with the web app on loopback unless BIND_ADDRESS
- * says otherwise. `npm start` is for one machine; nobody else on the network should reach it.
+ * Whether the local Web UI may use the codec without credentials (CODEC_OPEN_TO_LOCAL_UI): the
+ * dev server's UI gets the codec endpoint from `--ui-codec-endpoint`, but CLI 1.5.1 has no flag
+ * for the UI's "include credentials" setting, so a lead's cookie would never reach the codec.
+ * Only where config.ts allows it: the development sign-in, with the app and the UI on loopback.
  */
-export function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...env, BIND_ADDRESS: env.BIND_ADDRESS?.trim() || '127.0.0.1' };
+export function codecOpenToLocalUi(config: Config): boolean {
+  const loopback = (u: string) => isLoopbackHost(new URL(u).hostname);
+  const local = loopback(config.publicBaseUrl) && loopback(config.temporal.uiUrl);
+  return config.env !== 'production' && config.auth.mode === 'dev' && local;
 }
 
-function launch(cmd: ChildCommand, cwd: string, width: number, muted: () => boolean): Running {
+/**
+ * The children's environment: this process's, with the web app on loopback unless BIND_ADDRESS
+ * says otherwise (`npm start` is for one machine; nobody else on the network should reach it),
+ * and the codec open to the local Web UI where that is allowed and not set otherwise.
+ */
+export function childEnvironment(env: NodeJS.ProcessEnv, config?: Config): NodeJS.ProcessEnv {
+  const open = config !== undefined && codecOpenToLocalUi(config) && !env.CODEC_OPEN_TO_LOCAL_UI?.trim();
+  const codec = open ? { CODEC_OPEN_TO_LOCAL_UI: 'true' } : {};
+  return { ...env, BIND_ADDRESS: env.BIND_ADDRESS?.trim() || '127.0.0.1', ...codec };
+}
+
+function launch(cmd: ChildCommand, cwd: string, width: number, muted: () => boolean, config?: Config): Running {
   const child = spawn(cmd.command, cmd.args, {
     cwd,
-    env: childEnvironment(process.env),
+    env: childEnvironment(process.env, config),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -309,7 +324,7 @@ export async function startDev(options: StartOptions = {}): Promise<number> {
 
   if (!stopping) {
     for (const c of children) {
-      const r = launch(c, root, width, () => false);
+      const r = launch(c, root, width, () => false, config);
       running.push(r);
       watch(r);
     }
@@ -320,7 +335,8 @@ export async function startDev(options: StartOptions = {}): Promise<number> {
       say('ready:');
       say(`  cancellation form    ${base}/cancellations/new`);
       if (!config.mail.smtpUrl) say(`  development mailbox  ${base}/dev/mailbox`);
-      say(`  Temporal Web UI      http://localhost:${uiPort}`);
+      const decodes = codecOpenToLocalUi(config) ? ' (reads case data through the web app)' : '';
+      say(`  Temporal Web UI      http://localhost:${uiPort}${decodes}`);
       say('press Ctrl-C to stop.');
     }
   }

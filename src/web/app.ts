@@ -14,6 +14,7 @@ import { clientRoutes } from './routes/client';
 import { codecRoutes } from './routes/codec';
 import { formRoutes } from './routes/form';
 import { hookRoutes } from './routes/hooks';
+import { listRoutes } from './routes/lists';
 import { mailboxRoutes } from './routes/mailbox';
 import { sameOriginForms } from './security/guards';
 import { knownHostsOnly } from './security/hosts';
@@ -131,7 +132,6 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(noStore);
 
-  app.get('/', (_req, res) => res.redirect(302, '/cancellations/new'));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
@@ -148,6 +148,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: FORM_PARAMETER_LIMIT }));
   app.use('/auth', limiter(ctx.limits.signIn, ctx.log, refuse));
   app.use(authRoutes(ctx));
+  app.use(listRoutes(ctx));
   app.use(formRoutes(ctx));
   app.use(caseRoutes(ctx));
   app.use('/c', limiter(ctx.limits.clientLinks, ctx.log, refuse));

@@ -21,7 +21,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { StaffRole } from '../config';
 import type { StaffUser } from './security/session';
 import { isOpen } from './case-status';
-import { isCalendarDate, localTimeProblem, normaliseDate, ukDateTimeToIso } from './uk-time';
+import { partsFromSingle, partsProblem, partsToDate, partsToIso, type DateTimeParts } from './uk-time';
 
 export type CaseHandle = Pick<WorkflowHandle, 'executeUpdate'>;
 
@@ -118,15 +118,37 @@ export function mayTake(role: StaffRole, action: ActionName): boolean {
   }
 }
 
+/** Fields asked as a date (and time): the NHS.UK date input's boxes, posted as <name>-day and so on. */
+export const DATE_FIELDS: readonly string[] = ['new-time', 'callback', 'slot', 'expected-return'];
+
+/** Where an error summary's link for a field lands: a date input's first box. */
+export function actionAnchor(field: string): string {
+  return DATE_FIELDS.some((f) => field.endsWith(`-${f}`)) ? `${field}-day` : field;
+}
+
 export function readActionValues(action: ActionName, body: Record<string, unknown>): ActionValues {
   const values: ActionValues = {};
-  for (const name of ACTION_FIELDS[action]) {
+  const read = (name: string) => {
     const raw = body[name];
     const v = Array.isArray(raw) ? raw[0] : raw;
     values[name] = typeof v === 'string' ? v.slice(0, 2_100) : '';
+  };
+  for (const name of ACTION_FIELDS[action]) {
+    read(name);
+    if (DATE_FIELDS.includes(name)) for (const box of ['day', 'month', 'year', 'time']) read(`${name}-${box}`);
   }
   return values;
 }
+
+/** A date field's boxes as typed, or what an older page posted as one value. */
+export function dateParts(values: ActionValues, name: string): DateTimeParts {
+  const box = (b: string) => values[`${name}-${b}`] ?? '';
+  const parts = { day: box('day'), month: box('month'), year: box('year'), time: box('time') };
+  const typed = parts.day.trim() || parts.month.trim() || parts.year.trim() || parts.time.trim();
+  return !typed && values[name]?.trim() ? partsFromSingle(values[name]!) : parts;
+}
+
+const isBlank = (p: DateTimeParts) => !p.day.trim() && !p.month.trim() && !p.year.trim() && !p.time.trim();
 
 /** The signed-in member of staff as the workflow records them: reference, role and team. */
 export type Acting = Pick<StaffUser, 'ref' | 'role'> & { name?: string; team?: 'network' | 'risk' | 'support' };
@@ -146,9 +168,9 @@ export function parseAction(action: ActionName, values: ActionValues, acting: Ac
   };
   const optionalNote = () => optionalText('note');
   const instant = (name: string, what: string) => {
-    const r = ukDateTimeToIso(values[name] ?? '');
-    if (!r.ok) fail(name, localTimeProblem(r.problem, what));
-    return r.ok ? r.iso : '';
+    const r = partsToIso(dateParts(values, name));
+    if (!r.ok) fail(name, partsProblem(r.problem, what));
+    return r.ok ? r.value : '';
   };
   const done = <A extends unknown[]>(update: UpdateDefinition<unknown, A>, args: A, target: 'case' | 'absence' = 'case'): ParsedAction =>
     Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, update: update as unknown as UpdateDefinition<unknown, unknown[]>, args, target };
@@ -157,15 +179,15 @@ export function parseAction(action: ActionName, values: ActionValues, acting: Ac
     case 'phone-outcome': {
       const reached = values.reached;
       if (reached !== 'yes' && reached !== 'no') fail('reached', 'Say whether you reached the client');
-      const hasNew = (values['new-time'] ?? '').trim() !== '';
-      const hasCallback = (values.callback ?? '').trim() !== '';
+      const hasNew = !isBlank(dateParts(values, 'new-time'));
+      const hasCallback = !isBlank(dateParts(values, 'callback'));
       let rebookedSlot: string | undefined;
       let callbackBy: string | undefined;
       if (reached === 'yes') {
         if (hasNew && hasCallback) fail('new-time', 'Enter a new session time or a callback time, not both');
         else if (!hasNew && !hasCallback) fail('new-time', 'Enter the new session time, or when you will call the client back');
-        else if (hasNew) rebookedSlot = instant('new-time', 'new session time');
-        else callbackBy = instant('callback', 'callback time');
+        else if (hasNew) rebookedSlot = instant('new-time', 'the new session time');
+        else callbackBy = instant('callback', 'the time you will call back by');
       }
       const text = optionalNote();
       return done(recordPhoneOutcomeUpdate, [
@@ -173,14 +195,16 @@ export function parseAction(action: ActionName, values: ActionValues, acting: Ac
       ]);
     }
     case 'rebooking': {
-      const slot = instant('slot', 'new session time');
+      const slot = instant('slot', 'the new session time');
       return done(recordRebookingUpdate, [{ ...actor, slot }]);
     }
     case 'absence': {
-      const raw = (values['expected-return'] ?? '').trim();
-      const date = normaliseDate(raw);
-      if (!raw) fail('expected-return', 'Enter the date you now expect to return');
-      else if (!isCalendarDate(date)) fail('expected-return', 'Enter a real date for your expected return');
+      const r = partsToDate(dateParts(values, 'expected-return'));
+      if (!r.ok) {
+        const words = partsProblem(r.problem, 'the date of your expected return', false);
+        fail('expected-return', r.problem === 'missing' ? 'Enter the date you now expect to return' : words);
+      }
+      const date = r.ok ? r.value : '';
       return done(reportAbsenceReturnUpdate, [{ by: who, ...(acting.name ? { name: acting.name } : {}), expectedReturn: date }], 'absence');
     }
     case 'back':

@@ -3,7 +3,7 @@
  * first name (the workflow's own status deliberately does not, as it shows in the Temporal UI),
  * and plain labels for the workflow's codes.
  */
-import type { CaseView, CloseReason, Owner, RecordName, Stage } from '../shared/case';
+import type { CaseView, CloseReason, Duty, Owner, RecordName, Stage } from '../shared/case';
 import { formatUk, formatUkDate } from '../shared/time';
 
 export const RECORD_LABELS: Record<RecordName, string> = {
@@ -94,12 +94,38 @@ export function statusSentence(view: CaseView): string {
       sentence = `Complete: ${name} is rebooked${view.bookedSlot ? ` for ${formatUk(view.bookedSlot)}` : ''} and the records are done.`;
       break;
     case 'closed':
-      sentence = view.closed
-        ? `Closed by ${view.closed.by} on ${formatUk(view.closed.at)}: ${CLOSE_REASON_LABELS[view.closed.reason].toLowerCase()}.`
-        : 'Closed.';
+      if (view.closed) {
+        const by = whoLabel(view.closed.by, staffNames(view), view);
+        const why = CLOSE_REASON_LABELS[view.closed.reason].toLowerCase();
+        sentence = `Closed by ${by} on ${formatUk(view.closed.at)}: ${why}.`;
+      } else sentence = 'Closed.';
       break;
   }
   return sentence + escalated;
+}
+
+/** Duties that mean speaking to the client, by phone as often as not. */
+const CONTACT_KINDS: readonly Duty['kind'][] = [
+  'phone',
+  'callback',
+  'follow-up',
+  'tell-client',
+  'confirm-told',
+  'rebook',
+];
+
+/**
+ * The voicemail rule for a duty that means reaching the client, unless its own words already say
+ * it: a voicemail only if the client chose it, and then with no clinical details.
+ */
+export function voicemailRule(
+  duty: Pick<Duty, 'kind' | 'what'>,
+  view: Pick<CaseView, 'preferredContact'>,
+): string | undefined {
+  if (!CONTACT_KINDS.includes(duty.kind) || /voicemail/i.test(duty.what)) return undefined;
+  return view.preferredContact === 'voicemail'
+    ? 'A voicemail may be left (the client chose it): keep it short, with no clinical details.'
+    : 'Do not leave a voicemail: the client has not agreed to one.';
 }
 
 export function isOpen(view: CaseView): boolean {
@@ -107,3 +133,81 @@ export function isOpen(view: CaseView): boolean {
 }
 
 export { formatUk, formatUkDate };
+
+/**
+ * The names of the staff a case refers to by reference, from what the case itself recorded (the
+ * timeline keeps each actor's name beside their reference).
+ */
+export function staffNames(view: Pick<CaseView, 'timeline' | 'therapistId' | 'therapistName'>): Map<string, string> {
+  const names = new Map<string, string>([[view.therapistId, view.therapistName]]);
+  for (const t of view.timeline) if (t.by && t.byName) names.set(t.by, t.byName);
+  return names;
+}
+
+/** "Jo Patel (LEAD7)" when the name is known, the reference alone otherwise; the client by first name. */
+export function whoLabel(
+  ref: string | undefined,
+  names: Map<string, string>,
+  view: Pick<CaseView, 'clientFirstName'>,
+): string | undefined {
+  if (!ref) return undefined;
+  if (ref === 'client') return `${view.clientFirstName} (client)`;
+  const name = names.get(ref);
+  return name ? `${name} (${ref})` : ref;
+}
+
+/** GOV.UK Notify's failure statuses, as a person would say them. */
+const DELIVERY_WORDS: Record<string, string> = {
+  'permanent-failure': 'the number cannot receive text messages',
+  'temporary-failure': 'the phone could not be reached for too long',
+  'technical-failure': 'a fault at the text message service',
+};
+
+const CHANNEL_WORDS: Record<string, string> = { email: 'email', sms: 'text message' };
+
+export interface TimelineRow {
+  at: string;
+  text: string;
+  /** Who did it: name and reference, or the client. */
+  who?: string;
+  /** Staff free text (a phone-outcome, close or acknowledgement note): staff pages only. */
+  note?: string;
+  failed: boolean;
+}
+
+/**
+ * The timeline in plain English for the staff page, newest first: messages say who they went to
+ * and how, Notify's codes become words, the people who acted are named, and an acknowledgement
+ * carries the note its author left.
+ */
+export function timelineRows(view: CaseView): TimelineRow[] {
+  const names = staffNames(view);
+  return [...view.timeline].reverse().map((t) => {
+    // The workflow writes "the <team>" for every team; "the support" and "the risk duty" are not English.
+    let text = t.text.replace(/\bthe (support|risk duty)\b/g, '$1');
+    const how = t.channel ? ` by ${CHANNEL_WORDS[t.channel] ?? t.channel}` : '';
+    text = text
+      .replace(/^Client: /, `To ${view.clientFirstName}${how}: `)
+      .replace(/^Therapist: /, `To ${view.therapistName}${how}: `)
+      .replace(/^Provider: /, `To the provider${how}: `)
+      .replace(/^For the client: /, `For ${view.clientFirstName}: `)
+      .replace(/^For the therapist: /, `For ${view.therapistName}: `)
+      .replace(/^Closed by [^:]+: /, 'Closed: ')
+      .replace(/: delivered$/, ' (delivered)')
+      .replace(/: not delivered \(([^)]*)\)$/, (_m, why: string) => ` (not delivered: ${DELIVERY_WORDS[why] ?? why})`);
+    let note = t.note;
+    if (!note && t.by && /^Escalation to .+ acknowledged$/.test(t.text)) {
+      const ack = view.escalations.find((e) => e.acknowledgedBy === t.by && e.acknowledgedAt === t.at);
+      note = ack?.acknowledgedNote;
+    }
+    const who = whoLabel(t.by, names, view);
+    return { at: t.at, text, who, ...(note ? { note } : {}), failed: t.outcome === 'failed' };
+  });
+}
+
+export const OUTCOME_LABELS: Record<NonNullable<Duty['outcome']>, string> = {
+  met: 'Done',
+  'handed-over': 'Handed on',
+  waived: 'Waived',
+  superseded: 'No longer needed',
+};

@@ -15,7 +15,10 @@ import type { OidcClient } from './security/oidc';
 
 export interface AppDeps {
   config: Config;
-  cases: Pick<CaseService, 'submit' | 'view' | 'act' | 'actOnAbsence' | 'reportDelivery' | 'clientSeen'>;
+  cases: Pick<
+    CaseService,
+    'submit' | 'view' | 'act' | 'actOnAbsence' | 'reportDelivery' | 'clientSeen' | 'list' | 'listAll' | 'count'
+  >;
   links: LinkSealer;
   /** The development mailbox pages exist only when this is given. */
   mailbox?: Mailbox;

@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import { CRISIS_HEADING, CRISIS_LINES } from '../wording/crisis';
 import { formatUk, formatUkDate } from '../shared/time';
 import { TEAM_LABELS } from './security/auth';
+import { dateParts } from './case-actions';
 import { isoToUkLocal } from './uk-time';
 
 /** dist/ of the nhsuk-frontend package: templates under nhsuk/, compiled CSS and JS beside them. */
@@ -21,6 +22,7 @@ export function createViews(config: Config): nunjucks.Environment {
   const env = new nunjucks.Environment(loader, { autoescape: true, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true });
   env.addGlobal('serviceName', config.serviceName);
   env.addGlobal('supportPhone', config.teams.supportPhone);
+  env.addGlobal('appointmentsPhone', config.appointmentsPhone);
   env.addGlobal('teamLabels', TEAM_LABELS);
   env.addGlobal('crisis', { heading: CRISIS_HEADING, lines: CRISIS_LINES });
   /** `errorMessage` for an NHS.UK macro: the field's error, or nothing. */
@@ -28,6 +30,8 @@ export function createViews(config: Config): nunjucks.Environment {
     const message = errors?.[field];
     return message ? { text: message } : undefined;
   });
+  /** A date field's boxes from an action form's posted values (src/web/case-actions.ts). */
+  env.addGlobal('dateParts', dateParts);
   env.addFilter('ukTime', (iso: string | undefined) => (iso ? formatUk(iso) : ''));
   env.addFilter('ukDate', (date: string | undefined) => (date ? formatUkDate(date) : ''));
   env.addFilter('localDateTime', (iso: string | undefined) => (iso ? (isoToUkLocal(iso)?.dateTime ?? '') : ''));

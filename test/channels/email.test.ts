@@ -57,7 +57,7 @@ function smtpActivities(url = sink.url, env: Record<string, string> = {}) {
 describe('client email', () => {
   const expected: Record<string, RegExp[]> = {
     slotOffer: [/Wednesday 2 December at 10:00/, /Thursday 3 December at 14:30/, new RegExp(`${BASE_URL}/c/[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+`)],
-    callbackPromise: [/We will contact you by Monday 30 November at 17:00/],
+    callbackPromise: [/We will phone you by Monday 30 November at 17:00/, /If we have not called you by then, please ring us on 0333 222 0710/],
     absenceUpdate: [/from Monday 7 December/],
     confirmation: [/Your new appointment is on Thursday 3 December at 14:30/],
     bookingWithdrawn: [/your new appointment on Thursday 3 December at 14:30, booked in place of your cancelled appointment/, /from Monday 7 December/],

@@ -4,6 +4,7 @@
  * in the subject, text, HTML or SMS. Every client message carries the crisis signposting, and
  * no value can break out of the body into the headers.
  */
+import { smsSegments } from '../../src/wording/sms';
 import { LinkSealer } from '../../src/links';
 import type { ClientMessageKind, ClientNotice } from '../../src/shared/activities';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
@@ -118,8 +119,10 @@ describe.each(CLIENT_KINDS)('the %s client message', (kind) => {
     expectNothingForbidden(text.body);
     expect(text.body).not.toContain('Priya');
     expect(text.body).toContain('In crisis? Samaritans 116 123, NHS 111 option 2, 999 if life is at risk.');
-    expect(text.body).toContain('Friday 27 November at 10:00');
-    expect(text.body).toContain(`From ${SERVICE_NAME}.`);
+    // The service named first, short dates, two segments at most (issue 15).
+    expect(text.body.startsWith(`${SERVICE_NAME}: `)).toBe(true);
+    expect(text.body).toMatch(/Fri 27 Nov 10:00|Thu 3 Dec 14:30/);
+    expect(smsSegments(text.body)).toBeLessThanOrEqual(2);
     expect(text.reference).not.toMatch(/Sam|canary|@|7700/i);
   });
 });

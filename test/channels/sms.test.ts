@@ -225,7 +225,7 @@ describe('the real dependencies', () => {
     await activities.notifyClient(clientNotice('slotOffer', 'sms'));
     expect(notify.requests).toHaveLength(1);
     const body = JSON.parse(notify.requests[0]!.body) as { personalisation: { body: string } };
-    expect(body.personalisation.body).toMatch(/Choose a new time here: https:\/\/shortnotice\.example\/c\/\S+/);
+    expect(body.personalisation.body).toMatch(/hoose a new time by \w{3} \d{1,2} \w{3} \d{2}:\d{2}:\nhttps:\/\/shortnotice\.example\/c\/\S+/);
     expect(await listMailbox(dir)).toEqual([]);
   });
 
@@ -236,7 +236,7 @@ describe('the real dependencies', () => {
 
     const [entry] = await listMailbox(dir);
     expect(entry).toMatchObject({ to: 'sms+447700900123@mailbox.localhost', subject: 'SMS', messageId: delivery.messageId });
-    expect(entry!.text).toContain('We will contact you by Monday 30 November at 17:00');
+    expect(entry!.text).toContain('We will phone you by Mon 30 Nov 17:00');
     expect(entry!.text).toContain('In crisis? Samaritans 116 123');
     expect(notify.requests).toHaveLength(0);
   });

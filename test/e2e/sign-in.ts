@@ -17,7 +17,9 @@
 import type { Page } from 'playwright-core';
 
 export interface StaffIdentity {
-  role: 'therapist' | 'lead';
+  role: 'therapist' | 'lead' | 'escalation-team';
+  /** For the escalation team: risk duty, the clinical network team or support. */
+  team?: 'Risk duty' | 'Clinical network team' | 'Support';
   /** Staff reference, as on the staff record (e.g. T1042). */
   ref: string;
   /** Shown in the header and pre-filled as the therapist's name; defaults from the role and ref. */
@@ -26,12 +28,19 @@ export interface StaffIdentity {
   email?: string;
 }
 
-/** Signs in through the development sign-in page and waits for the cancellation form. */
+const ROLE_LABELS: Record<StaffIdentity['role'], string | RegExp> = {
+  therapist: 'Therapist',
+  lead: 'Clinical lead',
+  'escalation-team': /Escalation team \(risk duty/,
+};
+
+/** Signs in through the development sign-in page and waits to land on a staff page (their home page). */
 export async function signIn(page: Page, baseUrl: string, as: StaffIdentity = { role: 'therapist', ref: 'T1042' }): Promise<void> {
   await page.goto(`${baseUrl}/auth/sign-in`);
-  await page.getByLabel(as.role === 'lead' ? 'Clinical lead' : 'Therapist', { exact: true }).check({ force: true });
+  await page.getByLabel(ROLE_LABELS[as.role], { exact: typeof ROLE_LABELS[as.role] === 'string' }).check({ force: true });
+  if (as.team) await page.getByLabel(as.team, { exact: true }).check({ force: true });
   await page.getByLabel('Staff reference', { exact: true }).fill(as.ref);
-  await page.getByLabel('Name', { exact: true }).fill(as.name ?? `${as.role === 'lead' ? 'Clinical lead' : 'Therapist'} ${as.ref}`);
+  await page.getByLabel('Name', { exact: true }).fill(as.name ?? `${as.role === 'lead' ? 'Clinical lead' : as.role === 'therapist' ? 'Therapist' : 'Staff'} ${as.ref}`);
   if (as.email) await page.getByLabel('Work email address (optional)').fill(as.email);
   await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/auth/')), page.getByRole('button', { name: 'Sign in' }).click()]);
 }

@@ -54,6 +54,8 @@ export interface DevServerEnvOptions {
   port?: number;
   /** Server log level (default "warn"). */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** The codec the Web UI decodes through (`--ui-codec-endpoint`), as `npm start` sets it. */
+  uiCodecEndpoint?: string;
 }
 
 export async function createDevServerEnv(opts: DevServerEnvOptions = {}): Promise<TestWorkflowEnvironment> {
@@ -69,7 +71,7 @@ export async function createDevServerEnv(opts: DevServerEnvOptions = {}): Promis
       uiPort: opts.uiPort,
       log: { format: 'pretty', level: opts.logLevel ?? 'warn' },
       searchAttributes: [...SEARCH_ATTRIBUTES],
-      extraArgs: DEV_SERVER_EXTRA_ARGS,
+      extraArgs: opts.uiCodecEndpoint ? [...DEV_SERVER_EXTRA_ARGS, '--ui-codec-endpoint', opts.uiCodecEndpoint] : DEV_SERVER_EXTRA_ARGS,
     },
   });
 }

@@ -26,8 +26,9 @@ describe('when nobody is signed in', () => {
     const { app } = setup();
     let res = await request(app).get(path);
     if (path === '/') {
-      expect(res.headers.location).toBe('/cancellations/new');
-      res = await request(app).get('/cancellations/new');
+      // Everyone's home page is their list of cases (issue 15).
+      expect(res.headers.location).toBe('/cancellations');
+      res = await request(app).get('/cancellations');
     }
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/auth/sign-in');

@@ -16,6 +16,7 @@ import {
   REFUSED_ENCODING,
 } from '../../src/temporal/codec';
 import { createApp } from '../../src/web/app';
+import { isLoopbackAddress } from '../../src/web/routes/codec';
 import { CODEC_TOKEN, LEAD, makeDeps, signIn, testConfig, THERAPIST } from '../web/fakes';
 
 const key = (id: string) => ({ id, key: randomBytes(32) });
@@ -208,5 +209,51 @@ describe('the codec endpoint for the Temporal Web UI', () => {
     const { app } = setup();
     const res = await request(app).get('/codec/decode').set('Authorization', `Bearer ${CODEC_TOKEN}`).expect(405);
     expect(res.headers.allow).toBe('POST, OPTIONS');
+  });
+});
+
+describe('the codec endpoint for the local Web UI of npm start (CODEC_OPEN_TO_LOCAL_UI, development only)', () => {
+  const UI = 'http://localhost:8233';
+  const asJson = (p: Payload) => ({
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])),
+    data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
+  });
+
+  it('issue 15 (U1): when it is on, then the Web UI decodes over loopback without credentials, and the read is audited as the local Web UI', async () => {
+    const config = testConfig({ CODEC_OPEN_TO_LOCAL_UI: 'true' });
+    const reads: unknown[] = [];
+    const d = makeDeps({ config });
+    const app = createApp({ ...d.deps, audit: { read: (r) => reads.push(r) } });
+    const codec = new AesGcmPayloadCodec(config.payloadKeys);
+    const sealed = asJson((await codec.encode([toPayload({ caseId: 'c0123456789abcdefghij', ...CANARY })]))[0]!);
+    const res = await request(app).post('/codec/decode').set({ Origin: UI, 'X-Namespace': 'default' }).send({ payloads: [sealed] }).expect(200);
+    expect(res.headers['access-control-allow-origin']).toBe(UI);
+    expect(JSON.parse(Buffer.from(res.body.payloads[0].data, 'base64').toString())).toMatchObject(CANARY);
+    expect(reads).toEqual([{ who: 'local-web-ui', role: 'development', caseId: 'c0123456789abcdefghij', via: 'codec', what: '1 decoded payload' }]);
+  });
+
+  it('issue 15 (U1): when it is on, then other origins and calls without the UI’s Origin are still refused', async () => {
+    const config = testConfig({ CODEC_OPEN_TO_LOCAL_UI: 'true' });
+    const app = createApp(makeDeps({ config }).deps);
+    const body = { payloads: [asJson((await new AesGcmPayloadCodec(config.payloadKeys).encode([toPayload(CANARY)]))[0]!)] };
+    await request(app).post('/codec/decode').set({ 'X-Namespace': 'default' }).send(body).expect(401);
+    for (const origin of ['https://evil.example', 'http://localhost:3000', 'http://127.0.0.1:8233']) {
+      const res = await request(app).post('/codec/decode').set({ Origin: origin, 'X-Namespace': 'default' }).send(body).expect(403);
+      expect(JSON.stringify(res.body)).not.toMatch(/Zephyrine/);
+    }
+  });
+
+  it.each([
+    ['in production', { NODE_ENV: 'production' }],
+    ['with OpenID Connect sign-in', { AUTH_MODE: 'oidc', OIDC_ISSUER_URL: 'https://idp.example', OIDC_CLIENT_ID: 'x' }],
+    ['with a public address for the app', { PUBLIC_BASE_URL: 'https://shortnotice.example' }],
+    ['with a public address for the Web UI', { TEMPORAL_UI_URL: 'https://temporal.example' }],
+  ])('issue 15 (U1): when it is set %s, then the configuration is refused, naming the variable', (_name, env) => {
+    expect(() => testConfig({ CODEC_OPEN_TO_LOCAL_UI: 'true', ...env })).toThrow(/CODEC_OPEN_TO_LOCAL_UI: development only/);
+  });
+
+  it('issue 15 (U1): a loopback connection is 127.0.0.0/8 or ::1 (IPv4-mapped too), nothing else', () => {
+    for (const a of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) expect(isLoopbackAddress(a)).toBe(true);
+    for (const a of [undefined, '', '10.0.0.1', '::ffff:10.0.0.1', '128.0.0.1', 'fe80::1', '0.0.0.0']) expect(isLoopbackAddress(a)).toBe(false);
   });
 });

@@ -233,7 +233,7 @@ describe('methods', () => {
   it.each([
     ['PUT', '/cancellations/new', 'GET, HEAD'],
     ['DELETE', `/cancellations/${CASE_ID}`, 'GET, HEAD'],
-    ['PATCH', '/cancellations', 'POST'],
+    ['PATCH', '/cancellations', 'GET, HEAD, POST'],
     ['OPTIONS', '/cancellations/new', 'GET, HEAD'],
     ['PUT', '/c/anything', 'GET, HEAD, POST'],
     ['DELETE', '/api/cancellations', 'POST'],

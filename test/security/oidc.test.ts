@@ -46,7 +46,7 @@ describe('OpenID Connect sign-in', () => {
     const { code, state } = idp.authorize(authorize, THERAPIST_CLAIMS);
 
     const back = await agent.get(`/auth/callback?code=${code}&state=${state}`).expect(303);
-    expect(back.headers.location).toBe('/cancellations/new');
+    expect(back.headers.location).toBe('/cancellations');
 
     const page = await agent.get('/cancellations/new').expect(200);
     expect(page.text).toContain('Alex Morgan (T1042, therapist)');

@@ -141,7 +141,8 @@ describe('the Temporal Web UI', () => {
     expect(text).toContain(current);
     // The UI renders the details as markdown: compare each line's words, without list markers.
     for (const line of details.split('\n').filter((l) => l.trim())) expect(text).toContain(plain(line.replace(/^\s*[-*]\s+/, '')));
-    expect(text).toContain("Client's time to choose a slot");
+    // The timer armed now is named for what falls due first: the records owed from the start.
+    expect(text).toContain('Deadline: Add the cancellation to MPB');
     const metadata = text.slice(text.indexOf('Summary')).toLowerCase();
     expect(NEEDLES.filter((n) => metadata.includes(n))).toEqual([]);
     await shot('case-metadata');

@@ -155,10 +155,10 @@ describe('service routes', () => {
     await request(app).get('/healthz').expect(200, { ok: true });
   });
 
-  it('when opening the root, then it redirects to the form', async () => {
+  it('when opening the root, then it redirects to the home page of cases (issue 15)', async () => {
     const { app } = setup();
     const res = await request(app).get('/').expect(302);
-    expect(res.headers.location).toBe('/cancellations/new');
+    expect(res.headers.location).toBe('/cancellations');
   });
 
   it('when an API path does not exist, then it answers a JSON 404', async () => {

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startWebServer, type WebServer } from '../../src/web/main';
-import { isoToUkLocal } from '../../src/web/uk-time';
+import { isoToParts } from '../../src/web/uk-time';
 import { launchChromium, watchProblems } from '../helpers/browser';
 import { caseView, escalation, CASE_ID, DAY, fromNow, HOUR, makeDeps, type Deps } from './fakes';
 
@@ -86,7 +86,10 @@ async function signIn(page: Page, role: 'Therapist' | 'Clinical lead' = 'Therapi
   await page.fill('#ref', role === 'Therapist' ? 'T1042' : 'LEAD7');
   await page.fill('#name', role === 'Therapist' ? 'Alex Morgan' : 'Jo Patel');
   await page.fill('#email', role === 'Therapist' ? 'alex.morgan@example.org' : 'jo.patel@example.org');
-  await Promise.all([page.waitForURL((u) => u.pathname === '/cancellations/new'), page.click('button[type="submit"]')]);
+  await Promise.all([page.waitForURL((u) => u.pathname === '/cancellations'), page.click('button[type="submit"]')]);
+  // Home first (the list of cases); let it finish loading so its favicon is not cut short.
+  await page.waitForLoadState('networkidle');
+  await page.goto(url('/cancellations/new'));
 }
 
 async function newContext(bypassCSP: boolean): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
@@ -98,16 +101,18 @@ async function newContext(bypassCSP: boolean): Promise<{ context: BrowserContext
 
 async function fillSession(page: Page, i: number, s: { id: string; start: string; ref: string; name: string }) {
   const p = `#session-${i}-`;
-  const start = isoToUkLocal(s.start)!;
+  const fillDate = async (prefix: string, iso: string) => {
+    const parts = isoToParts(iso);
+    for (const box of ['day', 'month', 'year', 'time'] as const) await page.fill(`${prefix}-${box}`, parts[box]);
+  };
   await page.fill(`${p}id`, s.id);
-  await page.fill(`${p}start-date`, start.date);
-  await page.fill(`${p}start-time`, start.time);
+  await fillDate(`${p}start`, s.start);
   await page.fill(`${p}client-ref`, s.ref);
   await page.fill(`${p}first-name`, s.name);
   await page.check(`${p}contact`, { force: true });
   await page.fill(`${p}email`, `${s.name.toLowerCase()}@example.org`);
   await page.check(`${p}rebook`, { force: true });
-  await page.fill(`${p}slot-0`, isoToUkLocal(fromNow(6 * DAY))!.dateTime);
+  await fillDate(`${p}slot-0`, fromNow(6 * DAY));
 }
 
 describe('in a browser', () => {

@@ -36,7 +36,7 @@ describe('the staff case page', () => {
 
     const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
 
-    expect(res.text).toContain('Client: cancellation with 2 slots to choose from');
+    expect(res.text).toContain('To Sam by email: cancellation with 2 slots to choose from');
     expect(res.text).toContain('Choose one of the offered times');
     expect(res.text).toContain('Sam (client)');
     expect(res.text).toContain('Attendance marked');
@@ -300,5 +300,15 @@ describe('the case page tells the truth about every escalation (D1)', () => {
     const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
     expect(res.text).toContain(`Acknowledged by R-9 at ${formatUk(at)}`);
     expect(res.text).toContain('Called the client');
+  });
+
+  it('issue 15 (U6): when a duty means reaching the client (a callback, a follow-up), then its row states the voicemail rule for this client', async () => {
+    const callback = { id: 'ob-9', kind: 'callback' as const, what: 'Call the client back to rebook', owner: 'therapist' as const, deadline: fromNow(DAY), openedAt: fromNow(-HOUR), chases: 0, clientFacing: false, dischargedBy: 'whoever records a rebooking' };
+    const { staff } = await setup({ stage: 'awaiting-callback', duties: [callback] });
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
+    expect(res.text).toContain('Do not leave a voicemail: the client has not agreed to one.');
+    const voicemail = await setup({ stage: 'awaiting-callback', preferredContact: 'voicemail', duties: [callback] });
+    const allowed = await voicemail.staff.get(`/cancellations/${CASE_ID}`).expect(200);
+    expect(allowed.text).toContain('A voicemail may be left (the client chose it): keep it short, with no clinical details.');
   });
 });

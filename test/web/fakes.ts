@@ -5,6 +5,7 @@
 import type { Express } from 'express';
 import request from 'supertest';
 import type { ActOutcome } from '../../src/cases';
+import type { CasePage, CaseRow, ListFilter, PageRequest } from '../../src/ops/case-lists';
 import type { AppDeps, Mailbox } from '../../src/web/app';
 import { loadConfig, type Config, type StaffRole } from '../../src/config';
 import { LinkSealer } from '../../src/links';
@@ -190,10 +191,88 @@ export class FakeCases {
     return { kind: 'done', result: {} };
   });
 
+  /**
+   * CaseService.list over the views held here, newest added first, with the filter applied the
+   * way the visibility query means it (the real queries are checked on a dev server in
+   * test/visibility). A page token is the index to start from.
+   */
+  readonly list = jest.fn(async (filter: ListFilter, page: PageRequest): Promise<CasePage> => {
+    const all = this.matching(filter);
+    const from = page.token ? Number(page.token) : 0;
+    const rows = all.slice(from, from + page.size);
+    return { rows, ...(from + page.size < all.length ? { next: String(from + page.size) } : {}) };
+  });
+
+  readonly listAll = jest.fn(async (filter: ListFilter, cap: number) => {
+    const all = this.matching(filter);
+    return { rows: all.slice(0, cap), more: all.length > cap };
+  });
+
+  readonly count = jest.fn(async (filter: ListFilter) => this.matching(filter).length);
+
+  private matching(f: ListFilter): CaseRow[] {
+    const now = Date.now();
+    return [...this.views.values()]
+      .reverse()
+      .map((v) => rowOf(v, now))
+      .filter((r) => {
+        const view = this.views.get(r.caseId)!;
+        if (f.therapistRef !== undefined && r.therapistRef !== f.therapistRef) return false;
+        if (f.stage && r.stage !== f.stage) return false;
+        const unacked = view.escalations.some((e) => !e.acknowledgedAt);
+        if (f.team && !r.escalatedTo.includes(f.team)) return false;
+        switch (f.kind) {
+          case 'open':
+            return r.running;
+          case 'finished':
+            return !r.running;
+          case 'late':
+            return r.late;
+          case 'stuck':
+            return r.stuck;
+          case 'risk':
+            return r.running && r.risk;
+          case 'escalated':
+            return r.running && unacked;
+          case 'attention':
+            return r.running && (r.late || unacked || r.risk);
+          case 'team':
+            return r.running && r.escalatedTo.some((t) => t !== 'lead');
+        }
+      });
+  }
+
   add(view: CaseView): this {
     this.views.set(view.caseId, view);
     return this;
   }
+}
+
+/** The search attributes a case's view would give it, as a list row. */
+export function rowOf(v: CaseView, now: number): CaseRow {
+  const running = v.stage !== 'completed' && v.stage !== 'closed';
+  const unacked = v.escalations.filter((e) => !e.acknowledgedAt).map((e) => Date.parse(e.at));
+  const deadline = running && v.nextDeadline ? Date.parse(v.nextDeadline) : undefined;
+  const since = unacked.length > 0 ? Math.min(...unacked) : undefined;
+  const late = deadline !== undefined && deadline < now - HOUR;
+  const stuck = since !== undefined && since < now - DAY;
+  const main = v.duties.find((d) => !d.metAt && d.kind !== 'acknowledge' && d.kind !== 'records') ?? v.duties.find((d) => !d.metAt);
+  return {
+    caseId: v.caseId,
+    running,
+    stage: v.stage,
+    nextDeadline: running ? v.nextDeadline : undefined,
+    nextStepOwner: running ? main?.owner : undefined,
+    escalatedTo: [...new Set(v.escalations.map((e) => e.team))].sort(),
+    unackedEscalationSince: since !== undefined ? new Date(since).toISOString() : undefined,
+    risk: v.risk,
+    sessionStartsAt: v.sessionStartsAt,
+    therapistRef: v.therapistId,
+    late: running && late,
+    stuck: running && stuck,
+    ...(late && running ? { overdueMs: now - deadline! } : {}),
+    ...(stuck && running ? { unackedForMs: now - since! } : {}),
+  };
 }
 
 export interface Deps {

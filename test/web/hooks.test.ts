@@ -56,7 +56,7 @@ function harness(env: Record<string, string> = { BOUNCE_TOKENS: `relay:${BOUNCE_
   const app = createApp({
     ...deps,
     logger,
-    cases: { submit: cases.submit, view: cases.view, act: cases.act.bind(cases), actOnAbsence: cases.actOnAbsence.bind(cases), clientSeen: cases.clientSeen.bind(cases), reportDelivery },
+    cases: { ...cases, submit: cases.submit, view: cases.view, act: cases.act.bind(cases), actOnAbsence: cases.actOnAbsence.bind(cases), clientSeen: cases.clientSeen.bind(cases), reportDelivery },
   });
   return { app, reported, logLines };
 }

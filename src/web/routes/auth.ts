@@ -14,7 +14,8 @@ import { sessionOf, type StaffUser } from '../security/session';
 
 /** An OIDC round trip must come back within this time. */
 const OIDC_TRANSACTION_MS = 10 * 60_000;
-const HOME = '/cancellations/new';
+/** Each role's home page: their cases, the lead's overview or their team's queue. */
+const HOME = '/cancellations';
 
 const ONE_LINE = /^[^\p{Cc}\p{Cf}\u2028\u2029]*$/u;
 

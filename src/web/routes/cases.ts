@@ -8,6 +8,7 @@ import { CLOSE_REASONS, RECORDS, type CaseView } from '../../shared/case';
 import {
   ACTION_DONE,
   ACTION_FIELDS,
+  actionAnchor,
   actionField,
   availableActions,
   isActionName,
@@ -18,12 +19,28 @@ import {
   type ActionName,
   type ActionValues,
 } from '../case-actions';
-import { CLOSE_REASON_LABELS, contactLabel, isOpen, RECORD_LABELS, STAGE_LABELS, statusSentence, teamLabel } from '../case-status';
+import {
+  CLOSE_REASON_LABELS,
+  contactLabel,
+  isOpen,
+  OUTCOME_LABELS,
+  RECORD_LABELS,
+  STAGE_LABELS,
+  staffNames,
+  statusSentence,
+  teamLabel,
+  timelineRows,
+  voicemailRule,
+  whoLabel,
+} from '../case-status';
+import { otherSessions } from '../case-views';
 import type { WebContext } from '../context';
 import { REFUSED_STATUS, refusalText } from '../refusal';
 import { canSeeCase, staffOf } from '../security/auth';
 import { methodNotAllowed, staffOnly } from '../security/guards';
 import type { StaffUser } from '../security/session';
+import { uiWorkflowUrl } from '../../ops/visibility';
+import { caseWorkflowId } from '../../shared/ids';
 
 interface ActionState {
   values: ActionValues;
@@ -40,27 +57,47 @@ interface PageExtras {
 export function caseRoutes(ctx: WebContext): Router {
   const router = Router();
 
-  const renderCase = (res: Response, status: number, view: CaseView, extras: PageExtras = {}) => {
+  const renderCase = async (res: Response, status: number, view: CaseView, extras: PageExtras = {}) => {
     const forms: Record<string, ActionState & { updateId: string }> = {};
-    const role = staffOf(res).role;
-    ctx.audit.read({ who: staffOf(res).ref, role, caseId: view.caseId, via: 'page', what: 'case page' });
+    const user = staffOf(res);
+    const role = user.role;
+    ctx.audit.read({ who: user.ref, role, caseId: view.caseId, via: 'page', what: 'case page' });
     for (const name of availableActions(view).filter((a) => mayTake(role, a))) {
       const kept = extras.action === name ? extras.state : undefined;
       forms[name] = { updateId: ctx.newUpdateId(), values: kept?.values ?? {}, errors: kept?.errors ?? {} };
     }
+    // The other sessions of the absence, named: each is a read of that client's case too.
+    const siblings = await otherSessions(view, ctx.deps.cases);
+    for (const s of siblings) {
+      if (!s.clientFirstName) continue;
+      const what = 'named as another session of the absence';
+      ctx.audit.read({ who: user.ref, role, caseId: s.caseId, via: 'page', what });
+    }
+    const names = staffNames(view);
+    if (user.name) names.set(user.ref, user.name);
+    const who = (ref: string | undefined) => whoLabel(ref, names, view);
+    const open = isOpen(view);
     const openDuties = view.duties.filter((d) => !d.metAt);
-    const user = staffOf(res);
     // Staff who may have to phone the client see how to reach them (D3); the read is recorded.
     const showContact = user.role === 'clinical-lead' || user.role === 'escalation-team';
     if (showContact) ctx.audit.read({ who: user.ref, role: user.role, caseId: view.caseId, via: 'page', what: 'client contact details' });
     const riskAlerts = view.escalations.filter((e) => e.team === 'risk');
+    const { uiUrl, namespace } = ctx.deps.config.temporal;
+    const recordWaiver = view.closed?.recordsWaiver;
     ctx.render(res, status, 'case.njk', {
       view,
+      // Leads read cases in the Web UI too (the codec decodes only for them).
+      webUiUrl:
+        user.role === 'clinical-lead' ? uiWorkflowUrl(uiUrl, namespace, caseWorkflowId(view.caseId)) : undefined,
       // What the therapist wrote about the risk: for staff who may see this case only (auto-escaped).
       riskNote: canSeeCase(user, view) ? view.riskNote : undefined,
       contactDetails: showContact ? view.clientContact : undefined,
       voicemailAllowed: view.preferredContact === 'voicemail',
-      riskAlerts: riskAlerts.map((e) => ({ ...e, teamLabel: teamLabel(e.team) })),
+      riskAlerts: riskAlerts.map((e) => ({
+        ...e,
+        teamLabel: teamLabel(e.team),
+        acknowledgedByName: who(e.acknowledgedBy),
+      })),
       unackedRisk: riskAlerts.some((e) => !e.acknowledgedAt),
       recordsOwed: view.duties.some((d) => !d.metAt && d.kind === 'records'),
       stageLabels: STAGE_LABELS,
@@ -68,17 +105,47 @@ export function caseRoutes(ctx: WebContext): Router {
       status: statusSentence(view),
       stageLabel: STAGE_LABELS[view.stage],
       contact: contactLabel(view.preferredContact),
-      open: isOpen(view),
-      openDuties: openDuties.map((d) => ({ ...d, ownerLabel: d.owner === 'client' ? `${view.clientFirstName} (client)` : teamLabelFor(d.owner, view) })),
-      escalations: [...view.escalations].reverse().map((e) => ({ ...e, teamLabel: teamLabel(e.team), deliveryLabel: DELIVERY_LABELS[e.delivery] })),
+      open,
+      siblings,
+      openDuties: openDuties.map((d) => ({
+        ...d,
+        ownerLabel: d.owner === 'client' ? `${view.clientFirstName} (client)` : teamLabelFor(d.owner, view),
+        voicemail: voicemailRule(d, view),
+      })),
+      // What was settled, and how: done, handed on, waived (with the reason) or no longer needed.
+      settledDuties: view.duties
+        .filter((d) => d.metAt)
+        .map((d) => ({ ...d, outcomeLabel: OUTCOME_LABELS[d.outcome ?? 'met'], metByName: who(d.metBy) }))
+        .reverse(),
+      closed: view.closed
+        ? {
+            ...view.closed,
+            byName: who(view.closed.by),
+            reasonLabel: CLOSE_REASON_LABELS[view.closed.reason],
+          }
+        : undefined,
+      escalations: [...view.escalations].reverse().map((e) => ({
+        ...e,
+        teamLabel: teamLabel(e.team),
+        deliveryLabel: DELIVERY_LABELS[e.delivery],
+        acknowledgedByName: who(e.acknowledgedBy),
+      })),
       unackedEscalations: view.escalations
         .filter((e) => !e.acknowledgedAt)
         .map((e) => ({ value: e.id, text: `${teamLabel(e.team)}: ${e.reason}` })),
       unacked: view.escalations.filter((e) => !e.acknowledgedAt).length,
-      records: RECORDS.map((r) => ({ name: r, label: RECORD_LABELS[r], ...view.records[r] })),
+      // A closed case says which records were waived, and why, instead of "To do".
+      records: RECORDS.map((r) => ({
+        name: r,
+        label: RECORD_LABELS[r],
+        ...view.records[r],
+        byName: who(view.records[r].by),
+        waived: !open && !view.records[r].done,
+      })),
+      recordWaiver,
       undoneRecords: RECORDS.filter((r) => !view.records[r].done).map((r) => ({ value: r, text: RECORD_LABELS[r] })),
       closeReasons: CLOSE_REASONS.map((r) => ({ value: r, text: CLOSE_REASON_LABELS[r] })),
-      timeline: [...view.timeline].reverse(),
+      timeline: timelineRows(view),
       forms,
       errorList: extras.errorList ?? [],
       openAction: extras.errorList?.length ? extras.action : undefined,
@@ -106,7 +173,7 @@ export function caseRoutes(ctx: WebContext): Router {
       return;
     }
     const done = typeof req.query.done === 'string' && isActionName(req.query.done) ? ACTION_DONE[req.query.done] : undefined;
-    renderCase(res, 200, view, { done });
+    await renderCase(res, 200, view, { done });
   }).all(methodNotAllowed('GET, HEAD'));
 
   router.route('/cancellations/:id/actions/:action').post(...staffOnly(ctx), async (req, res) => {
@@ -134,8 +201,8 @@ export function caseRoutes(ctx: WebContext): Router {
       const order = ACTION_FIELDS[action].map((f) => actionField(action, f));
       const errorList = Object.entries(parsed.errors)
         .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
-        .map(([field, text]) => ({ text, href: `#${field}` }));
-      renderCase(res, 422, view, { action, state: { values, errors: parsed.errors }, errorList });
+        .map(([field, text]) => ({ text, href: `#${actionAnchor(field)}` }));
+      await renderCase(res, 422, view, { action, state: { values, errors: parsed.errors }, errorList });
       return;
     }
     const updateId = readUpdateId(body) ?? ctx.newUpdateId();
@@ -146,10 +213,12 @@ export function caseRoutes(ctx: WebContext): Router {
     if (outcome.kind !== 'done') {
       const fresh = (await ctx.deps.cases.view(id)) ?? view;
       const errorList = [{ text: refusalText(outcome, 'staff'), href: `#action-${action}` }];
-      renderCase(res, REFUSED_STATUS, fresh, { action, state: { values, errors: {} }, errorList });
+      await renderCase(res, REFUSED_STATUS, fresh, { action, state: { values, errors: {} }, errorList });
       return;
     }
-    res.redirect(303, `/cancellations/${encodeURIComponent(id)}?done=${action}`);
+    // The team's queue acknowledges from the list, and goes back to it.
+    const backToList = action === 'acknowledge' && body.return === 'list';
+    res.redirect(303, backToList ? '/cancellations?done=acknowledge' : `/cancellations/${encodeURIComponent(id)}?done=${action}`);
   }).all(methodNotAllowed('POST'));
 
   return router;

@@ -63,6 +63,8 @@ export function clientRoutes(ctx: WebContext): Router {
       ...base,
       slots,
       canChoose: slots.length > 0,
+      // The case's own deadline for the choice, while it stands (issue 15: "choose by").
+      chooseBy: view.duties.find((d) => d.kind === 'choose' && !d.metAt)?.deadline,
       callbackBy: view.callbackBy,
       stage: view.stage,
       chosen,

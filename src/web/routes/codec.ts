@@ -7,7 +7,12 @@
  * - a clinical lead's session cookie, sent by the Web UI at TEMPORAL_UI_URL with "include
  *   cross-origin credentials" turned on (CORS allows that one origin, with credentials); a
  *   cookie-authenticated call must come from that origin;
- * - a bearer token from CODEC_TOKENS (command-line tools; no browser, no Origin).
+ * - a bearer token from CODEC_TOKENS (command-line tools; no browser, no Origin);
+ * - in development only (CODEC_OPEN_TO_LOCAL_UI, which `npm start` sets), the local Web UI on a
+ *   loopback connection with no credentials at all. The dev server of Temporal CLI 1.5.1 passes
+ *   the UI a codec endpoint but no "include credentials" setting, and the UI then follows the
+ *   cluster's (off), so a lead's cookie never arrives. Where this is allowed (the development
+ *   sign-in, app and UI on loopback) anyone at the machine could sign in as a lead anyway.
  * Therapists see their own cases only, which a codec cannot tell apart, so they are refused.
  * Any other origin gets 403 and no CORS headers, so its page cannot read the answer either.
  */
@@ -49,6 +54,13 @@ const toJson = (p: Payload): JsonPayload => ({
 });
 
 const JSON_ENCODING = 'json/plain';
+
+/** A connection from this machine (the socket's own address: X-Forwarded-For cannot fake it). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const a = address.replace(/^::ffff:/i, '');
+  return a === '::1' || /^127(\.\d{1,3}){3}$/.test(a);
+}
 
 /**
  * The case each decoded payload belongs to, by the `caseId` it carries (a case input, a case
@@ -123,13 +135,27 @@ export function codecRoutes(ctx: WebContext): Router {
     next();
   });
 
-  router.use((req: Request, res: Response, next: NextFunction) => {
+  /** Who is calling, as the audit stream records them; undefined when nobody may. */
+  const callerOf = (req: Request): { caller: string; reader: { who: string; role: string } } | undefined => {
     const token = matchToken(req.get('authorization'));
+    if (token) return { caller: `token:${token.name}`, reader: { who: token.name, role: 'codec-token' } };
     const user = sessionOf(req).user;
+    const fromUi = req.get('origin') === uiOrigin;
     // A cookie rides along on any request the browser makes, so it counts only from the Web UI.
-    const byCookie = user?.role === 'clinical-lead' && req.get('origin') === uiOrigin;
-    if (!token && !byCookie) {
+    if (user?.role === 'clinical-lead' && fromUi) {
+      return { caller: `staff:${user.ref}`, reader: { who: user.ref, role: user.role } };
+    }
+    if (config.auth.codecOpenToLocalUi && fromUi && isLoopbackAddress(req.socket.remoteAddress)) {
+      return { caller: 'local-web-ui', reader: { who: 'local-web-ui', role: 'development' } };
+    }
+    return undefined;
+  };
+
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    const caller = callerOf(req);
+    if (!caller) {
       // Therapists and the escalation team: a codec cannot tell one case from another.
+      const user = sessionOf(req).user;
       const wrongRole = user !== undefined && user.role !== 'clinical-lead';
       ctx.log.warn({ event: 'codec-refused', reason: wrongRole ? 'role' : 'unauthenticated' }, 'codec request refused');
       res.set('WWW-Authenticate', 'Bearer realm="shortnotice-codec"');
@@ -142,8 +168,8 @@ export function codecRoutes(ctx: WebContext): Router {
       return;
     }
     res.set('Cache-Control', 'no-store');
-    res.locals.codecCaller = token ? `token:${token.name}` : `staff:${user!.ref}`;
-    res.locals.codecReader = token ? { who: token.name, role: 'codec-token' } : { who: user!.ref, role: user!.role };
+    res.locals.codecCaller = caller.caller;
+    res.locals.codecReader = caller.reader;
     next();
   });
 

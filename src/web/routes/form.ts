@@ -8,6 +8,7 @@ import { formatUk } from '../../shared/time';
 import {
   emptyForm,
   emptySession,
+  fieldAnchor,
   MAX_SESSIONS,
   readAction,
   readForm,
@@ -42,10 +43,11 @@ export function formRoutes(ctx: WebContext): Router {
   const show = (res: Parameters<WebContext['render']>[0], status: number, form: CancellationForm, errors: FormError[] = []) =>
     ctx.render(res, status, 'cancellation-form.njk', {
       form,
+      // A lead cancels for a therapist: the form says "the therapist" where it means them.
       therapistFixed: staffOf(res).role === 'therapist',
       emailFixed: idpEmail(staffOf(res)) !== undefined,
       errors: Object.fromEntries(errors.map((e) => [e.field, e.message])),
-      errorList: errors.map((e) => ({ text: e.summary, href: `#${e.field}` })),
+      errorList: errors.map((e) => ({ text: e.summary, href: `#${fieldAnchor(e.field)}` })),
       maxSessions: MAX_SESSIONS,
     });
 
@@ -74,7 +76,7 @@ export function formRoutes(ctx: WebContext): Router {
       show(res, 200, form);
       return;
     }
-    const result = validateForm(form, ctx.now());
+    const result = validateForm(form, ctx.now(), user.role === 'therapist' ? 'therapist' : 'lead');
     if (!result.ok) {
       show(res, 422, form, result.errors);
       return;
@@ -89,6 +91,7 @@ export function formRoutes(ctx: WebContext): Router {
     ctx.log.info({ event: 'cancellations-submitted', staffRef: user.ref, cases: cases.map((c) => c.caseId) }, 'cancellations submitted from the form');
     ctx.render(res, 200, 'cancellation-confirmation.njk', {
       therapistName: result.submission.therapist.name,
+      forTherapist: user.role !== 'therapist',
       cases: result.submission.sessions.map((s, i) => ({
         caseId: cases[i]?.caseId,
         changesIgnored: cases[i]?.changesIgnored === true,
@@ -100,7 +103,7 @@ export function formRoutes(ctx: WebContext): Router {
         risk: s.risk?.concern === true,
       })),
     });
-  }).all(methodNotAllowed('POST'));
+  }).all(methodNotAllowed('GET, HEAD, POST'));
 
   return router;
 }

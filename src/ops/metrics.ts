@@ -82,10 +82,15 @@ export function createMetrics(service: 'web' | 'worker'): AppMetrics {
       registers: [registry],
     }),
   };
-  for (const outcome of SUBMISSION_OUTCOMES) metrics.submissions.inc({ outcome }, 0);
-  for (const channel of CHANNELS) {
-    metrics.bounces.inc({ channel }, 0);
-    for (const outcome of MESSAGE_OUTCOMES) metrics.messages.inc({ channel, outcome }, 0);
+  // Each process starts the series it feeds: the web app takes submissions and email bounces (the
+  // hook), the worker sends and follows texts.
+  if (service === 'web') {
+    for (const outcome of SUBMISSION_OUTCOMES) metrics.submissions.inc({ outcome }, 0);
+    metrics.bounces.inc({ channel: 'email' }, 0);
+  } else {
+    metrics.bounces.inc({ channel: 'sms' }, 0);
+    for (const channel of CHANNELS)
+      for (const outcome of MESSAGE_OUTCOMES) metrics.messages.inc({ channel, outcome }, 0);
   }
   return metrics;
 }

@@ -14,7 +14,7 @@
  */
 import type { MetricCounter } from '@temporalio/common';
 import { metricMeter } from '@temporalio/workflow';
-import type { Team } from '../../src/shared/case';
+import { TEAMS, type Team } from '../../src/shared/case';
 import type { CaseState } from './model';
 
 /** What an escalation looked like before an event, enough to see what the event changed. */
@@ -67,11 +67,15 @@ let counters: Record<EscalationEvent, MetricCounter> | undefined;
 export function countEscalations(before: EscalationMark[], after: CaseState): void {
   const events = escalationEvents(before, after);
   if (events.length === 0) return;
-  counters ??= {
-    opened: metricMeter.createCounter('shortnotice_escalations_opened', 'escalations', HELP.opened),
-    delivered: metricMeter.createCounter('shortnotice_escalations_delivered', 'alerts', HELP.delivered),
-    acknowledged: metricMeter.createCounter('shortnotice_escalations_acknowledged', 'escalations', HELP.acknowledged),
-    late: metricMeter.createCounter('shortnotice_escalations_late', 'escalations', HELP.late),
-  };
+  if (!counters) {
+    counters = {
+      opened: metricMeter.createCounter('shortnotice_escalations_opened', 'escalations', HELP.opened),
+      delivered: metricMeter.createCounter('shortnotice_escalations_delivered', 'alerts', HELP.delivered),
+      acknowledged: metricMeter.createCounter('shortnotice_escalations_acknowledged', 'escalations', HELP.acknowledged),
+      late: metricMeter.createCounter('shortnotice_escalations_late', 'escalations', HELP.late),
+    };
+    // Every series from zero, so a rate sees the first event and a dashboard shows the quiet teams.
+    for (const counter of Object.values(counters)) for (const team of TEAMS) counter.add(0, { team });
+  }
   for (const { event, team } of events) counters[event].add(1, { team });
 }

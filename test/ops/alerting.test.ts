@@ -214,14 +214,21 @@ afterAll(async () => {
 });
 
 describe('alerts against the running app', () => {
-  test('O0 all is well: a case runs, its email is sent and counted, and no alert is pending or firing', async () => {
+  test('O0 all is well: a case runs, its email is sent and counted, a refused submission is counted, and no alert is pending or firing', async () => {
     await waitUntil('every target up', async () => ((await value('count(up == 1)')) === 3 ? true : undefined), 30_000);
+    const refused = await fetch(`http://127.0.0.1:${ports.web}/api/cancellations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
+      body: JSON.stringify({ therapist: { id: 'T-4242' } }),
+    });
+    expect(refused.status).toBe(400);
     await submit('email');
     await smtp.waitFor((m) => m.envelope.to.some((t) => t.startsWith('sam.')), 60_000);
     await waitUntil('the submission and the send counted', async () => {
       const started = await value('sum(shortnotice_submissions_total{outcome="started"})');
       const sent = await value('sum(shortnotice_messages_total{channel="email",outcome="sent"})');
-      return started === 1 && sent >= 1 ? true : undefined;
+      const refusals = await value('sum(shortnotice_submission_refusals_total{via="api",status="400"})');
+      return started === 1 && sent >= 1 && refusals === 1 ? true : undefined;
     }, 30_000);
     // Several evaluations of every rule on a healthy stack.
     await new Promise((r) => setTimeout(r, 6000));

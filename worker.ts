@@ -70,7 +70,10 @@ async function main(): Promise<void> {
         ...standardChecks(config, temporal.client),
         {
           name: 'worker',
-          run: () => Promise.resolve(worker.getState() === 'RUNNING' ? undefined : `worker is ${worker.getState().toLowerCase()}`),
+          run: () => {
+            const state = worker.getState();
+            return Promise.resolve(state === 'RUNNING' ? undefined : `worker is ${state.toLowerCase()}`);
+          },
         },
       ],
       metrics,
@@ -84,7 +87,12 @@ async function main(): Promise<void> {
         beforeScrape: () => readiness.evaluate(),
       });
     log.info(
-      { event: 'polling', ...facts, healthPort: health?.port, sdkMetricsPort: config.worker.sdkMetricsPort || undefined },
+      {
+        event: 'polling',
+        ...facts,
+        healthPort: health?.port,
+        sdkMetricsPort: config.worker.sdkMetricsPort || undefined,
+      },
       'worker polling',
     );
     await worker.run();

@@ -233,7 +233,8 @@ export async function startDev(options: StartOptions = {}): Promise<number> {
     [uiPort, 'Temporal Web UI, from TEMPORAL_UI_URL'],
   ];
   if (config.port !== 0) ports.push([config.port, 'web app, from PORT']);
-  if (config.worker.healthPort !== 0) ports.push([config.worker.healthPort, "worker's health and metrics, from WORKER_HEALTH_PORT"]);
+  if (config.worker.healthPort !== 0)
+    ports.push([config.worker.healthPort, "worker's health and metrics, from WORKER_HEALTH_PORT"]);
   if (config.worker.sdkMetricsPort !== 0)
     ports.push([config.worker.sdkMetricsPort, "worker's Temporal SDK metrics, from WORKER_SDK_METRICS_PORT"]);
   const busy: string[] = [];

@@ -105,7 +105,9 @@ export function createCaseGauges(o: {
       }
     }
     for (const team of TEAMS) {
-      jobs.push(count(`${OPEN_CASES} AND ${EscalationsWaiting.name} = '${team}'`).then((n) => void waiting.set({ team }, n)));
+      jobs.push(
+        count(`${OPEN_CASES} AND ${EscalationsWaiting.name} = '${team}'`).then((n) => void waiting.set({ team }, n)),
+      );
       jobs.push(
         count(`${OPEN_CASES} AND ${EscalationsWaiting.name} = '${team}-late'`).then((n) => void late.set({ team }, n)),
       );

@@ -55,7 +55,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** An error in fixed words: its code (ECONNREFUSED, EAUTH) or reply, never its message, which may quote a host or user. */
+/** An error in fixed words: its code (ECONNREFUSED, EAUTH) or reply, never its message (it may quote a host or user). */
 function errorWords(err: unknown): string {
   const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; responseCode?: unknown };
   if (typeof e.responseCode === 'number') return `reply ${e.responseCode}`;

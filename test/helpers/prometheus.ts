@@ -13,7 +13,9 @@ export function prometheusBinary(name: 'prometheus' | 'promtool'): string {
   const override = name === 'prometheus' ? process.env.PROMETHEUS_PATH : process.env.PROMTOOL_PATH;
   const file = override ?? `/usr/bin/${name}`;
   if (!fs.existsSync(file))
-    throw new Error(`${file} not found: install Debian's prometheus package (apt-get install -y prometheus), or set ${name === 'prometheus' ? 'PROMETHEUS_PATH' : 'PROMTOOL_PATH'}`);
+    throw new Error(
+      `${file} not found: install Debian's prometheus package (apt-get install -y prometheus), or set ${name === 'prometheus' ? 'PROMETHEUS_PATH' : 'PROMTOOL_PATH'}`,
+    );
   return file;
 }
 

@@ -212,7 +212,9 @@ describe('docker-compose.yml', () => {
       scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
     };
     expect(config.rule_files).toEqual(['alerts.yml']);
-    const targets = Object.fromEntries(config.scrape_configs.map((j) => [j.job_name, j.static_configs.flatMap((c) => c.targets).sort()]));
+    const targets = Object.fromEntries(
+      config.scrape_configs.map((j) => [j.job_name, j.static_configs.flatMap((c) => c.targets).sort()]),
+    );
     const of = (role: string, port: (env: Record<string, string>) => string | undefined) =>
       SERVICES.filter((x) => x.role === role)
         .map((x) => `${x.name}:${port(envOf(service(x.name)))}`)
@@ -236,7 +238,11 @@ describe('docker-compose.yml', () => {
     );
     const env = envOf(grafana);
     expectFromDotEnv(env.GF_SECURITY_ADMIN_PASSWORD, 'GRAFANA_ADMIN_PASSWORD');
-    expect(env).toMatchObject({ GF_AUTH_ANONYMOUS_ENABLED: 'false', GF_ANALYTICS_REPORTING_ENABLED: 'false', GF_ANALYTICS_CHECK_FOR_UPDATES: 'false' });
+    expect(env).toMatchObject({
+      GF_AUTH_ANONYMOUS_ENABLED: 'false',
+      GF_ANALYTICS_REPORTING_ENABLED: 'false',
+      GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+    });
     expect(dependsOn(grafana)).toEqual({ prometheus: 'service_started' });
   });
 

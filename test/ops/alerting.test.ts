@@ -73,7 +73,12 @@ async function stop(p: Proc | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, context = () => ''): Promise<T> {
+async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  context = () => '',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -84,7 +89,9 @@ async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, t
       last = e;
     }
     if (Date.now() > deadline)
-      throw new Error(`${what} did not happen within ${timeoutMs / 1000} s${last ? ` (${String(last)})` : ''}\n${context()}`);
+      throw new Error(
+        `${what} did not happen within ${timeoutMs / 1000} s${last ? ` (${String(last)})` : ''}\n${context()}`,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -100,7 +107,10 @@ async function ready(url: string, p: () => Proc | undefined): Promise<void> {
 
 const firing = (alerts: AlertState[], name: string, labels: Record<string, string> = {}) =>
   alerts.filter(
-    (a) => a.labels.alertname === name && a.state === 'firing' && Object.entries(labels).every(([k, v]) => a.labels[k] === v),
+    (a) =>
+      a.labels.alertname === name &&
+      a.state === 'firing' &&
+      Object.entries(labels).every(([k, v]) => a.labels[k] === v),
   );
 
 /** Resolves once Prometheus shows the alert firing (with these labels). */
@@ -157,7 +167,9 @@ beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shortnotice-alerting-'));
   temporal = await createDevServerEnv();
   smtp = await startSmtpSink();
-  notify = await startHttpPeer((_req, res) => json(res, 500, { errors: [{ error: 'Exception', message: 'Internal server error' }] }));
+  notify = await startHttpPeer((_req, res) =>
+    json(res, 500, { errors: [{ error: 'Exception', message: 'Internal server error' }] }),
+  );
   ports = { web: await freePort(), health: await freePort(), sdk: await freePort() };
   env = {
     PATH: process.env.PATH,
@@ -191,7 +203,10 @@ beforeAll(async () => {
     groups: { rules: { for?: string }[] }[];
   };
   for (const rule of rules.groups.flatMap((g) => g.rules)) if (rule.for) rule.for = '1s';
-  const target = (job: string, port: number) => ({ job_name: job, static_configs: [{ targets: [`127.0.0.1:${port}`] }] });
+  const target = (job: string, port: number) => ({
+    job_name: job,
+    static_configs: [{ targets: [`127.0.0.1:${port}`] }],
+  });
   const config = {
     global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
     rule_files: ['alerts.yml'],
@@ -224,12 +239,16 @@ describe('alerts against the running app', () => {
     expect(refused.status).toBe(400);
     await submit('email');
     await smtp.waitFor((m) => m.envelope.to.some((t) => t.startsWith('sam.')), 60_000);
-    await waitUntil('the submission and the send counted', async () => {
-      const started = await value('sum(shortnotice_submissions_total{outcome="started"})');
-      const sent = await value('sum(shortnotice_messages_total{channel="email",outcome="sent"})');
-      const refusals = await value('sum(shortnotice_submission_refusals_total{via="api",status="400"})');
-      return started === 1 && sent >= 1 && refusals === 1 ? true : undefined;
-    }, 30_000);
+    await waitUntil(
+      'the submission and the send counted',
+      async () => {
+        const started = await value('sum(shortnotice_submissions_total{outcome="started"})');
+        const sent = await value('sum(shortnotice_messages_total{channel="email",outcome="sent"})');
+        const refusals = await value('sum(shortnotice_submission_refusals_total{via="api",status="400"})');
+        return started === 1 && sent >= 1 && refusals === 1 ? true : undefined;
+      },
+      30_000,
+    );
     // Several evaluations of every rule on a healthy stack.
     await new Promise((r) => setTimeout(r, 6000));
     expect((await prometheus.alerts()).map((a) => [a.labels.alertname, a.state])).toEqual([]);
@@ -255,8 +274,12 @@ describe('alerts against the running app', () => {
     await ready(`http://127.0.0.1:${ports.health}/readyz`, () => worker);
     const slow = await fires('ShortnoticeScheduleToStartHigh', { task: 'workflow' });
     expect(Number(slow.value)).toBeGreaterThan(5);
-    await waitUntil('ShortnoticeWorkerWithoutPollers resolved', async () =>
-      firing(await prometheus.alerts(), 'ShortnoticeWorkerWithoutPollers').length === 0 ? true : undefined, 30_000);
+    await waitUntil(
+      'ShortnoticeWorkerWithoutPollers resolved',
+      async () =>
+        firing(await prometheus.alerts(), 'ShortnoticeWorkerWithoutPollers').length === 0 ? true : undefined,
+      30_000,
+    );
   });
 
   test('O3 SMTP refuses every message, then ShortnoticeSmtpFailing fires', async () => {
@@ -264,7 +287,9 @@ describe('alerts against the running app', () => {
     try {
       for (let i = 0; i < 3; i++) await submit('email');
       await fires('ShortnoticeSmtpFailing');
-      expect(await value('sum(shortnotice_messages_total{channel="email",outcome="failed"})')).toBeGreaterThanOrEqual(3);
+      expect(await value('sum(shortnotice_messages_total{channel="email",outcome="failed"})')).toBeGreaterThanOrEqual(
+        3,
+      );
     } finally {
       smtp.refuseAll(undefined);
     }
@@ -281,11 +306,15 @@ describe('alerts against the running app', () => {
     await submit('email', { risk: true });
     const alert = await fires('ShortnoticeRiskAlertUnacknowledged');
     expect(Number(alert.value)).toBe(1);
-    await waitUntil('the escalation counted opened and late by the workflow', async () => {
-      const opened = await value('sum(shortnotice_escalations_opened_total{team="risk"})');
-      const late = await value('sum(shortnotice_escalations_late_total{team="risk"})');
-      return opened >= 1 && late >= 1 ? true : undefined;
-    }, 30_000);
+    await waitUntil(
+      'the escalation counted opened and late by the workflow',
+      async () => {
+        const opened = await value('sum(shortnotice_escalations_opened_total{team="risk"})');
+        const late = await value('sum(shortnotice_escalations_late_total{team="risk"})');
+        return opened >= 1 && late >= 1 ? true : undefined;
+      },
+      30_000,
+    );
   });
 
   test("the dashboard: every panel's query parses in Prometheus, and every metric it names is served by the web app or the worker", async () => {

@@ -10,7 +10,8 @@ import { parse } from 'yaml';
 import { prometheusBinary } from '../helpers/prometheus';
 
 const DIR = path.join(__dirname, '..', '..', 'deploy', 'prometheus');
-const run = (args: string[]) => execFileSync(prometheusBinary('promtool'), args, { cwd: DIR, encoding: 'utf8', stdio: 'pipe' });
+const run = (args: string[]) =>
+  execFileSync(prometheusBinary('promtool'), args, { cwd: DIR, encoding: 'utf8', stdio: 'pipe' });
 
 interface RuleFile {
   groups: { rules: { alert?: string; expr: string; for?: string; labels?: Record<string, string> }[] }[];
@@ -41,7 +42,11 @@ describe('deploy/prometheus/alerts.yml', () => {
     const cases = tests.tests.flatMap((t) => t.alert_rule_test ?? []);
     for (const name of alertNames) {
       const mine = cases.filter((c) => c.alertname === name);
-      expect([name, mine.some((c) => c.exp_alerts.length > 0), mine.some((c) => c.exp_alerts.length === 0)]).toEqual([name, true, true]);
+      expect([name, mine.some((c) => c.exp_alerts.length > 0), mine.some((c) => c.exp_alerts.length === 0)]).toEqual([
+        name,
+        true,
+        true,
+      ]);
     }
   });
 

@@ -21,11 +21,18 @@ interface Panel {
 }
 
 describe('deploy/grafana/shortnotice.json', () => {
-  const dashboard = JSON.parse(fs.readFileSync(FILE, 'utf8')) as { uid: string; title: string; panels: Panel[]; templating: { list: { name: string; type: string }[] } };
+  const dashboard = JSON.parse(fs.readFileSync(FILE, 'utf8')) as {
+    uid: string;
+    title: string;
+    panels: Panel[];
+    templating: { list: { name: string; type: string }[] };
+  };
 
   it('when Grafana loads it, then it has a fixed uid, unique panel ids, panels within the 24-column grid, and each query on the chosen Prometheus', () => {
     expect(dashboard.uid).toBe('shortnotice');
-    expect(dashboard.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource' }));
+    expect(dashboard.templating.list).toContainEqual(
+      expect.objectContaining({ name: 'datasource', type: 'datasource' }),
+    );
     const ids = dashboard.panels.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const p of dashboard.panels) {
@@ -37,7 +44,7 @@ describe('deploy/grafana/shortnotice.json', () => {
     }
   });
 
-  it('when its queries are read, then they cover the issue\'s metrics: HTTP, submissions, messages, bounces, escalations, obligations, schedule-to-start and the sticky cache', () => {
+  it("when its queries are read, then they cover the issue's metrics: HTTP, submissions, messages, bounces, escalations, obligations, schedule-to-start and the sticky cache", () => {
     const named = new Set(dashboardQueries(FILE).flatMap((q) => metricNamesIn(q.expr)));
     for (const metric of [
       'shortnotice_http_request_duration_seconds_bucket',
@@ -60,7 +67,9 @@ describe('deploy/grafana/shortnotice.json', () => {
 
   it('when a query is read for metric names, then functions, labels, windows and keywords are not taken for metrics', () => {
     expect(
-      metricNamesIn('histogram_quantile(0.95, sum by (le, route) (rate(x_bucket{route="/c/:token"}[$__rate_interval]))) > on() y'),
+      metricNamesIn(
+        'histogram_quantile(0.95, sum by (le, route) (rate(x_bucket{route="/c/:token"}[$__rate_interval]))) > on() y',
+      ),
     ).toEqual(['x_bucket', 'y']);
   });
 });
@@ -70,10 +79,20 @@ describe('deploy/grafana/provisioning', () => {
     const ds = parse(fs.readFileSync(path.join(GRAFANA, 'provisioning', 'datasources', 'prometheus.yml'), 'utf8')) as {
       datasources: { type: string; url: string; isDefault: boolean }[];
     };
-    expect(ds.datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090', isDefault: true })]);
-    const dash = parse(fs.readFileSync(path.join(GRAFANA, 'provisioning', 'dashboards', 'shortnotice.yml'), 'utf8')) as {
+    expect(ds.datasources).toEqual([
+      expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090', isDefault: true }),
+    ]);
+    const dash = parse(
+      fs.readFileSync(path.join(GRAFANA, 'provisioning', 'dashboards', 'shortnotice.yml'), 'utf8'),
+    ) as {
       providers: { type: string; allowUiUpdates: boolean; options: { path: string } }[];
     };
-    expect(dash.providers).toEqual([expect.objectContaining({ type: 'file', allowUiUpdates: false, options: { path: '/var/lib/grafana/dashboards' } })]);
+    expect(dash.providers).toEqual([
+      expect.objectContaining({
+        type: 'file',
+        allowUiUpdates: false,
+        options: { path: '/var/lib/grafana/dashboards' },
+      }),
+    ]);
   });
 });

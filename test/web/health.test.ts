@@ -48,7 +48,12 @@ describe('web app health and metrics', () => {
     const d = makeDeps();
     const metrics = createMetrics('web');
     const readiness = new Readiness(
-      [{ name: 'smtp', run: () => Promise.reject(Object.assign(new Error(`login ${SMTP_SECRET} refused`), { code: 'EAUTH' })) }],
+      [
+        {
+          name: 'smtp',
+          run: () => Promise.reject(Object.assign(new Error(`login ${SMTP_SECRET} refused`), { code: 'EAUTH' })),
+        },
+      ],
       metrics,
     );
     const app = createApp({ ...d.deps, ops: { metrics, readiness } });
@@ -69,7 +74,9 @@ describe('web app health and metrics', () => {
     const res = await request(app).get('/metrics').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.text).toMatch(/shortnotice_http_request_duration_seconds_count\{[^}]*route="\/c\/:token"[^}]*\} 1/);
-    expect(res.text).toMatch(/shortnotice_http_request_duration_seconds_count\{[^}]*method="POST",route="\/api\/cancellations",status="400"\} 1/);
+    expect(res.text).toMatch(
+      /shortnotice_http_request_duration_seconds_count\{[^}]*method="POST",route="\/api\/cancellations",status="400"\} 1/,
+    );
     expect(res.text).toMatch(/^shortnotice_submission_refusals_total\{via="api",status="400",service="web"\} 1$/m);
     expect(res.text).not.toContain(token);
     expect(res.text).not.toContain('sam@example.org');

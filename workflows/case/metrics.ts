@@ -29,7 +29,13 @@ export interface EscalationMark {
 export type EscalationEvent = 'opened' | 'delivered' | 'acknowledged' | 'late';
 
 export function escalationMarks(state: CaseState): EscalationMark[] {
-  return state.escalations.map((e) => ({ id: e.id, team: e.team, acked: !!e.ack, alerts: e.alerts, delivery: e.delivery }));
+  return state.escalations.map((e) => ({
+    id: e.id,
+    team: e.team,
+    acked: !!e.ack,
+    alerts: e.alerts,
+    delivery: e.delivery,
+  }));
 }
 
 /**

@@ -3,13 +3,17 @@
  * adapters, hands them to createActivities, and runs until SIGINT/SIGTERM. Workflow data is
  * encrypted with PAYLOAD_KEYS, and in production anything that arrives unencrypted is refused;
  * Temporal's own logs go through the same redacting logger. From dist/ (npm run build) it runs
- * the prebundled workflow code.
+ * the prebundled workflow code. It serves /healthz, /readyz and /metrics on WORKER_HEALTH_PORT, and
+ * its Temporal runtime serves the SDK's own metrics (schedule-to-start latency, sticky cache,
+ * pollers, the workflows' escalation counters) on WORKER_SDK_METRICS_PORT.
  */
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { buildActivityDeps } from './activities/deps';
-import { loadConfigOrExit, warnAboutDevelopmentKeys } from './src/config';
+import { loadConfigOrExit, warnAboutDevelopmentKeys, type Config } from './src/config';
 import { createLogger, TemporalPinoLogger } from './src/log';
+import { Readiness, standardChecks, startHealthServer, type HealthServer } from './src/ops/health';
+import { createMetrics } from './src/ops/metrics';
 import { startCaseIfNew } from './src/cases';
 import { connectTemporal, temporalConnectionOptions } from './src/temporal/client';
 import { createCaseWorker, prebuiltWorkflowBundle } from './src/temporal/worker';
@@ -18,19 +22,37 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger({ level: config.logLevel, base: { service: 'worker' } });
   warnAboutDevelopmentKeys(config, log);
-  Runtime.install({ logger: new TemporalPinoLogger(log.child({ component: 'temporal' })) });
+  Runtime.install({
+    logger: new TemporalPinoLogger(log.child({ component: 'temporal' })),
+    ...(config.worker.sdkMetricsPort !== 0
+      ? {
+          telemetryOptions: {
+            metrics: {
+              // Seconds and _total, as Prometheus names them (and as prom-client does for the app's own).
+              prometheus: {
+                bindAddress: hostPort(listenHost(config), config.worker.sdkMetricsPort),
+                countersTotalSuffix: true,
+                useSecondsForDurations: true,
+              },
+            },
+          },
+        }
+      : {}),
+  });
+  const metrics = createMetrics('worker');
   const production = config.env === 'production';
   const workflowBundle = prebuiltWorkflowBundle(production);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   // The process's one Temporal client: an absence starts follow-on cases through it.
   const temporal = await connectTemporal(config);
+  let health: HealthServer | undefined;
   try {
     const worker = await createCaseWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       activities: createActivities({
-        ...buildActivityDeps(config, log.child({ component: 'activities' })),
+        ...buildActivityDeps(config, log.child({ component: 'activities' }), metrics),
         startCase: (input) => startCaseIfNew(temporal.client, config.temporal.taskQueue, input),
       }),
       payloadKeys: config.payloadKeys,
@@ -43,12 +65,51 @@ async function main(): Promise<void> {
       tls: config.temporal.tls !== undefined,
       prebuiltBundle: workflowBundle !== undefined,
     };
-    log.info({ event: 'polling', ...facts }, 'worker polling');
+    const readiness = new Readiness(
+      [
+        ...standardChecks(config, temporal.client),
+        {
+          name: 'worker',
+          run: () => {
+            const state = worker.getState();
+            return Promise.resolve(state === 'RUNNING' ? undefined : `worker is ${state.toLowerCase()}`);
+          },
+        },
+      ],
+      metrics,
+    );
+    if (config.worker.healthPort !== 0)
+      health = await startHealthServer({
+        port: config.worker.healthPort,
+        host: listenHost(config),
+        readiness,
+        metrics,
+        beforeScrape: () => readiness.evaluate(),
+      });
+    log.info(
+      {
+        event: 'polling',
+        ...facts,
+        healthPort: health?.port,
+        sdkMetricsPort: config.worker.sdkMetricsPort || undefined,
+      },
+      'worker polling',
+    );
     await worker.run();
   } finally {
+    await health?.stop();
     await temporal.close();
     await connection.close();
   }
+}
+
+/** Where the worker's ports listen: BIND_ADDRESS, or as the web app, loopback outside production. */
+function listenHost(config: Config): string {
+  return config.bindAddress ?? '0.0.0.0';
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 main().catch((err: unknown) => {

@@ -53,6 +53,8 @@ export interface CaseServiceDeps {
    */
   caseIdKey: Buffer;
   now?: () => Date;
+  /** Told of each session submitted: a case started, or a duplicate that found its case (metrics). */
+  onSubmitted?: (outcome: 'started' | 'duplicate') => void;
 }
 
 /**
@@ -165,12 +167,14 @@ export class CaseService {
     const digest = this.digest(input);
     try {
       await startCaseWorkflow(this.deps.client, this.deps.taskQueue, input, digest);
+      this.deps.onSubmitted?.('started');
       // Started: there was no earlier case to compare with or to raise a risk on.
       return { changesIgnored: false, riskRaised: false };
     } catch (e) {
       // The same session submitted again (double click, retry, correction): still one case.
       if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
     }
+    this.deps.onSubmitted?.('duplicate');
     const handle = this.deps.client.workflow.getHandle(caseWorkflowId(input.caseId));
     const earlier = await handle.describe();
     const changesIgnored = earlier.typedSearchAttributes.get(SubmissionDigest) !== digest;

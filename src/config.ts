@@ -48,6 +48,8 @@ const envSchema = z.object({
     z.union([z.ipv4(), z.ipv6()], { message: 'must be an IP address, like 127.0.0.1, 0.0.0.0 or ::' }).optional(),
   ),
   PUBLIC_BASE_URL: url(['http:', 'https:']).default('http://localhost:3000'),
+  WORKER_HEALTH_PORT: port.default(9464),
+  WORKER_SDK_METRICS_PORT: port.default(9465),
   TEMPORAL_ADDRESS: z
     .string()
     .trim()
@@ -151,6 +153,11 @@ export const ENV_VARIABLES = Object.keys(envSchema.shape) as (keyof Env)[];
 export interface Config {
   env: Env['NODE_ENV'];
   port: number;
+  /**
+   * The worker's own HTTP port (/healthz, /readyz, /metrics) and the port its Temporal runtime
+   * serves the SDK's Prometheus metrics on; bound like the web app (bindAddress). 0 turns either off.
+   */
+  worker: { healthPort: number; sdkMetricsPort: number };
   /**
    * The interface the web app listens on: loopback outside production unless BIND_ADDRESS says
    * otherwise; every interface in production (a container or a host behind a proxy).
@@ -558,6 +565,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         'and PUBLIC_BASE_URL and TEMPORAL_UI_URL on loopback',
     );
   }
+  if (e.WORKER_HEALTH_PORT !== 0 && e.WORKER_HEALTH_PORT === e.WORKER_SDK_METRICS_PORT) {
+    problems.push('  WORKER_SDK_METRICS_PORT: must differ from WORKER_HEALTH_PORT (each is a server of its own)');
+  }
   if (e.SESSION_IDLE_MINUTES * 60 > e.SESSION_ABSOLUTE_HOURS * 3600) {
     problems.push('  SESSION_IDLE_MINUTES: must not be longer than SESSION_ABSOLUTE_HOURS');
   }
@@ -565,6 +575,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   return {
     env: e.NODE_ENV,
     port: e.PORT,
+    worker: { healthPort: e.WORKER_HEALTH_PORT, sdkMetricsPort: e.WORKER_SDK_METRICS_PORT },
     bindAddress: e.BIND_ADDRESS ?? (production ? undefined : '127.0.0.1'),
     publicBaseUrl,
     temporal: {

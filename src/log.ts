@@ -53,6 +53,9 @@ export interface LogFields {
   /** Whether the worker talks to Temporal over TLS, and loaded a prebuilt workflow bundle. */
   tls?: boolean;
   prebuiltBundle?: boolean;
+  /** The worker's health port and its Temporal runtime's metrics port. */
+  healthPort?: number;
+  sdkMetricsPort?: number;
   /** Delivery reports received, as `caseId/step:status`. */
   reports?: readonly string[];
   /** Counts in a report (received, matched, signalled...). */
@@ -227,6 +230,8 @@ const FIELDS: Record<string, Kind> = {
   providerStatus: word,
   tls: flag,
   prebuiltBundle: flag,
+  healthPort: count,
+  sdkMetricsPort: count,
   reports: listOf(matching(/^c[0-9a-z]{20}\/[A-Za-z0-9_-]{1,80}:(delivered|failed)$/)),
   received: count,
   matched: count,

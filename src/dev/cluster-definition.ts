@@ -23,6 +23,16 @@ export const SERVICE_NAMES = [
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
+/**
+ * Compose also runs Prometheus (the rules in deploy/prometheus/alerts.yml) and Grafana (the dashboard
+ * in deploy/grafana). The native cluster does not: Debian packages no Grafana, and the alerting test
+ * runs Debian's Prometheus against the app itself (test/ops/alerting.test.ts).
+ */
+export const MONITORING_SERVICES = ['prometheus', 'grafana'] as const;
+
+/** The readiness endpoint each app process serves; compose's healthchecks and the native cluster wait on it. */
+export const READINESS_PATH = '/readyz';
+
 export type Role = 'database' | 'schema' | 'temporal' | 'setup' | 'ui' | 'mail' | 'worker' | 'web';
 
 /** What a dependent waits for: a healthy service, a job that finished, or a started one. */
@@ -122,6 +132,8 @@ export interface Topology {
     ui: number;
     /** Each web process's listening port. */
     web: Record<'web-1' | 'web-2', number>;
+    /** Each worker's health port (/healthz, /readyz, /metrics) and its Temporal runtime's metrics port. */
+    worker: Record<'worker-1' | 'worker-2', { health: number; sdkMetrics: number }>;
   };
   /** How people reach the web app (one address for both web processes) and the UI. */
   publicWebUrl: string;
@@ -159,6 +171,10 @@ export function appEnvironment(t: Topology, name: ServiceName): Record<string, s
   };
   for (const s of DEPLOYMENT_SETTINGS) env[s] = t.setting(s);
   if (name === 'web-1' || name === 'web-2') env.PORT = String(t.ports.web[name]);
+  if (name === 'worker-1' || name === 'worker-2') {
+    env.WORKER_HEALTH_PORT = String(t.ports.worker[name].health);
+    env.WORKER_SDK_METRICS_PORT = String(t.ports.worker[name].sdkMetrics);
+  }
   if (t.tls) {
     env.TEMPORAL_TLS_CA = t.tls.ca;
     env.TEMPORAL_TLS_CERT = t.tls.clientCert;

@@ -19,6 +19,7 @@ import type { ClusterBinaries } from './cluster-binaries';
 import {
   DYNAMIC_CONFIG,
   environmentOf,
+  READINESS_PATH,
   SCHEMA_SCRIPT,
   SERVICES,
   type DeploymentSetting,
@@ -77,6 +78,7 @@ interface State {
     ui: number;
     mail: number;
     web: Record<'web-1' | 'web-2', number>;
+    worker: Record<'worker-1' | 'worker-2', { health: number; sdkMetrics: number }>;
     internal: Record<(typeof TEMPORAL_INTERNAL_PORTS)[number], number>;
   };
   secrets: Record<SecretName, string>;
@@ -171,6 +173,10 @@ export class NativeCluster {
         ui: await free(o.ports?.ui),
         mail: await free(),
         web: { 'web-1': await free(o.ports?.web1), 'web-2': await free(o.ports?.web2) },
+        worker: {
+          'worker-1': { health: await free(), sdkMetrics: await free() },
+          'worker-2': { health: await free(), sdkMetrics: await free() },
+        },
         internal,
       },
       secrets,
@@ -192,6 +198,15 @@ export class NativeCluster {
 
   get publicWebUrl(): string {
     return `http://localhost:${this.state.ports.web['web-1']}`;
+  }
+
+  /** Each worker's health server (/healthz, /readyz, /metrics). */
+  get workerHealthUrls(): Record<'worker-1' | 'worker-2', string> {
+    const { worker } = this.state.ports;
+    return {
+      'worker-1': `http://127.0.0.1:${worker['worker-1'].health}`,
+      'worker-2': `http://127.0.0.1:${worker['worker-2'].health}`,
+    };
   }
 
   get uiUrl(): string {
@@ -221,6 +236,7 @@ export class NativeCluster {
         temporal: this.state.ports.temporal,
         ui: this.state.ports.ui,
         web: this.state.ports.web,
+        worker: this.state.ports.worker,
       },
       publicWebUrl: this.publicWebUrl,
       publicUiUrl: this.uiUrl,
@@ -334,9 +350,13 @@ export class NativeCluster {
     }
     await step('two workers and two web apps (node dist/…)', async () => {
       for (const name of ['worker-1', 'worker-2', 'web-1', 'web-2'] as const) this.startService(name);
-      await Promise.all(
-        (['web-1', 'web-2'] as const).map((w) => this.waitForHttp(`${this.webUrls[w]}/healthz`, 60_000, w)),
-      );
+      // Ready, not just alive: Temporal answers, a worker polls, SMTP and Notify are usable (503 until then).
+      await Promise.all([
+        ...(['worker-1', 'worker-2'] as const).map((w) =>
+          this.waitForHttp(`${this.workerHealthUrls[w]}${READINESS_PATH}`, 60_000, w),
+        ),
+        ...(['web-1', 'web-2'] as const).map((w) => this.waitForHttp(`${this.webUrls[w]}${READINESS_PATH}`, 60_000, w)),
+      ]);
     });
     this.log(`cluster up in ${formatDuration(Date.now() - t0)}`);
   }

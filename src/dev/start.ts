@@ -233,6 +233,10 @@ export async function startDev(options: StartOptions = {}): Promise<number> {
     [uiPort, 'Temporal Web UI, from TEMPORAL_UI_URL'],
   ];
   if (config.port !== 0) ports.push([config.port, 'web app, from PORT']);
+  if (config.worker.healthPort !== 0)
+    ports.push([config.worker.healthPort, "worker's health and metrics, from WORKER_HEALTH_PORT"]);
+  if (config.worker.sdkMetricsPort !== 0)
+    ports.push([config.worker.sdkMetricsPort, "worker's Temporal SDK metrics, from WORKER_SDK_METRICS_PORT"]);
   const busy: string[] = [];
   for (const [port, what] of ports) if (await portInUse(port)) busy.push(`port ${port} (${what})`);
   if (busy.length > 0) {
@@ -337,10 +341,17 @@ export async function startDev(options: StartOptions = {}): Promise<number> {
       if (!config.mail.smtpUrl) say(`  development mailbox  ${base}/dev/mailbox`);
       const decodes = codecOpenToLocalUi(config) ? ' (reads case data through the web app)' : '';
       say(`  Temporal Web UI      http://localhost:${uiPort}${decodes}`);
+      say(`  health and metrics   ${base}/readyz, ${base}/metrics (worker: ${workerHealth(config)})`);
       say('press Ctrl-C to stop.');
     }
   }
   return finish(exitCode, killAll, onSignal);
+}
+
+function workerHealth(config: Config): string {
+  const { healthPort, sdkMetricsPort } = config.worker;
+  const at = (port: number, what: string) => (port === 0 ? `${what} off` : `http://localhost:${port}/${what}`);
+  return `${at(healthPort, 'readyz')}, ${at(healthPort, 'metrics')}, SDK ${at(sdkMetricsPort, 'metrics')}`;
 }
 
 async function finish(exitCode: Promise<number>, killAll: () => void, onSignal: (s: NodeJS.Signals) => void): Promise<number> {

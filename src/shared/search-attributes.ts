@@ -21,6 +21,14 @@ export const SubmissionDigest = defineSearchAttributeKey('SubmissionDigest', Sea
 /** When the oldest escalation still waiting for a lead's acknowledgement was raised. */
 export const UnackedEscalationSince = defineSearchAttributeKey('UnackedEscalationSince', SearchAttributeType.DATETIME);
 
+/**
+ * Teams with an escalation still waiting for acknowledgement (`risk`), each also as `<team>-late`
+ * once that escalation has passed its acknowledgement window and is being chased (`risk-late`).
+ * Set by the workflow from its state (a chase is a timer firing), so a visibility count finds risk
+ * alerts left unacknowledged beyond their window without a clock in the query. Team names only.
+ */
+export const EscalationsWaiting = defineSearchAttributeKey('EscalationsWaiting', SearchAttributeType.KEYWORD_LIST);
+
 /** The absence a case belongs to (a keyed id, no personal data): lists every case of one absence. */
 export const AbsenceId = defineSearchAttributeKey('AbsenceId', SearchAttributeType.KEYWORD);
 /** On an absence: its expected return (YYYY-MM-DD), `back` once the therapist reported back, or `unknown`. */
@@ -39,6 +47,7 @@ export const SEARCH_ATTRIBUTES = [
   UnackedEscalationSince,
   NextStepOwner,
   SubmissionDigest,
+  EscalationsWaiting,
   AbsenceId,
   AbsenceReturn,
   OpenCases,

@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
+import { httpMetrics } from '../ops/metrics';
 import { createContext, type AppDeps, type WebContext } from './context';
+import { healthRoutes, HEALTH_PATHS } from './routes/health';
 import { apiRoutes, API_BODY_LIMIT } from './routes/api';
 import { authRoutes } from './routes/auth';
 import { caseRoutes } from './routes/cases';
@@ -105,6 +107,8 @@ function tooMany(ctx: WebContext) {
 export function createApp(deps: AppDeps): Express {
   const { config } = deps;
   const app = express();
+  // First, so every request is timed, including those refused below.
+  if (deps.ops) app.use(httpMetrics(deps.ops.metrics));
   app.disable('x-powered-by');
   // The number of proxies in front (TRUST_PROXY_HOPS): req.ip and req.protocol come from the
   // X-Forwarded-* headers they add, and no further, so a client cannot choose its own address.
@@ -118,7 +122,7 @@ export function createApp(deps: AppDeps): Express {
     if (KNOWN_METHODS.has(req.method)) return next();
     res.status(501).type('text').send('Not implemented');
   });
-  app.use(knownHostsOnly(config.publicBaseUrl, ctx.log));
+  app.use(knownHostsOnly(config.publicBaseUrl, ctx.log, HEALTH_PATHS));
   app.use(securityHeaders(https));
 
   const assets = { maxAge: '1h', index: false, fallthrough: true } as const;
@@ -132,9 +136,8 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(noStore);
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ ok: true });
-  });
+  // Before any session, rate limit or log line: probes and scrapes come every few seconds.
+  app.use(healthRoutes(deps.ops));
 
   // Machines: bearer tokens, no cookies, no forms.
   app.use('/api', limiter(ctx.limits.api, ctx.log, refuse), apiRoutes(ctx));

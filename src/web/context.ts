@@ -7,6 +7,9 @@ import type { CaseService } from '../cases';
 import type { Config } from '../config';
 import type { LinkSealer } from '../links';
 import { silentLogger, type Logger } from '../log';
+import type { CaseGauges } from '../ops/case-gauges';
+import type { Readiness } from '../ops/health';
+import type { AppMetrics } from '../ops/metrics';
 import type { Mailbox } from './mailbox';
 import { ClientActions } from './security/client-actions';
 import { CsrfTokens } from './security/csrf';
@@ -32,6 +35,15 @@ export interface AppDeps {
   limits?: Partial<RateLimits>;
   /** The audit stream of reads (src/audit.ts); `npm run web` writes AUDIT_LOG_FILE. Nothing when not given. */
   audit?: AuditLog;
+  /** Metrics (/metrics) and readiness (/readyz); `npm run web` gives both. Without them only /healthz answers. */
+  ops?: WebOps;
+}
+
+export interface WebOps {
+  metrics: AppMetrics;
+  readiness: Readiness;
+  /** Visibility counts refreshed before each scrape. */
+  caseGauges?: CaseGauges;
 }
 
 export interface WebContext {

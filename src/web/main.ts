@@ -9,6 +9,9 @@ import { CaseService } from '../cases';
 import { loadConfigOrExit, warnAboutDevelopmentKeys } from '../config';
 import { LinkSealer } from '../links';
 import { createLogger, type Logger } from '../log';
+import { createCaseGauges } from '../ops/case-gauges';
+import { Readiness, standardChecks } from '../ops/health';
+import { createMetrics } from '../ops/metrics';
 import { connectTemporal } from '../temporal/client';
 import { createApp, type AppDeps } from './app';
 import { directoryMailbox } from './mailbox';
@@ -59,13 +62,26 @@ async function main(): Promise<void> {
   const temporal = await connectTemporal(config).catch((err: unknown) => {
     throw new Error(`cannot reach Temporal at ${config.temporal.address} (${err instanceof Error ? err.message : String(err)}); is the server running?`);
   });
+  const metrics = createMetrics('web');
   const cases = new CaseService({
     client: temporal.client,
     taskQueue: config.temporal.taskQueue,
     policy: config.policy,
     recordsMode: config.records.mode,
     caseIdKey: config.caseIdKey,
+    onSubmitted: (outcome) => metrics.submissions.inc({ outcome }),
   });
+  const ops = {
+    metrics,
+    readiness: new Readiness(standardChecks(config, temporal.client), metrics),
+    caseGauges: createCaseGauges({
+      client: temporal.client,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      policy: config.policy,
+      metrics,
+    }),
+  };
   const devMailbox = !config.mail.smtpUrl && config.env !== 'production';
   const web = await startWebServer(
     {
@@ -75,6 +91,7 @@ async function main(): Promise<void> {
       mailbox: devMailbox ? directoryMailbox(config.mail.mailboxDir) : undefined,
       logger: log,
       audit: createAudit(fileAuditSink(config.audit.file)),
+      ops,
     },
     config.port,
     config.bindAddress,

@@ -16,6 +16,8 @@ import {
   DEPLOYMENT_SETTINGS,
   DYNAMIC_CONFIG,
   environmentOf,
+  MONITORING_SERVICES,
+  READINESS_PATH,
   SCHEMA_SCRIPT,
   SECRET_NAMES,
   SERVICE_NAMES,
@@ -38,6 +40,7 @@ interface Service {
   ports?: string[];
   volumes?: string[];
   depends_on?: string[] | Record<string, { condition: string }>;
+  healthcheck?: { test?: string[] | string };
   init?: boolean;
   restart?: string;
 }
@@ -76,7 +79,13 @@ const MOUNTED_DEPLOY = '/etc/shortnotice/temporal';
 /** The definition as compose must spell it: service names, container ports, mounted files, .env. */
 const composeTopology: Topology = {
   host: (name) => name,
-  ports: { postgres: 5432, temporal: 7233, ui: 8080, web: { 'web-1': 3000, 'web-2': 3000 } },
+  ports: {
+    postgres: 5432,
+    temporal: 7233,
+    ui: 8080,
+    web: { 'web-1': 3000, 'web-2': 3000 },
+    worker: { 'worker-1': { health: 9464, sdkMetrics: 9465 }, 'worker-2': { health: 9464, sdkMetrics: 9465 } },
+  },
   publicWebUrl: 'http://localhost:3000',
   publicUiUrl: 'http://localhost:8233',
   dynamicConfigPath: `${MOUNTED_DEPLOY}/${path.basename(DYNAMIC_CONFIG)}`,
@@ -115,8 +124,8 @@ describe('docker-compose.yml', () => {
     expect(ok).toBe(true);
   });
 
-  it('when compared with the native cluster definition, then it has the same services with the same dependencies', () => {
-    expect(Object.keys(compose.services).sort()).toEqual([...SERVICE_NAMES].sort());
+  it('when compared with the native cluster definition, then it has the same services with the same dependencies, and Prometheus and Grafana besides', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([...SERVICE_NAMES, ...MONITORING_SERVICES].sort());
     for (const spec of SERVICES)
       expect([spec.name, dependsOn(service(spec.name))]).toEqual([spec.name, spec.dependsOn]);
   });
@@ -177,7 +186,64 @@ describe('docker-compose.yml', () => {
       'temporal-ui': 1,
       'web-1': 1,
       'web-2': 1,
+      prometheus: 1,
+      grafana: 1,
     });
+  });
+
+  it('when compose checks the app services, then each web app and worker is healthy only when its /readyz on its own port says ready', () => {
+    for (const spec of SERVICES.filter((x) => x.role === 'web' || x.role === 'worker')) {
+      const env = envOf(service(spec.name));
+      const port = spec.role === 'web' ? env.PORT : env.WORKER_HEALTH_PORT;
+      const test = service(spec.name).healthcheck?.test;
+      expect([spec.name, Array.isArray(test) ? test.join(' ') : test]).toEqual([
+        spec.name,
+        expect.stringContaining(`http://127.0.0.1:${port}${READINESS_PATH}`),
+      ]);
+    }
+  });
+
+  it('when Prometheus runs, then it scrapes every web app, worker and worker runtime on the ports compose gives them, and evaluates the shipped alert rules', () => {
+    const prometheus = service('prometheus');
+    expect(prometheus.volumes).toContain('./deploy/prometheus:/etc/prometheus:ro');
+    expect(prometheus.command).toContain('--config.file=/etc/prometheus/prometheus.yml');
+    const config = parse(read('deploy/prometheus/prometheus.yml')) as {
+      rule_files: string[];
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    expect(config.rule_files).toEqual(['alerts.yml']);
+    const targets = Object.fromEntries(
+      config.scrape_configs.map((j) => [j.job_name, j.static_configs.flatMap((c) => c.targets).sort()]),
+    );
+    const of = (role: string, port: (env: Record<string, string>) => string | undefined) =>
+      SERVICES.filter((x) => x.role === role)
+        .map((x) => `${x.name}:${port(envOf(service(x.name)))}`)
+        .sort();
+    expect(targets).toEqual({
+      'shortnotice-web': of('web', (e) => e.PORT),
+      'shortnotice-worker': of('worker', (e) => e.WORKER_HEALTH_PORT),
+      'shortnotice-worker-sdk': of('worker', (e) => e.WORKER_SDK_METRICS_PORT),
+    });
+    // The job names the alert rules rely on.
+    expect(read('deploy/prometheus/alerts.yml')).toContain('up{job="shortnotice-worker"}');
+  });
+
+  it('when Grafana runs, then it is provisioned with Prometheus and the dashboard, read-only, with its admin password from .env and no call home', () => {
+    const grafana = service('grafana');
+    expect(grafana.volumes).toEqual(
+      expect.arrayContaining([
+        './deploy/grafana/provisioning:/etc/grafana/provisioning:ro',
+        './deploy/grafana/shortnotice.json:/var/lib/grafana/dashboards/shortnotice.json:ro',
+      ]),
+    );
+    const env = envOf(grafana);
+    expectFromDotEnv(env.GF_SECURITY_ADMIN_PASSWORD, 'GRAFANA_ADMIN_PASSWORD');
+    expect(env).toMatchObject({
+      GF_AUTH_ANONYMOUS_ENABLED: 'false',
+      GF_ANALYTICS_REPORTING_ENABLED: 'false',
+      GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+    });
+    expect(dependsOn(grafana)).toEqual({ prometheus: 'service_started' });
   });
 
   it("S4 when leads open the Web UI, then write actions are off and its only CORS origin is the UI's own", () => {
@@ -196,6 +262,7 @@ describe('docker-compose.yml', () => {
       LINK_KEYS: key(),
       PAYLOAD_KEYS: key(),
       SESSION_KEYS: key(),
+      CASE_ID_KEY: randomBytes(32).toString('base64'),
       OIDC_ISSUER_URL: 'https://login.example.org',
       OIDC_CLIENT_ID: 'shortnotice',
     };
@@ -312,6 +379,7 @@ describe('.env.example', () => {
       'TEMPORAL_TEST_SERVER_PATH',
       'SHORTNOTICE_CACHE_DIR',
       'POSTGRES_PASSWORD',
+      'GRAFANA_ADMIN_PASSWORD',
     ];
     expect(expected.filter((v) => !documented.has(v))).toEqual([]);
   });

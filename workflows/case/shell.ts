@@ -12,6 +12,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -44,6 +45,7 @@ import {
   CaseStage,
   DocsComplete,
   EscalatedTo,
+  EscalationsWaiting,
   NextDeadline,
   NextStepOwner,
   RiskConcern,
@@ -52,8 +54,9 @@ import {
   UnackedEscalationSince,
 } from '../../src/shared/search-attributes';
 import { apply, initialState, refusal } from './core';
+import { countEscalations, escalationMarks } from './metrics';
 import type { CaseEvent, CaseState, Command } from './model';
-import { attributes, describe, view, wakeups } from './view';
+import { attributes, describe, escalationsWaiting, view, wakeups } from './view';
 
 /** Client messages: a few quick retries, then the channel counts as failed and a person steps in. */
 const clientChannel: ActivityOptions = {
@@ -84,6 +87,9 @@ const staff = proxyActivities<CaseActivities>(staffChannel);
 const records = proxyActivities<CaseActivities>(recordsCheck);
 const follow = proxyActivities<CaseActivities>(smsFollow);
 
+/** Guards the EscalationsWaiting search attribute (issue 16). */
+const ESCALATIONS_WAITING_PATCH = 'escalations-waiting-attribute';
+
 /** Keeps history well under Temporal's limits; state carries over intact. */
 const HISTORY_BUDGET = 5_000;
 
@@ -105,7 +111,9 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
   const isOpen = () => state.stage !== 'completed' && state.stage !== 'closed';
 
   function run(event: CaseEvent): void {
+    const before = escalationMarks(state);
     for (const command of apply(state, event, Date.now(), policy)) execute(command);
+    countEscalations(before, state);
     changed = true;
   }
 
@@ -310,8 +318,10 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
       details = text;
       setCurrentDetails(text);
     }
+    // Cases recorded before EscalationsWaiting existed replay without it (their upserts stay as they were).
+    const waiting = patched(ESCALATIONS_WAITING_PATCH) ? escalationsWaiting(state) : undefined;
     const attrs = attributes(state);
-    const key = JSON.stringify(attrs);
+    const key = JSON.stringify({ ...attrs, waiting });
     if (key === published) return;
     published = key;
     upsertSearchAttributes([
@@ -324,6 +334,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
       { key: DocsComplete, value: attrs.docs },
       { key: SessionStart, value: new Date(input.session.startsAt) },
       { key: UnackedEscalationSince, value: attrs.unacked === undefined ? null : new Date(attrs.unacked) },
+      ...(waiting ? [{ key: EscalationsWaiting, value: waiting }] : []),
     ]);
   }
 

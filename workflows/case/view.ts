@@ -190,6 +190,23 @@ export function attributes(state: CaseState): Attributes {
   };
 }
 
+/**
+ * Teams with an escalation waiting for acknowledgement, and `<team>-late` for each whose
+ * obligation has passed its deadline and been chased at least once (the EscalationsWaiting search
+ * attribute). Sorted, so an unchanged state publishes an unchanged list.
+ */
+export function escalationsWaiting(state: CaseState): string[] {
+  if (state.stage === 'completed' || state.stage === 'closed') return [];
+  const out = new Set<string>();
+  for (const e of state.escalations) {
+    if (e.ack) continue;
+    out.add(e.team);
+    const ob = state.obligations.find((o) => o.id === e.ob);
+    if (ob && !ob.done && ob.chases > 0) out.add(`${e.team}-late`);
+  }
+  return [...out].sort();
+}
+
 export type WakeReason = 'deadline' | 'reminder' | 'told-check' | 'absence' | 'records-check' | 'message';
 
 /** Every future moment the case must look at itself, with what for (for the timer's summary in the Web UI). */

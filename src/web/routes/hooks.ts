@@ -92,8 +92,11 @@ export function hookRoutes(ctx: WebContext): Router {
       let ignored = 0;
       try {
         for (const { caseId, report } of reports) {
-          if (await ctx.deps.cases.reportDelivery(caseId, report)) signalled++;
-          else ignored++;
+          if (await ctx.deps.cases.reportDelivery(caseId, report)) {
+            signalled++;
+            // The hook serves mail relays: a failed report is an email that bounced.
+            if (report.status === 'failed') ctx.deps.ops?.metrics.bounces.inc({ channel: 'email' });
+          } else ignored++;
         }
       } catch (err) {
         // Reports already passed on are harmless to repeat (a case takes each message's outcome once).

@@ -27,7 +27,7 @@ import {
   type AbsenceView,
 } from './shared/absence';
 import type { Policy } from './shared/policy';
-import { AbsenceId, AbsenceReturn, CaseStage, DocsComplete, NextDeadline, RiskConcern, SessionStart, SubmissionDigest, TherapistRef } from './shared/search-attributes';
+import { AbsenceId, AbsenceReturn, CancelledAtUnix, CaseStage, DocsComplete, NextDeadline, RiskConcern, SessionStart, SubmissionDigest, TherapistRef } from './shared/search-attributes';
 import { formatUk } from './shared/time';
 import {
   countCases,
@@ -392,6 +392,7 @@ export async function startCaseWorkflow(client: Client, taskQueue: string, input
       { key: DocsComplete, value: false },
       { key: SessionStart, value: new Date(input.session.startsAt) },
       { key: AbsenceId, value: input.absenceId },
+      { key: CancelledAtUnix, value: Math.floor(Date.parse(input.submittedAt) / 1000) },
     ],
     // Shown in the Web UI's list and detail views: no client name or contact details.
     staticSummary: `${input.followOn ? 'Withdrawn booking' : 'Cancelled session'} ${formatUk(input.session.startsAt)}, therapist ${input.therapist.id}`,

@@ -41,11 +41,13 @@ import {
 } from '../../src/shared/messages';
 import { withDefaults } from '../../src/shared/policy';
 import {
+  CancelledAtUnix,
   CaseStage,
   DocsComplete,
   EscalatedTo,
   NextDeadline,
   NextStepOwner,
+  RebookedAtUnix,
   RiskConcern,
   SessionStart,
   TherapistRef,
@@ -311,7 +313,10 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
       setCurrentDetails(text);
     }
     const attrs = attributes(state);
-    const key = JSON.stringify(attrs);
+    // The charts' two times ride along with the other attributes and never cause an upsert of their
+    // own, so cases recorded before they existed replay with the same commands.
+    const { cancelledAt, rebookedAt, ...tracked } = attrs;
+    const key = JSON.stringify(tracked);
     if (key === published) return;
     published = key;
     upsertSearchAttributes([
@@ -324,6 +329,8 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
       { key: DocsComplete, value: attrs.docs },
       { key: SessionStart, value: new Date(input.session.startsAt) },
       { key: UnackedEscalationSince, value: attrs.unacked === undefined ? null : new Date(attrs.unacked) },
+      { key: CancelledAtUnix, value: Math.floor(cancelledAt / 1000) },
+      { key: RebookedAtUnix, value: rebookedAt === undefined ? null : Math.floor(rebookedAt / 1000) },
     ]);
   }
 

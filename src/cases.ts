@@ -39,6 +39,7 @@ import {
   type ListFilter,
   type PageRequest,
 } from './ops/case-lists';
+import { aggregate, chartsQuery, readChartCases, type LeadCharts } from './ops/lead-charts';
 import type { cancellationCase, therapistAbsence } from '../workflows';
 
 export interface CaseServiceDeps {
@@ -286,6 +287,13 @@ export class CaseService {
   /** How many cases a list holds. */
   async count(filter: ListFilter): Promise<number> {
     return countCases(this.deps.client, listQuery(filter, this.deps.policy, this.now()));
+  }
+
+  /** The lead's charts: cancellations per day and time to rebook, from search attributes alone. */
+  async leadCharts(): Promise<LeadCharts> {
+    const now = this.now().getTime();
+    const { cases, capped } = await readChartCases(this.deps.client, chartsQuery(now));
+    return aggregate(cases, now, capped);
   }
 
   private now(): Date {

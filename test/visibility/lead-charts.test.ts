@@ -65,7 +65,12 @@ beforeAll(async () => {
   const want = CASES.filter((c) => c.complete).length;
   expect(await eventually(async () => (await stack.client.workflow.count(completed)).count, want)).toBe(want);
   browser = await launchChromium();
-  context = await browser.newContext({ bypassCSP: true, locale: 'en-GB', timezoneId: 'Europe/London', viewport: { width: 1280, height: 900 } });
+  context = await browser.newContext({
+    bypassCSP: true,
+    locale: 'en-GB',
+    timezoneId: 'Europe/London',
+    viewport: { width: 1280, height: 900 },
+  });
   page = await context.newPage();
   page.setDefaultTimeout(30_000);
   problems = watchProblems(page, (why) => why === 'net::ERR_ABORTED');
@@ -86,14 +91,20 @@ describe('C3 the lead sees the charts on their home page', () => {
     const daily = page.getByRole('img', { name: 'Cancellations per day' });
     await daily.waitFor();
     const description = await page.locator('#chart-daily-desc').textContent();
-    expect(description).toMatch(/^6 cancellations from \w{3} \d{1,2} \w{3} to \w{3} \d{1,2} \w{3}; the most in one day was 3, on /);
+    expect(description).toMatch(
+      /^6 cancellations from \w{3} \d{1,2} \w{3} to \w{3} \d{1,2} \w{3}; the most in one day was 3, on /,
+    );
     expect(description).toContain(dayLabel(9));
     // Bars for three days: 30, 16, 9 and 2 days ago (four days, one of them with three cases).
     expect(await page.locator('#charts-heading ~ figure').first().locator('rect.app-chart__bar').count()).toBe(4);
 
     await page.getByText('Show the numbers: cancellations per day').click();
     const rows = await page.locator('table:has(caption:text("Cancellations per day")) tbody tr').allInnerTexts();
-    const count = (daysAgo: number) => rows.find((r) => r.startsWith(dayLabel(daysAgo)))?.split('\t')[1]?.trim();
+    const count = (daysAgo: number) =>
+      rows
+        .find((r) => r.startsWith(dayLabel(daysAgo)))
+        ?.split('\t')[1]
+        ?.trim();
     expect([count(30), count(16), count(9), count(2), count(1)]).toEqual(['1', '1', '3', '1', '0']);
     expect(rows.length).toBeGreaterThanOrEqual(50);
   });
@@ -105,7 +116,9 @@ describe('C3 the lead sees the charts on their home page', () => {
       /^For completed cases, by the week they were cancelled: the median time to rebook was from 9 days to 30 days, and the 90th percentile from 9 days to 30 days\. \d of 8 weeks had no completed case\.$/,
     );
     await page.getByText('Show the numbers: time to rebook').click();
-    const rows = await page.locator('table:has(caption:text("Time from cancellation to rebooking")) tbody tr').allInnerTexts();
+    const rows = await page
+      .locator('table:has(caption:text("Time from cancellation to rebooking")) tbody tr')
+      .allInnerTexts();
     expect(rows).toHaveLength(8);
     const cells = rows.map((r) => r.split('\t').map((c) => c.trim()));
     const withCases = cells.filter((c) => c[1] !== '0').map((c) => c.slice(1));
@@ -122,7 +135,8 @@ describe('C3 the lead sees the charts on their home page', () => {
 
   it("C3 the charts carry no client detail: no name, address or reference of any case's client", async () => {
     const section = (await page.locator('section.app-charts').innerHTML()).toLowerCase();
-    for (const c of CASES) expect({ name: c.name, found: section.includes(c.name.toLowerCase()) }).toEqual({ name: c.name, found: false });
+    for (const c of CASES)
+      expect({ name: c.name, found: section.includes(c.name.toLowerCase()) }).toEqual({ name: c.name, found: false });
     expect(section).not.toMatch(/@example\.org|7700900123|c-\d{4}/);
   });
 });

@@ -3,7 +3,8 @@
  * adapters, hands them to createActivities, and runs until SIGINT/SIGTERM. Workflow data is
  * encrypted with PAYLOAD_KEYS, and in production anything that arrives unencrypted is refused;
  * Temporal's own logs go through the same redacting logger. From dist/ (npm run build) it runs
- * the prebundled workflow code. It serves /healthz, /readyz and /metrics on WORKER_HEALTH_PORT, and
+ * the prebundled workflow code (the traced bundle when OTEL_EXPORTER_OTLP_ENDPOINT is set). It
+ * serves /healthz, /readyz and /metrics on WORKER_HEALTH_PORT, and
  * its Temporal runtime serves the SDK's own metrics (schedule-to-start latency, sticky cache,
  * pollers, the workflows' escalation counters) on WORKER_SDK_METRICS_PORT.
  */
@@ -17,6 +18,7 @@ import { createMetrics } from './src/ops/metrics';
 import { startCaseIfNew } from './src/cases';
 import { connectTemporal, temporalConnectionOptions } from './src/temporal/client';
 import { createCaseWorker, prebuiltWorkflowBundle } from './src/temporal/worker';
+import { startTracing } from './src/tracing';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -41,7 +43,10 @@ async function main(): Promise<void> {
   });
   const metrics = createMetrics('worker');
   const production = config.env === 'production';
-  const workflowBundle = prebuiltWorkflowBundle(production);
+  // Before the client and the worker exist, so their interceptors find the provider.
+  const tracing =
+    config.tracing && startTracing({ endpoint: config.tracing.endpoint, serviceName: 'shortnotice-worker' });
+  const workflowBundle = prebuiltWorkflowBundle(production, tracing !== undefined);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   // The process's one Temporal client: an absence starts follow-on cases through it.
   const temporal = await connectTemporal(config);
@@ -58,12 +63,14 @@ async function main(): Promise<void> {
       payloadKeys: config.payloadKeys,
       refuseUnencrypted: production,
       workflowBundle,
+      tracing,
     });
     const facts = {
       taskQueue: config.temporal.taskQueue,
       temporal: config.temporal.address,
       tls: config.temporal.tls !== undefined,
       prebuiltBundle: workflowBundle !== undefined,
+      traces: tracing !== undefined,
     };
     const readiness = new Readiness(
       [
@@ -100,6 +107,7 @@ async function main(): Promise<void> {
     await health?.stop();
     await temporal.close();
     await connection.close();
+    await tracing?.shutdown();
   }
 }
 

@@ -27,7 +27,7 @@ import {
   type AbsenceView,
 } from './shared/absence';
 import type { Policy } from './shared/policy';
-import { AbsenceId, AbsenceReturn, CaseStage, DocsComplete, NextDeadline, RiskConcern, SessionStart, SubmissionDigest, TherapistRef } from './shared/search-attributes';
+import { AbsenceId, AbsenceReturn, CancelledAtUnix, CaseStage, DocsComplete, NextDeadline, RiskConcern, SessionStart, SubmissionDigest, TherapistRef } from './shared/search-attributes';
 import { formatUk } from './shared/time';
 import {
   countCases,
@@ -39,6 +39,7 @@ import {
   type ListFilter,
   type PageRequest,
 } from './ops/case-lists';
+import { aggregate, chartsQuery, readChartCases, type LeadCharts } from './ops/lead-charts';
 import type { cancellationCase, therapistAbsence } from '../workflows';
 
 export interface CaseServiceDeps {
@@ -292,6 +293,13 @@ export class CaseService {
     return countCases(this.deps.client, listQuery(filter, this.deps.policy, this.now()));
   }
 
+  /** The lead's charts: cancellations per day and time to rebook, from search attributes alone. */
+  async leadCharts(): Promise<LeadCharts> {
+    const now = this.now().getTime();
+    const { cases, capped } = await readChartCases(this.deps.client, chartsQuery(now));
+    return aggregate(cases, now, capped);
+  }
+
   private now(): Date {
     return (this.deps.now ?? (() => new Date()))();
   }
@@ -396,6 +404,7 @@ export async function startCaseWorkflow(client: Client, taskQueue: string, input
       { key: DocsComplete, value: false },
       { key: SessionStart, value: new Date(input.session.startsAt) },
       { key: AbsenceId, value: input.absenceId },
+      { key: CancelledAtUnix, value: Math.floor(Date.parse(input.submittedAt) / 1000) },
     ],
     // Shown in the Web UI's list and detail views: no client name or contact details.
     staticSummary: `${input.followOn ? 'Withdrawn booking' : 'Cancelled session'} ${formatUk(input.session.startsAt)}, therapist ${input.therapist.id}`,

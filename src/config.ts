@@ -130,6 +130,8 @@ const envSchema = z.object({
   PAYLOAD_KEYS: optionalString,
   TRUST_PROXY_HOPS: z.coerce.number({ message: 'must be a whole number of proxies' }).int().min(0).max(10).default(0),
   AUDIT_LOG_FILE: z.string().trim().min(1).default('var/audit/reads.jsonl'),
+  // Traces by OTLP over HTTP, off when unset (the OpenTelemetry name, so collectors' docs apply).
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl(['http:', 'https:']),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
   POLICY_JSON: z
     .string()
@@ -191,6 +193,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   /** The audit stream of reads (src/audit.ts): a JSON-lines file of its own. */
   audit: { file: string };
+  /** Traces (src/tracing.ts): on only when a collector is configured. */
+  tracing?: { endpoint: string };
 }
 
 export interface TemporalConfig {
@@ -629,6 +633,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustProxyHops: e.TRUST_PROXY_HOPS,
     logLevel: e.LOG_LEVEL,
     audit: { file: e.AUDIT_LOG_FILE },
+    ...(e.OTEL_EXPORTER_OTLP_ENDPOINT ? { tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT } } : {}),
   };
 }
 

@@ -10,7 +10,11 @@
  * Two kinds of free text remain: the message and error messages. Email addresses and phone
  * numbers are masked in both; names cannot be recognised, so callers keep names out of messages
  * (the fields type below gives them nowhere else to put them).
+ *
+ * A line written while a trace span is active (traces on: src/tracing.ts) carries its trace_id
+ * and span_id, so a collector's trace and these lines find each other.
  */
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type DestinationStream } from 'pino';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 
@@ -56,6 +60,8 @@ export interface LogFields {
   /** The worker's health port and its Temporal runtime's metrics port. */
   healthPort?: number;
   sdkMetricsPort?: number;
+  /** Whether traces are exported (OTEL_EXPORTER_OTLP_ENDPOINT). */
+  traces?: boolean;
   /** Delivery reports received, as `caseId/step:status`. */
   reports?: readonly string[];
   /** Counts in a report (received, matched, signalled...). */
@@ -122,6 +128,9 @@ const signal = matching(/^SIG[A-Z0-9]{2,8}$/);
 const hostPort = matching(/^[A-Za-z0-9.-]{1,253}:\d{1,5}$/);
 const address = matching(/^([0-9a-fA-F.:]{2,45}|all interfaces)$/);
 const envName = matching(/^[A-Z][A-Z0-9_]{0,63}$/);
+/** W3C trace context ids, lower-case hex: 32 digits a trace, 16 a span. */
+const traceId = matching(/^[0-9a-f]{32}$/);
+const spanId = matching(/^[0-9a-f]{16}$/);
 const count: Kind = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const flag: Kind = (v) => (typeof v === 'boolean' ? v : undefined);
 /** A route pattern or path, but never a client's link: its token is a key to their page. */
@@ -232,6 +241,11 @@ const FIELDS: Record<string, Kind> = {
   prebuiltBundle: flag,
   healthPort: count,
   sdkMetricsPort: count,
+  traces: flag,
+  // From the active span (below), and from Temporal's OpenTelemetry interceptors on its own lines.
+  trace_id: traceId,
+  span_id: spanId,
+  trace_flags: matching(/^[0-9a-f]{2}$/),
   reports: listOf(matching(/^c[0-9a-z]{20}\/[A-Za-z0-9_-]{1,80}:(delivered|failed)$/)),
   received: count,
   matched: count,
@@ -261,10 +275,17 @@ export function logObject(fields: unknown): Record<string, unknown> {
   return out;
 }
 
+/** The active span's ids, for the line being written; nothing when no span is active. */
+function traceIds(): Record<string, string> {
+  const ctx = trace.getActiveSpan()?.spanContext();
+  return ctx && isSpanContextValid(ctx) ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
       level: options.level ?? 'info',
+      mixin: traceIds,
       base: options.base ? logObject(options.base) : null,
       timestamp: pino.stdTimeFunctions.isoTime,
       // Errors are already plain objects (see logObject); pino's own serializer would retype them.

@@ -4,11 +4,14 @@
  * a permanent refusal of the recipient or message (5xx) is ChannelRejected; a fault only a person
  * can fix (authentication, configuration, a refused sender) is ChannelMisconfigured.
  * Messages are written here, never copied from the server: replies often quote the recipient.
+ * With traces on, each send is a span (the SMTP host and the reply code, never an address).
  */
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { ApplicationFailure } from '@temporalio/common';
 import nodemailer, { type NodemailerError, type Transporter } from 'nodemailer';
 import { dsnRequest } from '../delivery/message-ref';
 import { FailureType } from '../shared/activities';
+import { tracer } from '../tracing';
 import { toNodemailerMessage, type Mailer, type OutgoingMail, type SentMail } from './mailer';
 
 export interface SmtpMailerOptions {
@@ -25,8 +28,15 @@ export interface SmtpMailerOptions {
 
 export class SmtpMailer implements Mailer {
   private readonly transport: Transporter;
+  /** The relay, as a span names it: host and port only (the URL may hold credentials). */
+  private readonly server: { 'server.address': string; 'server.port': number };
 
   constructor(private readonly options: SmtpMailerOptions) {
+    const relay = new URL(options.url);
+    this.server = {
+      'server.address': relay.hostname,
+      'server.port': Number(relay.port) || (relay.protocol === 'smtps:' ? 465 : 25),
+    };
     this.transport = nodemailer.createTransport({
       url: options.url,
       // Connections are kept open and reused (up to 5, 100 messages each): a new connection per
@@ -43,16 +53,32 @@ export class SmtpMailer implements Mailer {
   }
 
   async send(mail: OutgoingMail): Promise<SentMail> {
-    try {
-      await this.transport.sendMail({
-        ...toNodemailerMessage(mail, this.options.from),
-        // Delivery status notifications, where the relay offers them (docs/channels.md).
-        dsn: dsnRequest(mail.messageId),
-      });
-    } catch (err) {
-      throw classifySmtpError(err);
-    }
-    return { messageId: mail.messageId };
+    // A no-op span unless traces are on; a child of the activity's span when they are.
+    return tracer().startActiveSpan(
+      'smtp send',
+      { kind: SpanKind.CLIENT, attributes: { ...this.server, 'network.protocol.name': 'smtp' } },
+      async (span) => {
+        try {
+          await this.transport.sendMail({
+            ...toNodemailerMessage(mail, this.options.from),
+            // Delivery status notifications, where the relay offers them (docs/channels.md).
+            dsn: dsnRequest(mail.messageId),
+          });
+          return { messageId: mail.messageId };
+        } catch (err) {
+          const failure = classifySmtpError(err);
+          const reply = (err as { responseCode?: unknown } | null)?.responseCode;
+          if (typeof reply === 'number') span.setAttribute('smtp.reply_code', reply);
+          const type = failure instanceof ApplicationFailure ? (failure.type ?? 'Error') : 'Transient';
+          span.setAttribute('error.type', type);
+          // The classified message, written here: the server's own reply may quote the recipient.
+          span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+          throw failure;
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 
   close(): Promise<void> {

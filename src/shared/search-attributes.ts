@@ -29,6 +29,14 @@ export const UnackedEscalationSince = defineSearchAttributeKey('UnackedEscalatio
  */
 export const EscalationsWaiting = defineSearchAttributeKey('EscalationsWaiting', SearchAttributeType.KEYWORD_LIST);
 
+/**
+ * When the session's cancellation was submitted, in Unix seconds (the lead's charts: cancellations
+ * per day). Int, not Datetime: SQL visibility gives a namespace three Datetime slots, all in use.
+ */
+export const CancelledAtUnix = defineSearchAttributeKey('CancelledAtUnix', SearchAttributeType.INT);
+/** When the client was last rebooked, in Unix seconds; unset until then (the lead's charts: time to rebook). */
+export const RebookedAtUnix = defineSearchAttributeKey('RebookedAtUnix', SearchAttributeType.INT);
+
 /** The absence a case belongs to (a keyed id, no personal data): lists every case of one absence. */
 export const AbsenceId = defineSearchAttributeKey('AbsenceId', SearchAttributeType.KEYWORD);
 /** On an absence: its expected return (YYYY-MM-DD), `back` once the therapist reported back, or `unknown`. */
@@ -51,4 +59,6 @@ export const SEARCH_ATTRIBUTES = [
   AbsenceId,
   AbsenceReturn,
   OpenCases,
+  CancelledAtUnix,
+  RebookedAtUnix,
 ] as const;

@@ -7,6 +7,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import type { Config, TemporalConfig } from '../config';
+import { tracingClientInterceptors } from '../tracing';
 import { encryptedDataConverter } from './codec';
 
 export interface TemporalClient {
@@ -40,6 +41,8 @@ export async function connectTemporal(config: Config): Promise<TemporalClient> {
     connection,
     namespace: config.temporal.namespace,
     dataConverter: encryptedDataConverter(config.payloadKeys),
+    // With traces on, a start or signal carries the caller's trace into the workflow.
+    ...(config.tracing ? { interceptors: tracingClientInterceptors() } : {}),
   });
   return { client, close: () => connection.close() };
 }

@@ -9,8 +9,14 @@ import {
   type WorkerOptions as SdkWorkerOptions,
   type WorkflowBundle,
 } from '@temporalio/worker';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
 import type { NamedKey } from '../keys';
 import type { CaseActivities } from '../shared/activities';
+import type { Tracing } from '../tracing';
 import { encryptedDataConverter, FAILURE_CONVERTER_PATH } from './codec';
 
 export interface WorkerOptions {
@@ -29,8 +35,14 @@ export interface WorkerOptions {
    * PAYLOAD_KEYS (production): they reach the workflow as values that cannot be converted.
    */
   refuseUnencrypted?: boolean;
-  /** A bundle built in-process (tests, once per file) or `{ codePath }` of the prebuilt one. */
+  /**
+   * A bundle built in-process (tests, once per file) or `{ codePath }` of the prebuilt one. With
+   * `tracing`, it must come from `bundleCaseWorkflows({ traced: true })`: a bundle's workflow
+   * interceptors are fixed when it is built.
+   */
   workflowBundle?: WorkflowBundle | { codePath: string };
+  /** Traces (src/tracing.ts): activity spans, and the sink that exports the workflows' spans. */
+  tracing?: Tracing;
 }
 
 export const WORKFLOWS_PATH = require.resolve('../../workflows');
@@ -40,6 +52,16 @@ export const WORKFLOWS_PATH = require.resolve('../../workflows');
  * compiled worker.js. From the TypeScript sources this names a file that does not exist.
  */
 export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', '..', 'workflow-bundle.js');
+/** The same, built with the OpenTelemetry workflow interceptors, for a worker with traces on. */
+export const TRACED_WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', '..', 'workflow-bundle-traced.js');
+
+/**
+ * The OpenTelemetry workflow interceptors (workflows/tracing.ts): spans for the run, its signals
+ * and each activity it schedules, passing the trace on in the activity's headers. Made for the
+ * sandbox (ids from the workflow's seeded random, spans handed out through a sink, which is not
+ * called on replay), so workflow code stays deterministic with them.
+ */
+export const TRACING_WORKFLOW_INTERCEPTORS = require.resolve('../../workflows/tracing');
 
 /**
  * Sized for the project's machine kind (2 cores, 24 GB, shared with the server and the web app),
@@ -73,6 +95,25 @@ export function caseWorkerOptions(opts: WorkerOptions): SdkWorkerOptions {
       ? { dataConverter: encryptedDataConverter(opts.payloadKeys, { refuseUnencrypted: opts.refuseUnencrypted }) }
       : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(opts.tracing ? tracingOptions(opts.tracing, opts.workflowBundle === undefined) : {}),
+  };
+}
+
+/** What a worker with traces on adds; nothing of it is installed when traces are off. */
+function tracingOptions(tracing: Tracing, bundlesItself: boolean): Partial<SdkWorkerOptions> {
+  return {
+    interceptors: {
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+          // Puts trace_id and span_id on the lines activities log through Temporal's logger.
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+      // Only read when the worker bundles the sources itself; a given bundle has them built in.
+      ...(bundlesItself ? { workflowModules: [TRACING_WORKFLOW_INTERCEPTORS] } : {}),
+    },
+    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
   };
 }
 
@@ -81,9 +122,17 @@ export function createCaseWorker(opts: WorkerOptions): Promise<Worker> {
   return Worker.create(caseWorkerOptions(opts));
 }
 
-/** The case workflows bundled with the failure converter the encrypted data converter names. */
-export function bundleCaseWorkflows(logger?: Logger): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger });
+/**
+ * The case workflows bundled with the failure converter the encrypted data converter names, and,
+ * when `traced`, with the OpenTelemetry workflow interceptors.
+ */
+export function bundleCaseWorkflows(options: { logger?: Logger; traced?: boolean } = {}): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: options.logger,
+    ...(options.traced ? { workflowInterceptorModules: [TRACING_WORKFLOW_INTERCEPTORS] } : {}),
+  });
 }
 
 /**
@@ -93,7 +142,8 @@ export function bundleCaseWorkflows(logger?: Logger): Promise<WorkflowBundle> {
  */
 export function prebuiltWorkflowBundle(
   production: boolean,
-  file = WORKFLOW_BUNDLE_PATH,
+  traced = false,
+  file = traced ? TRACED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH,
 ): { codePath: string } | undefined {
   if (fs.existsSync(file)) return { codePath: file };
   if (production)

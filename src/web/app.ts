@@ -9,6 +9,7 @@ import helmet from 'helmet';
 import { httpMetrics } from '../ops/metrics';
 import { createContext, type AppDeps, type WebContext } from './context';
 import { healthRoutes, HEALTH_PATHS } from './routes/health';
+import { httpSpans } from './http-spans';
 import { apiRoutes, API_BODY_LIMIT } from './routes/api';
 import { authRoutes } from './routes/auth';
 import { caseRoutes } from './routes/cases';
@@ -118,6 +119,8 @@ export function createApp(deps: AppDeps): Express {
   const refuse = tooMany(ctx);
   const https = config.auth.secureCookies;
 
+  // Traces on (OTEL_EXPORTER_OTLP_ENDPOINT): each request is a span, a submission's trace root.
+  if (config.tracing) app.use(httpSpans());
   app.use((req, res, next) => {
     if (KNOWN_METHODS.has(req.method)) return next();
     res.status(501).type('text').send('Not implemented');

@@ -20,7 +20,16 @@ export interface AppDeps {
   config: Config;
   cases: Pick<
     CaseService,
-    'submit' | 'view' | 'act' | 'actOnAbsence' | 'reportDelivery' | 'clientSeen' | 'list' | 'listAll' | 'count'
+    | 'submit'
+    | 'view'
+    | 'act'
+    | 'actOnAbsence'
+    | 'reportDelivery'
+    | 'clientSeen'
+    | 'list'
+    | 'listAll'
+    | 'count'
+    | 'leadCharts'
   >;
   links: LinkSealer;
   /** The development mailbox pages exist only when this is given. */

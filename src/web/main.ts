@@ -13,6 +13,7 @@ import { createCaseGauges } from '../ops/case-gauges';
 import { Readiness, standardChecks } from '../ops/health';
 import { createMetrics } from '../ops/metrics';
 import { connectTemporal } from '../temporal/client';
+import { startTracing } from '../tracing';
 import { createApp, type AppDeps } from './app';
 import { directoryMailbox } from './mailbox';
 
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log: Logger = createLogger({ level: config.logLevel, base: { service: 'web' } });
   warnAboutDevelopmentKeys(config, log);
+  // Before the Temporal client exists, so its interceptor finds the provider.
+  const tracing = config.tracing && startTracing({ endpoint: config.tracing.endpoint, serviceName: 'shortnotice-web' });
   const temporal = await connectTemporal(config).catch((err: unknown) => {
     throw new Error(`cannot reach Temporal at ${config.temporal.address} (${err instanceof Error ? err.message : String(err)}); is the server running?`);
   });
@@ -103,6 +106,7 @@ async function main(): Promise<void> {
       bindAddress: config.bindAddress ?? 'all interfaces',
       publicBaseUrl: config.publicBaseUrl,
       auth: config.auth.mode,
+      traces: tracing !== undefined,
     },
     `shortnotice web listening on ${web.url}`,
   );
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
     web
       .stop()
       .then(() => temporal.close())
+      .then(() => tracing?.shutdown())
       .then(
         () => process.exit(0),
         (err: unknown) => {

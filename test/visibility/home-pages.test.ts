@@ -12,7 +12,8 @@ import { signIn, type StaffIdentity } from '../e2e/sign-in';
 import { FAST_POLICY, sleep } from './fixtures';
 import { startStack, type Stack } from './stack';
 
-const ROW = 'table tbody tr';
+// The case list's table (the lead's page also has the charts' tables of numbers).
+const ROW = 'table.nhsuk-table--responsive tbody tr';
 
 let stack: Stack;
 let browser: Browser;

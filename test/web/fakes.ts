@@ -6,6 +6,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import type { ActOutcome } from '../../src/cases';
 import type { CasePage, CaseRow, ListFilter, PageRequest } from '../../src/ops/case-lists';
+import { aggregate, type ChartCase } from '../../src/ops/lead-charts';
 import type { AppDeps, Mailbox } from '../../src/web/app';
 import { loadConfig, type Config, type StaffRole } from '../../src/config';
 import { LinkSealer } from '../../src/links';
@@ -209,6 +210,9 @@ export class FakeCases {
   });
 
   readonly count = jest.fn(async (filter: ListFilter) => this.matching(filter).length);
+  /** The cases the lead's charts are drawn from (none unless a test sets them). */
+  chartCases: ChartCase[] = [];
+  readonly leadCharts = jest.fn(async () => aggregate(this.chartCases, Date.now()));
 
   private matching(f: ListFilter): CaseRow[] {
     const now = Date.now();

@@ -42,12 +42,14 @@ import {
 } from '../../src/shared/messages';
 import { withDefaults } from '../../src/shared/policy';
 import {
+  CancelledAtUnix,
   CaseStage,
   DocsComplete,
   EscalatedTo,
   EscalationsWaiting,
   NextDeadline,
   NextStepOwner,
+  RebookedAtUnix,
   RiskConcern,
   SessionStart,
   TherapistRef,
@@ -321,7 +323,10 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     // Cases recorded before EscalationsWaiting existed replay without it (their upserts stay as they were).
     const waiting = patched(ESCALATIONS_WAITING_PATCH) ? escalationsWaiting(state) : undefined;
     const attrs = attributes(state);
-    const key = JSON.stringify({ ...attrs, waiting });
+    // The charts' two times ride along with the other attributes and never cause an upsert of their
+    // own, so cases recorded before they existed replay with the same commands.
+    const { cancelledAt, rebookedAt, ...tracked } = attrs;
+    const key = JSON.stringify({ ...tracked, waiting });
     if (key === published) return;
     published = key;
     upsertSearchAttributes([
@@ -335,6 +340,8 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
       { key: SessionStart, value: new Date(input.session.startsAt) },
       { key: UnackedEscalationSince, value: attrs.unacked === undefined ? null : new Date(attrs.unacked) },
       ...(waiting ? [{ key: EscalationsWaiting, value: waiting }] : []),
+      { key: CancelledAtUnix, value: Math.floor(cancelledAt / 1000) },
+      { key: RebookedAtUnix, value: rebookedAt === undefined ? null : Math.floor(rebookedAt / 1000) },
     ]);
   }
 

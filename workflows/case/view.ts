@@ -168,6 +168,9 @@ export interface Attributes {
   risk: boolean;
   docs: boolean;
   unacked?: number;
+  /** When the cancellation was submitted, and when the client was rebooked (the lead's charts). */
+  cancelledAt: number;
+  rebookedAt?: number;
 }
 
 export function attributes(state: CaseState): Attributes {
@@ -187,6 +190,8 @@ export function attributes(state: CaseState): Attributes {
     risk: state.risk,
     docs: RECORDS.every((r) => state.records[r].done),
     ...(unacked.length > 0 ? { unacked: Math.min(...unacked) } : {}),
+    cancelledAt: Date.parse(state.input.submittedAt),
+    ...(state.bookedSlot && state.bookedAt !== undefined ? { rebookedAt: state.bookedAt } : {}),
   };
 }
 

@@ -8,11 +8,13 @@
  *   with what to do and, where they may, "Acknowledge".
  * Lists come from search attributes a page at a time; client first names and references (the
  * only client details a list shows) come from the views of that page's cases, and each such
- * read is audited like a case page.
+ * read is audited like a case page. The lead's page also shows two charts (cancellations per day,
+ * time to rebook) from search attributes alone: no client detail.
  */
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { PAGE_TOKEN, type CaseRow, type ListFilter, type ListKind } from '../../ops/case-lists';
+import type { LeadCharts } from '../../ops/lead-charts';
 import { lateQuery, stuckQuery, uiListUrl, uiWorkflowUrl } from '../../ops/visibility';
 import {
   STAFF_TEAMS,
@@ -28,6 +30,7 @@ import {
 import { caseWorkflowId } from '../../shared/ids';
 import { ACTION_DONE } from '../case-actions';
 import { isOpen, ownerLabel, STAGE_LABELS, statusSentence, teamLabel, voicemailRule } from '../case-status';
+import { chartsForPage } from '../charts';
 import { viewsOf } from '../case-views';
 import type { WebContext } from '../context';
 import { staffOf } from '../security/auth';
@@ -37,6 +40,8 @@ import type { StaffUser } from '../security/session';
 export const PAGE_SIZE = 20;
 /** The most cases a team's queue orders by deadline before showing a page of them. */
 const QUEUE_CAP = 500;
+/** The charts change slowly: a lead paging through lists reads visibility for them once a minute at most. */
+const CHARTS_FRESH_MS = 60_000;
 
 const OPEN_STAGES: readonly Stage[] = STAGES.filter((s) => s !== 'completed' && s !== 'closed');
 
@@ -193,7 +198,29 @@ export function listRoutes(ctx: WebContext): Router {
       ctx.render(res, 200, 'cases/therapist.njk', common);
       return;
     }
-    ctx.render(res, 200, 'cases/lead.njk', { ...common, overview: await overview(), teamLabels: TEAM_TITLES });
+    const [counts, chartData] = await Promise.all([overview(), charts()]);
+    ctx.render(res, 200, 'cases/lead.njk', {
+      ...common,
+      overview: counts,
+      charts: chartData ? chartsForPage(chartData) : undefined,
+      teamLabels: TEAM_TITLES,
+    });
+  };
+
+  let chartCache: { at: number; data: Promise<LeadCharts | undefined> } | undefined;
+  /** The charts, or undefined when visibility could not give them: the rest of the page still shows. */
+  const charts = () => {
+    const now = ctx.now().getTime();
+    if (!chartCache || now - chartCache.at > CHARTS_FRESH_MS) {
+      const data = ctx.deps.cases.leadCharts().catch((err: unknown) => {
+        ctx.log.warn({ event: 'charts-failed', err }, 'the lead charts could not be read');
+        // Not kept: the next page view asks again.
+        chartCache = undefined;
+        return undefined;
+      });
+      chartCache = { at: now, data };
+    }
+    return chartCache.data;
   };
 
   const TEAM_TITLES: Record<Team, string> = {

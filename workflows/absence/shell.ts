@@ -212,7 +212,8 @@ export function absenceView(state: AbsenceState, now: number): AbsenceView {
     ...(state.returnedAt ? { returnedAt: iso(state.returnedAt) } : {}),
     away: !state.returnedAt && !!state.expectedReturn && now < returnsAt(state.expectedReturn),
     ...(state.cover ? { cover: state.cover } : {}),
-    sessions: state.cases.map((c) => ({ caseId: c.caseId, clientFirstName: c.client.firstName, sessionStartsAt: c.sessionStartsAt, stage: c.stage, open: c.open, ...(c.bookedSlot ? { bookedSlot: c.bookedSlot } : {}) })),
+    // In the order of the sessions, whichever submission each came in (the case page lists them so).
+    sessions: [...state.cases].sort((x, y) => x.sessionStartsAt.localeCompare(y.sessionStartsAt)).map((c) => ({ caseId: c.caseId, clientFirstName: c.client.firstName, sessionStartsAt: c.sessionStartsAt, stage: c.stage, open: c.open, ...(c.bookedSlot ? { bookedSlot: c.bookedSlot } : {}) })),
     notices: state.notices.map((n) => ({ to: n.to, kind: n.kind, ...(n.expectedReturn ? { expectedReturn: n.expectedReturn } : {}), at: iso(n.at), status: n.status })),
     duties: state.duties.filter((d) => !d.done).map((d) => ({ what: d.what, owner: 'support', deadline: iso(d.due) })),
   };

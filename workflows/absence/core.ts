@@ -212,19 +212,24 @@ class Absence {
       this.note(`Session ${formatUk(j.sessionStartsAt)} cancelled and joined to this absence`);
     }
     const first = this.s.providerToldFor === undefined;
+    const others = this.s.cases.some((c) => c.caseId !== j.caseId);
     if (j.expectedReturn && j.expectedReturn !== this.s.expectedReturn && !this.s.returnedAt) {
-      if (first) {
+      if (first && !others) {
+        // The provider hears of an absence once, when it starts with a return date to give.
         this.s.expectedReturn = j.expectedReturn;
         this.note(`Expected return ${formatUkDate(j.expectedReturn)}`);
         this.s.overrunAt = absenceOverrunAt(j.expectedReturn);
+        this.tellProvider('absenceStarted');
+        this.checkSignificant();
       } else {
+        // A return first given, or moved, by a later submission is news for every case already
+        // joined: a booking of theirs inside it is withdrawn, a finished one followed on (A1, A3).
         this.changeReturn(j.expectedReturn, 'a later submission');
-        return;
       }
+    } else if (first && this.s.expectedReturn) {
+      this.tellProvider('absenceStarted');
+      this.checkSignificant();
     }
-    // The provider hears of an absence once, when it starts with a return date to give.
-    if (first && this.s.expectedReturn) this.tellProvider('absenceStarted');
-    if (first && this.s.expectedReturn) this.checkSignificant();
     // A case joining later learns what the others already know (a cover, a moved return).
     if (!known && (this.s.cover || this.s.returnedAt || (this.s.expectedReturn && this.s.expectedReturn !== j.expectedReturn))) {
       this.commands.push({ type: 'news', caseId: j.caseId, news: this.news() });

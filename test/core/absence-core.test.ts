@@ -39,3 +39,24 @@ describe('a return first given by a later submission', () => {
     expect(commands.filter((c) => c.type === 'startCase')).toHaveLength(1);
   });
 });
+
+describe('a provider notice that cannot be sent', () => {
+  test('A7 becomes a duty for support with a deadline, chased to the network team when missed, and the provider is not emailed again for the same change', () => {
+    const s = initialAbsence(input);
+    const started = applyAbsence(s, { type: 'join', join: join('c1', '2026-11-20') }, T0, DEFAULT_POLICY);
+    const notice = started.find((c) => c.type === 'notifyProvider');
+    expect(notice).toBeDefined();
+    const failed = applyAbsence(s, { type: 'sendFailed', key: notice!.key, reason: 'ChannelRejected' }, T0 + 1000, DEFAULT_POLICY);
+    expect(s.duties).toHaveLength(1);
+    const duty = s.duties[0]!;
+    expect(duty.due).toBe(T0 + 1000 + DEFAULT_POLICY.followUpWindowMs);
+    expect(failed).toEqual([expect.objectContaining({ type: 'escalate', notice: expect.objectContaining({ team: 'support', deadline: new Date(duty.due).toISOString() }) })]);
+    // A second session of the same absence and return: no second provider email.
+    const again = applyAbsence(s, { type: 'join', join: join('c2', '2026-11-20') }, T0 + 2000, DEFAULT_POLICY);
+    expect(again.filter((c) => c.type === 'notifyProvider')).toEqual([]);
+    // Support misses the deadline: the network team hears.
+    const chased = applyAbsence(s, { type: 'tick' }, duty.due + 1, DEFAULT_POLICY);
+    expect(chased).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'escalate', notice: expect.objectContaining({ team: 'network' }) })]));
+    expect(s.duties[0]!.chases).toBe(1);
+  });
+});

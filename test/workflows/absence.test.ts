@@ -81,7 +81,7 @@ async function submitted(cases: CaseService, sub: Submission) {
 }
 
 describe('one absence, one coordinator', () => {
-  test('A1 three submissions of one absence on three days: the latest return reaches every case, and the provider hears once per change', async () => {
+  test('A1 W8 W17 three submissions of one absence on three days: the latest return reaches every case, and the provider hears once per change', async () => {
     const rec = new Recorder();
     await withWorker(env, rec, async (tq) => {
       const t = await now();

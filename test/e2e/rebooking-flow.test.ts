@@ -42,6 +42,8 @@ jest.retryTimes(1, { logErrorsBeforeRetry: true });
 const PATIENCE_MS = 60_000;
 
 const THERAPIST_EMAIL = 'alex.morgan@example.org';
+/** The configuration's default support address: the e2e stack does not set SUPPORT_EMAIL. */
+const SUPPORT_EMAIL = 'vita.support@vhg.co.uk';
 const THERAPIST: StaffIdentity = { role: 'therapist', ref: 'T1042', name: 'Alex Morgan', email: THERAPIST_EMAIL };
 
 let env: TestWorkflowEnvironment | undefined;
@@ -478,28 +480,31 @@ describe('rebooking a short-notice cancellation, end to end', () => {
     expect(problems).toEqual([]);
   }, 180_000);
 
-  it('when the client prefers a phone call, then the case shows the therapist must phone them and the therapist is emailed not to leave a voicemail', async () => {
+  it('A6 when the client prefers a phone call and the therapist is off sick, then the case shows support must phone them, and support is asked with the voicemail rule', async () => {
     const { page, problems } = need(therapist, 'the therapist');
     const caseUrl = need(priyaCaseUrl, "Priya's case");
     await page.goto(caseUrl);
-    const text = await reloadUntil(page, 'the phone case to wait for the call', /Waiting for Alex Morgan to phone Priya/);
-    expect(text).toContain('Phone the client (do not leave a voicemail)');
+    // The therapist is away until day 4: the call goes to support, who is at work (issue 11).
+    const text = await reloadUntil(page, 'the phone case to wait for the call', /Waiting for the support team to phone Priya/);
+    expect(text).toMatch(/Phone the client[^\n(]*\(do not leave a voicemail\)/);
     // The call, beside the records owed for every cancellation from the start (D10).
     const duties = page.locator('table', { has: page.getByText('Open duties') }).locator('tbody tr');
     const duty = duties.filter({ hasText: 'Phone the client' });
     await expect(duty.count()).resolves.toBe(1);
-    await expect(duty.innerText()).resolves.toMatch(/Phone the client \(do not leave a voicemail\)[\s\S]*Alex Morgan \(therapist\)/);
+    await expect(duty.innerText()).resolves.toMatch(/Phone the client[^\n(]*\(do not leave a voicemail\)[\s\S]*[Ss]upport/);
     await expect(duties.filter({ hasText: 'Add the cancellation to MPB' }).count()).resolves.toBe(1);
     await expect(page.locator('.nhsuk-summary-list__row', { hasText: 'Contact by' }).innerText()).resolves.toMatch(/Contact by\s+phone\s*$/);
     await expect(page.locator('.nhsuk-summary-list__row', { hasText: 'Call back by' }).innerText()).resolves.toContain(shown(PRIYA.callback));
     await check(page, 'case-phone');
 
-    const task = await smtp!.waitFor(mailTo(THERAPIST_EMAIL, 'Action needed: phone a client about a cancelled session'), PATIENCE_MS);
-    expect(task.text).toContain('Priya (client ref C-2003)');
-    expect(task.text).toContain('+447700900123');
-    expect(task.text).toContain('Do not leave a voicemail');
+    const task = await smtp!.waitFor(mailTo(SUPPORT_EMAIL, 'Support needed: a cancelled session'), PATIENCE_MS);
+    expect(task.text).toContain('The therapist is away');
+    expect(task.text).toContain('do not leave a voicemail');
     expect(task.text).toContain(caseUrl);
-    // Nobody wrote to Priya: she asked for a call.
+    // Staff emails that are not for the therapist carry no client details (H13): the case page has them.
+    expect(task.text).not.toContain('+447700900123');
+    // The absent therapist is not asked to make the call, and nobody wrote to Priya: she asked for a call.
+    expect(smtp!.messages.filter((m) => mailTo(THERAPIST_EMAIL, 'Action needed: phone a client about a cancelled session')(m))).toEqual([]);
     expect(smtp!.messages.filter((m) => m.text.includes('Hello Priya'))).toEqual([]);
     expect(problems).toEqual([]);
   }, 180_000);

@@ -99,11 +99,11 @@ describe('when a member of the escalation team is signed in', () => {
 });
 
 describe('who may take which action', () => {
-  it('then a clinical lead takes every action, the escalation team all but closing, a therapist neither closing nor acknowledging', () => {
+  it('then a clinical lead takes every action, the escalation team all but closing, a therapist neither closing, acknowledging nor naming a cover', () => {
     const allowed = (role: Parameters<typeof mayTake>[0]) => ACTION_NAMES.filter((a) => mayTake(role, a));
     expect(allowed('clinical-lead')).toEqual([...ACTION_NAMES]);
     expect(allowed('escalation-team')).toEqual(ACTION_NAMES.filter((a) => a !== 'close'));
-    expect(allowed('therapist')).toEqual(ACTION_NAMES.filter((a) => a !== 'close' && a !== 'acknowledge'));
+    expect(allowed('therapist')).toEqual(ACTION_NAMES.filter((a) => a !== 'close' && a !== 'acknowledge' && a !== 'cover'));
   });
 
   it("then a therapist still sees only their own case, and a lead still closes", async () => {

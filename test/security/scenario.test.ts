@@ -286,14 +286,16 @@ describe('a full scenario with canary personal data', () => {
     const ids: string[] = [];
     for await (const wf of env.client.workflow.list({ query: `TaskQueue = '${TASK_QUEUE}'` })) {
       ids.push(wf.workflowId);
-      expect(wf.workflowId).toMatch(/^cancellation-c[0-9a-z]{20}$/);
+      // A case per session, and the therapist's absence they all joined: keyed digests, no names.
+      expect(wf.workflowId).toMatch(/^(cancellation-c[0-9a-f]{20}|absence-a[0-9a-f]{20})$/);
       const described = await env.client.workflow.getHandle(wf.workflowId).describe();
       const attributes = JSON.stringify({ raw: described.raw.workflowExecutionInfo?.searchAttributes, typed: described.typedSearchAttributes, memo: described.raw.workflowExecutionInfo?.memo });
       expect(found(attributes)).toEqual([]);
       // The therapist's reference is a search attribute by design; it is not one of the canaries.
       expect(attributes).toContain(THERAPIST.ref);
     }
-    expect(ids.sort()).toEqual(caseIds.map(caseWorkflowId).sort());
+    expect(ids.filter((id) => id.startsWith('cancellation-')).sort()).toEqual(caseIds.map(caseWorkflowId).sort());
+    expect(ids.filter((id) => id.startsWith('absence-'))).toHaveLength(1);
     expect(found(ids.join('\n'))).toEqual([]);
   });
 
@@ -301,8 +303,12 @@ describe('a full scenario with canary personal data', () => {
     const codec = new AesGcmPayloadCodec(parseKeyList(KEY_OLD));
     let decodedText = '';
     let failures = 0;
-    for (const id of caseIds) {
-      const history = await env.client.workflow.getHandle(caseWorkflowId(id)).fetchHistory();
+    // The cases and the absence they joined (whose history holds every client's contact details).
+    const absences: string[] = [];
+    for await (const wf of env.client.workflow.list({ query: `TaskQueue = '${TASK_QUEUE}' AND WorkflowType = 'therapistAbsence'` })) absences.push(wf.workflowId);
+    expect(absences).toHaveLength(1);
+    for (const workflowId of [...caseIds.map(caseWorkflowId), ...absences]) {
+      const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
       const payloads = payloadsIn(history);
       expect(payloads.length).toBeGreaterThan(5);
       for (const p of payloads) {

@@ -78,7 +78,7 @@ describe('U5 notes are kept and the timeline reads as plain English', () => {
       await page.getByText('Phone outcome recorded.').waitFor();
       const phoneDuty = page.locator('#duties + table tbody tr', { hasText: 'Phone the client' });
       await expect(phoneDuty.innerText()).resolves.toMatch(
-        /Phone the client \(do not leave a voicemail\)[\s\S]*Alex Morgan \(therapist\)[\s\S]*1 call without reaching the client/,
+        /Phone the client[^\n(]*\(do not leave a voicemail\)[\s\S]*Alex Morgan \(therapist\)[\s\S]*1 call without reaching the client/,
       );
       expect((await timeline(page))[0]).toMatch(
         /Phone call: did not reach the client\s+By Alex Morgan \(T-1001\)\s+“Rang twice, no answer”/,
@@ -162,7 +162,7 @@ describe('U6 the case page names sessions and people, and a closed case says wha
       expect(settled).toMatch(
         /Add the cancellation to MPB[\s\S]*Waived[\s\S]*by Jo Patel \(LEAD7\)[\s\S]*Withdrew before any record was made/,
       );
-      expect(settled).toMatch(/Phone the client \(do not leave a voicemail\)\s+Handed on/);
+      expect(settled).toMatch(/Phone the client[^\n(]*\(do not leave a voicemail\)\s+Handed on/);
       const records = await page.locator('.app-checklist').innerText();
       expect(records).not.toContain('To do');
       expect(records).toMatch(/Waived\s+Attendance marked/);

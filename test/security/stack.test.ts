@@ -112,7 +112,8 @@ async function eventually<T>(
 
 async function caseIdsOnQueue(): Promise<string[]> {
   const ids: string[] = [];
-  for await (const wf of env.client.workflow.list({ query: `TaskQueue = '${TASK_QUEUE}'` })) ids.push(wf.workflowId);
+  // The cases only: the therapist's absence they joined runs on the same queue.
+  for await (const wf of env.client.workflow.list({ query: `TaskQueue = '${TASK_QUEUE}' AND WorkflowType = 'cancellationCase'` })) ids.push(wf.workflowId);
   return ids.sort();
 }
 

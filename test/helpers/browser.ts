@@ -28,6 +28,9 @@ export function watchProblems(page: Page, ignoreFailedRequest: (errorText: strin
   });
   page.on('requestfailed', (r) => {
     const why = r.failure()?.errorText ?? '';
+    // Chromium fetches the favicon on its own after the page loads; a form posted or a link
+    // followed at that moment aborts the fetch. Nothing was refused, and a person sees nothing.
+    if (why === 'net::ERR_ABORTED' && new URL(r.url()).pathname === '/assets/images/favicon.svg') return;
     if (!ignoreFailedRequest(why)) problems.push(`request failed (${why}): ${r.url()}`);
   });
   return problems;

@@ -18,10 +18,10 @@ class LeakCheckingEnvironment extends TestEnvironment {
     const workers = this.global.__shortnoticeRunningWorkers;
     const leaked = [];
     if (workers) {
-      for (const worker of workers) {
+      for (const [worker, test] of workers) {
         const state = worker.getState();
         if (state === 'STOPPED' || state === 'FAILED' || state === 'INITIALIZED') continue;
-        leaked.push(state);
+        leaked.push(`${state}, started in "${test}"`);
         try {
           worker.shutdown();
         } catch {
@@ -33,7 +33,7 @@ class LeakCheckingEnvironment extends TestEnvironment {
     await super.teardown();
     if (leaked.length > 0) {
       throw new Error(
-        `${this.testPath}: ${leaked.length} Temporal worker(s) still running when the file ended (${leaked.join(', ')}): ` +
+        `${this.testPath}: ${leaked.length} Temporal worker(s) still running when the file ended (${leaked.join('; ')}): ` +
           'shut each down and await its run() before stopping the server it polls',
       );
     }

@@ -24,7 +24,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parse, stringify } from 'yaml';
+import { launchChromium } from '../helpers/browser';
 import { json, startHttpPeer, type HttpPeer } from '../helpers/http-peer';
+import { SHOTS } from '../helpers/pages';
 import { freePort, startPrometheus, type AlertState, type PrometheusServer } from '../helpers/prometheus';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 import { createDevServerEnv } from '../helpers/temporal';
@@ -315,6 +317,18 @@ describe('alerts against the running app', () => {
       },
       30_000,
     );
+    // What the on-call engineer sees: Prometheus's own alerts page, with the rule firing (Debian's
+    // build serves the classic UI only, under /classic).
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${prometheus.url}/classic/alerts`);
+      await expect(page.locator('body').innerText()).resolves.toMatch(/ShortnoticeRiskAlertUnacknowledged \(1 active\)/);
+      fs.mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: path.join(SHOTS, 'o5-prometheus-alerts-1280.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
   });
 
   test("the dashboard: every panel's query parses in Prometheus, and every metric it names is served by the web app or the worker", async () => {

@@ -23,11 +23,13 @@ import { caseInput, DAY, expectRefused, HOUR, MINUTE, Recorder, slotsOf, startCa
 
 let env: TestWorkflowEnvironment;
 
-beforeAll(async () => {
+// A time-skipping server per test, as in absence.test.ts: on a shared one, a test's env.sleep()
+// now and then never returned (once in the full suite), held by something an earlier test left.
+beforeEach(async () => {
   env = await createTimeSkippingEnv();
 }, 180_000);
 
-afterAll(async () => {
+afterEach(async () => {
   await env?.teardown();
 });
 

@@ -108,7 +108,7 @@ export class Stack {
       SMTP_URL: this.sink.url,
       PUBLIC_BASE_URL: 'http://127.0.0.1:3000',
       MPB_MODE: 'attestation',
-      API_TOKENS: `bench:${API_TOKEN}`,
+      API_TOKENS: `bench:${API_TOKEN}:submit+read`,
       LOG_LEVEL: 'info',
       ...extra,
     };

@@ -78,6 +78,7 @@ async function main(): Promise<number> {
       OIDC_CLIENT_ID: process.env.OIDC_CLIENT_ID,
       OIDC_CLIENT_SECRET: process.env.OIDC_CLIENT_SECRET,
       ...(process.env.API_TOKENS ? { API_TOKENS: process.env.API_TOKENS } : {}),
+      ...(process.env.STAFF_EMAIL_DOMAINS ? { STAFF_EMAIL_DOMAINS: process.env.STAFF_EMAIL_DOMAINS } : {}),
     },
     log: say,
   });
@@ -107,7 +108,7 @@ async function main(): Promise<number> {
   const c = cluster.certificates;
   say('ready:');
   say(`  web app (web-1, web-2)   ${cluster.webUrls['web-1']}  ${cluster.webUrls['web-2']}`);
-  say(`  JSON API token           cluster:<token> in var/cluster/secrets.json (apiToken), unless API_TOKENS is set`);
+  say(`  JSON API token           cluster:<token>:submit+read in var/cluster/secrets.json (apiToken), unless API_TOKENS is set`);
   say(`  Temporal Web UI          ${cluster.uiUrl} (read-only)`);
   say(
     `  Temporal (mutual TLS)    ${cluster.temporalAddress}; temporal CLI: --address ${cluster.temporalAddress} --tls-ca-path ${c.ca} --tls-cert-path ${c.clientCert} --tls-key-path ${c.clientKey} --tls-server-name ${c.serverName}`,

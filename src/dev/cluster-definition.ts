@@ -109,6 +109,8 @@ export const DEPLOYMENT_SETTINGS = [
   'OIDC_CLIENT_SECRET',
   'API_TOKENS',
   'CODEC_TOKENS',
+  // Under OIDC, the domains a typed therapist address may be at (S10); none refuses typed addresses.
+  'STAFF_EMAIL_DOMAINS',
 ] as const;
 export type DeploymentSetting = (typeof DEPLOYMENT_SETTINGS)[number];
 

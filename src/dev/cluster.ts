@@ -263,7 +263,7 @@ export class NativeCluster {
       case 'OIDC_CLIENT_ID':
         return 'shortnotice';
       case 'API_TOKENS':
-        return `cluster:${this.state.apiToken}`;
+        return `cluster:${this.state.apiToken}:submit+read`;
       default:
         return '';
     }

@@ -47,7 +47,8 @@ export async function startTestCluster(
     binaries,
     fresh: true,
     smtpUrl,
-    settings: { API_TOKENS: `loadgen:${token}` },
+    // The load's therapists write from cluster.test, a staff domain here (S10 refuses others under OIDC).
+    settings: { API_TOKENS: `loadgen:${token}:submit+read`, STAFF_EMAIL_DOMAINS: 'cluster.test' },
     env: { ...extra.env, worker: { ...teams, ...(extra.env?.worker ?? {}) } },
     log,
   });

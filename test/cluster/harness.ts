@@ -71,7 +71,8 @@ export async function startTestCluster(
     webUrls: [cluster.webUrls['web-1'], cluster.webUrls['web-2']],
     async stages(tag) {
       const out = new Map<string, string | undefined>();
-      for await (const wf of client.workflow.list({ query: `TherapistRef = '${tag}'` })) {
+      // The cases only: each scenario's therapist also has an absence workflow with the same TherapistRef.
+      for await (const wf of client.workflow.list({ query: `TherapistRef = '${tag}' AND WorkflowType = 'cancellationCase'` })) {
         out.set(wf.workflowId.slice(CASE_WORKFLOW_PREFIX.length), wf.typedSearchAttributes.get(CaseStage));
       }
       return out;

@@ -152,6 +152,13 @@ it('S3 an update with plain (unencrypted) arguments is rejected by the productio
   expect(res.status).toBe(201);
   const caseId = ((await res.json()) as { cancellations: { id: string }[] }).cancellations[0]!.id;
   await sink.waitFor(isOfferFor(ref), 60_000);
+  // The offer email can arrive before the case has recorded that it was sent and SQL visibility
+  // shows the new stage: wait for the stage first, so "changes nothing" compares like with like.
+  const visibleBy = Date.now() + 30_000;
+  while ((await tc.stages('s3u')).get(caseId) !== STAGE_WAITING_FOR_CHOICE && Date.now() < visibleBy) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  expect((await tc.stages('s3u')).get(caseId)).toBe(STAGE_WAITING_FOR_CHOICE);
   const { client, close } = await attacker();
   try {
     const slot = body.sessions[0]!.rebook.slots[0]!;

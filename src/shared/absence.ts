@@ -41,9 +41,10 @@ export interface AbsenceJoin {
   recordsMode: 'mpb' | 'attestation';
 }
 
-/** What a case tells its absence whenever its stage or booking changes, and when it ends. */
+/** What a case tells its absence when its booking changes and when it ends. */
 export interface CaseReport {
   caseId: string;
+  /** The case's stage when it reported (not kept current between reports). */
   stage: string;
   open: boolean;
   bookedSlot?: string;
@@ -83,6 +84,7 @@ export interface AbsenceSession {
   caseId: string;
   clientFirstName: string;
   sessionStartsAt: string;
+  /** The case's stage at its last report to the absence (on joining, booking and ending); the case's own view is current. */
   stage: string;
   open: boolean;
   bookedSlot?: string;

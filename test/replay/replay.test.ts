@@ -2,6 +2,12 @@
  * Replays histories recorded from real runs (W1, W6, W10, and the absence of A1) against today's workflow code, so a
  * change that would break running cases fails CI. Record them again with
  * `RECORD_HISTORIES=1 npx jest test/workflows` only for a deliberate, patched() change.
+ *
+ * Two more pin the EscalationsWaiting patch (issue 14 made it lazy, to save a case that never
+ * escalates its marker): `w1-patch-marker-at-start` is a W1 happy path recorded when every case
+ * wrote the marker in its first workflow task (commit 83ab8b9), and
+ * `w10-patch-marker-when-escalated` a risk raised and escalated, recorded with the marker written
+ * when the first team starts waiting.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,8 +17,15 @@ import { HISTORIES_DIR, workflowBundle } from '../workflows/harness';
 
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.history.bin'));
 
-test('the recorded histories cover W1, W6, W10 and an absence of three submissions (A1)', () => {
-  expect(files.sort()).toEqual(['a1-absence.history.bin', 'w1-email-choice.history.bin', 'w10-risk-raised.history.bin', 'w6-callback.history.bin']);
+test('the recorded histories cover W1, W6, W10, an absence of three submissions (A1), and the patch marker early and late', () => {
+  expect(files.sort()).toEqual([
+    'a1-absence.history.bin',
+    'w1-email-choice.history.bin',
+    'w1-patch-marker-at-start.history.bin',
+    'w10-patch-marker-when-escalated.history.bin',
+    'w10-risk-raised.history.bin',
+    'w6-callback.history.bin',
+  ]);
 });
 
 test.each(files)('replaying %s with the current workflow code is deterministic', async (file) => {

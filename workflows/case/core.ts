@@ -30,6 +30,9 @@ import {
 import { formatUk, formatUkDate } from '../../src/shared/time';
 import type { CaseEvent, CaseState, ClientPurpose, Command, Escalation, Message, Obligation } from './model';
 
+/** What the absence knows of a case when it joins: open, nothing booked (see reportToAbsence). */
+const AS_JOINED = 'open|';
+
 /** Bounds on what a case keeps, whatever arrives (S2): state must stay far below Temporal's payload limit. */
 export const LIMITS = { timeline: 150, escalations: 40, obligations: 60, messages: 40, riskNote: 4_000 } as const;
 
@@ -743,13 +746,18 @@ class Decider {
     }
   }
 
-  /** Tells the absence this case's stage and booking when they have changed (and that it ended). */
+  /**
+   * Tells the absence what its decisions rest on, when it changes: the booking (its slot ledger)
+   * and that the case ended (its open cases, and when it may end). The absence learns of the case,
+   * open and unbooked, when it joins, so a case that has nothing new for it sends nothing; a stage
+   * change alone is not news for the absence (each report costs both workflows a workflow task).
+   */
   reportToAbsence(): void {
     if (!this.input.absenceWorkflowId) return;
     const open = this.isOpen;
     const report = { caseId: this.input.caseId, stage: this.s.stage, open, ...(this.s.bookedSlot ? { bookedSlot: this.s.bookedSlot } : {}) };
-    const key = `${report.stage}|${report.bookedSlot ?? ''}`;
-    if (key === this.s.reported) return;
+    const key = `${open ? 'open' : 'ended'}|${report.bookedSlot ?? ''}`;
+    if (key === (this.s.reported ?? AS_JOINED)) return;
     this.s.reported = key;
     this.commands.push({ type: 'reportToAbsence', report });
   }

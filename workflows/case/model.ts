@@ -140,7 +140,7 @@ export interface CaseState {
   toldCheckAt?: number;
   /** What the absence last said: whether the therapist is back, and who covers while they are away. */
   absence: { returned: boolean; cover?: Cover };
-  /** What the case last told its absence, so it reports only changes. */
+  /** What the case last told its absence (open or ended, and the booking), so it reports only changes. */
   reported?: string;
   /** The next MPB check (records mode mpb). */
   docsCheckAt?: number;

@@ -312,6 +312,8 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
   if (!carried) run({ type: 'start' });
 
   let published = '';
+  /** Whether EscalationsWaiting is kept on this case (from its first waiting team; see publish). */
+  let waitingPublished = false;
   let details = '';
   /** Keeps the Web UI's details and the search attributes current, upserting only on change, all together. */
   function publish(): void {
@@ -320,8 +322,15 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
       details = text;
       setCurrentDetails(text);
     }
-    // Cases recorded before EscalationsWaiting existed replay without it (their upserts stay as they were).
-    const waiting = patched(ESCALATIONS_WAITING_PATCH) ? escalationsWaiting(state) : undefined;
+    // Cases recorded before EscalationsWaiting existed replay without it (their upserts stay as they
+    // were). A new case asks for the patch only once a team is waiting, so a case that never
+    // escalates records no patch marker and no TemporalChangeVersion upsert (two history events).
+    // On replay it is asked at every step until found: a case recorded when the marker was written
+    // at the start must meet the call there, and asking on replay records nothing where the
+    // history has no marker.
+    const current = escalationsWaiting(state);
+    if (!waitingPublished && (current.length > 0 || workflowInfo().unsafe.isReplaying)) waitingPublished = patched(ESCALATIONS_WAITING_PATCH);
+    const waiting = waitingPublished ? current : undefined;
     const attrs = attributes(state);
     // The charts' two times ride along with the other attributes and never cause an upsert of their
     // own, so cases recorded before they existed replay with the same commands.

@@ -5,8 +5,14 @@
  * one timer (on expiry it contacts the therapist, the "escalation"), confirms the booking to
  * client and therapist (two no-op activities, side by side like the case's), then waits for the
  * three `confirmRecord` updates. Nothing else: no timeline, no search attributes, no schemas.
+ *
+ * Every submission also joins its therapist's absence (issue 11: CaseService signal-with-starts a
+ * `therapistAbsence` before it starts the case), so the baseline has the least such a coordinator
+ * can be too: it takes the join and waits, as an absence waits for the therapist's return. Before
+ * it existed, the baseline's starts created absences no worker of its could run, whose failing
+ * workflow tasks the server retried.
  */
-import { condition, defineQuery, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineQuery, defineSignal, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { CaseInput } from '../../src/shared/case';
 import type { BaselineActivities } from './activities';
 
@@ -58,4 +64,14 @@ export async function cancellationCase(input: CaseInput): Promise<{ stage: strin
   await condition(() => confirmed.size === 3);
   stage = 'completed';
   return { stage };
+}
+
+const joinAbsence = defineSignal<[unknown]>('joinAbsence');
+
+export async function therapistAbsence(): Promise<void> {
+  let joined = 0;
+  setHandler(joinAbsence, () => {
+    joined++;
+  });
+  await condition(() => joined < 0);
 }

@@ -182,6 +182,52 @@ describe('the staff case page', () => {
   });
 });
 
+describe("the case page's table of the absence's sessions", () => {
+  it('A1 shows this case where it stands now, and another case what the absence knows of it: booked or not, open or finished', async () => {
+    const booked = fromNow(9 * DAY);
+    const other = 'c1123456789abcdefghij';
+    const done = 'c2123456789abcdefghij';
+    const session = (caseId: string, clientFirstName: string, days: number, stage: string, open: boolean, bookedSlot?: string) => ({
+      caseId,
+      clientFirstName,
+      sessionStartsAt: fromNow(days * DAY),
+      stage,
+      open,
+      ...(bookedSlot ? { bookedSlot } : {}),
+    });
+    const { staff } = await setup({
+      stage: 'awaiting-choice',
+      absence: {
+        absenceId: 'a0123456789abcdefghij',
+        therapistId: 'T1042',
+        therapistName: 'Alex Morgan',
+        openedAt: fromNow(-DAY),
+        away: true,
+        // The absence last heard from each case when it joined, booked or ended.
+        sessions: [
+          session(CASE_ID, 'Sam', 3, 'contacting', true),
+          session(other, 'Kit', 4, 'contacting', true, booked),
+          session(done, 'Ana', 5, 'completed', false, booked),
+          session('c3123456789abcdefghij', 'Jo', 6, 'contacting', true),
+        ],
+        notices: [],
+        duties: [],
+      },
+    });
+
+    const res = await staff.get(`/cancellations/${CASE_ID}`).expect(200);
+    const table = res.text.slice(res.text.indexOf('app-absence-sessions'), res.text.indexOf('</table>', res.text.indexOf('app-absence-sessions')));
+    const cells = [...table.matchAll(/<td class="nhsuk-table__cell">([^<]*(?:<a [^>]*>[^<]*<\/a>)?[^<]*)<\/td>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '').trim());
+    expect(cells.filter((_, i) => i % 3 === 2)).toEqual([
+      'Waiting for the client&#39;s choice',
+      `Rebooked for ${formatUk(booked)}; case open`,
+      `Complete: rebooked for ${formatUk(booked)}`,
+      'Open: not rebooked yet',
+    ]);
+    expect(table).not.toContain('Telling the client');
+  });
+});
+
 describe("the therapist's risk note", () => {
   const NOTE = 'Said she "can\'t go on" <script>alert(1)</script>\nLives alone; GP is Dr Okafor';
   const ESCAPED = 'Said she &quot;can&#39;t go on&quot; &lt;script&gt;alert(1)&lt;/script&gt;\nLives alone; GP is Dr Okafor';

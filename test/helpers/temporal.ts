@@ -44,6 +44,26 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   return env;
 }
 
+/**
+ * A time-skipping server of its own for each test in the calling file or describe block, handed to
+ * `set` before the test runs and torn down after it. Sharing one server, a test's env.sleep() now
+ * and then never returned (about one run in three of absence.test.ts, once in a full suite for
+ * safety.test.ts, never with the test alone): something an earlier test left on the server held
+ * its clock. A test starting from a clean server has no such coupling; a server starts in well
+ * under a second.
+ */
+export function timeSkippingServerPerTest(set: (env: TestWorkflowEnvironment) => void): void {
+  let current: TestWorkflowEnvironment | undefined;
+  beforeEach(async () => {
+    current = await createTimeSkippingEnv();
+    set(current);
+  }, 180_000);
+  afterEach(async () => {
+    await current?.teardown();
+    current = undefined;
+  });
+}
+
 export interface DevServerEnvOptions {
   /** Serve the Web UI on this port (off by default). */
   uiPort?: number;

@@ -10,7 +10,7 @@ import type { ContactMethod, Submission } from '../../src/shared/api';
 import { chooseSlotUpdate, confirmRecordUpdate } from '../../src/shared/messages';
 import { DEFAULT_POLICY as P } from '../../src/shared/policy';
 import { followOnId } from '../../workflows/absence/core';
-import { createDevServerEnv, createTimeSkippingEnv } from '../helpers/temporal';
+import { createDevServerEnv, timeSkippingServerPerTest } from '../helpers/temporal';
 import { attachCase, DAY, MINUTE, recordHistory, Recorder, terminateAtEnd, TEST_POLICY, withWorker } from './harness';
 
 let env: TestWorkflowEnvironment;
@@ -75,16 +75,8 @@ async function submitted(cases: CaseService, sub: Submission) {
 }
 
 describe('one absence, one coordinator', () => {
-  // A time-skipping server per test. Sharing one, the last test's env.sleep() now and then never
-  // returned (about one run in three of this file, never with the test alone): something an
-  // earlier test left on the shared server held its clock. Each test starting from a clean
-  // server removes that coupling; a server starts in well under a second.
-  beforeEach(async () => {
-    env = await createTimeSkippingEnv();
-  }, 180_000);
-  afterEach(async () => {
-    await env?.teardown();
-  });
+  // A time-skipping server per test (see timeSkippingServerPerTest for why).
+  timeSkippingServerPerTest((e) => (env = e));
 
   test('A1 W8 W17 three submissions of one absence on three days: the latest return reaches every case, and the provider hears once per change', async () => {
     const rec = new Recorder();

@@ -18,20 +18,13 @@ import {
 import { absenceNewsSignal } from '../../src/shared/absence';
 import { DEFAULT_POLICY as P } from '../../src/shared/policy';
 import { ukLocalToInstant, ukDate } from '../../src/shared/time';
-import { createTimeSkippingEnv } from '../helpers/temporal';
+import { timeSkippingServerPerTest } from '../helpers/temporal';
 import { caseInput, DAY, expectRefused, HOUR, MINUTE, Recorder, slotsOf, startCase, TEST_POLICY, withWorker, type RunningCase } from './harness';
 
 let env: TestWorkflowEnvironment;
 
-// A time-skipping server per test, as in absence.test.ts: on a shared one, a test's env.sleep()
-// now and then never returned (once in the full suite), held by something an earlier test left.
-beforeEach(async () => {
-  env = await createTimeSkippingEnv();
-}, 180_000);
-
-afterEach(async () => {
-  await env?.teardown();
-});
+// A time-skipping server per test (see timeSkippingServerPerTest for why).
+timeSkippingServerPerTest((e) => (env = e));
 
 const now = () => env.currentTimeMs();
 const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);

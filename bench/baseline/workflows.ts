@@ -69,9 +69,6 @@ export async function cancellationCase(input: CaseInput): Promise<{ stage: strin
 const joinAbsence = defineSignal<[unknown]>('joinAbsence');
 
 export async function therapistAbsence(): Promise<void> {
-  let joined = 0;
-  setHandler(joinAbsence, () => {
-    joined++;
-  });
-  await condition(() => joined < 0);
+  setHandler(joinAbsence, () => undefined);
+  await condition(() => false);
 }

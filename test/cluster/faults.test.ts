@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatDuration } from '../../src/dev/binaries';
+import { eventually } from '../helpers/eventually';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../helpers/smtp-sink';
 import {
   caseRef,
@@ -347,8 +348,7 @@ it('F6 deadlines that fall while both workers are down escalate once each when t
   // at the missed follow-up deadline, one escalation to the network team and, with it, one reminder
   // to the therapist (the chase ladder). The reminder leaves with the escalation; give it a moment.
   const toTherapist = (s: Submitted) => new Set(sink.messages.filter(isFollowUpDutyFor(s.ref)).map(logicalId)).size;
-  const remindersBy = Date.now() + 30_000;
-  while (!submitted.every((s) => toTherapist(s) >= 2) && Date.now() < remindersBy) await sleep(500);
+  await eventually(() => submitted.every((s) => toTherapist(s) >= 2), true);
   for (const s of submitted) {
     expect(toTherapist(s)).toBe(2);
     expect(new Set(sink.messages.filter(isNetworkEscalationFor(s.caseId)).map(logicalId)).size).toBe(1);

@@ -18,6 +18,7 @@ import { caseWorkflowId } from '../../src/shared/ids';
 import { chooseSlotUpdate } from '../../src/shared/messages';
 import { DEFAULT_POLICY } from '../../src/shared/policy';
 import { AesGcmPayloadCodec, encryptedDataConverter, REFUSED_ENCODING } from '../../src/temporal/codec';
+import { eventually } from '../helpers/eventually';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 import { caseRef, isOfferFor, STAGE_WAITING_FOR_CHOICE, submission } from './expectations';
 import { startTestCluster, type TestCluster } from './harness';
@@ -154,11 +155,7 @@ it('S3 an update with plain (unencrypted) arguments is rejected by the productio
   await sink.waitFor(isOfferFor(ref), 60_000);
   // The offer email can arrive before the case has recorded that it was sent and SQL visibility
   // shows the new stage: wait for the stage first, so "changes nothing" compares like with like.
-  const visibleBy = Date.now() + 30_000;
-  while ((await tc.stages('s3u')).get(caseId) !== STAGE_WAITING_FOR_CHOICE && Date.now() < visibleBy) {
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  expect((await tc.stages('s3u')).get(caseId)).toBe(STAGE_WAITING_FOR_CHOICE);
+  expect(await eventually(async () => (await tc.stages('s3u')).get(caseId), STAGE_WAITING_FOR_CHOICE)).toBe(STAGE_WAITING_FOR_CHOICE);
   const { client, close } = await attacker();
   try {
     const slot = body.sessions[0]!.rebook.slots[0]!;

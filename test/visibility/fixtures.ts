@@ -177,19 +177,8 @@ export async function listAll(client: Client, query: string): Promise<WorkflowEx
   return all;
 }
 
-/**
- * Visibility is eventually consistent: polls `read` until it returns `expected` (compared as
- * JSON) or the time is up, and returns the last answer so the assertion shows the difference.
- */
-export async function eventually<T>(read: () => Promise<T>, expected: T, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  const want = JSON.stringify(expected);
-  for (;;) {
-    const got = await read();
-    if (JSON.stringify(got) === want || Date.now() > deadline) return got;
-    await sleep(200);
-  }
-}
+/** Visibility is eventually consistent: its tests poll with the shared helper. */
+export { eventually } from '../helpers/eventually';
 
 /** Acknowledges every escalation of a case still waiting, as a clinical lead (one at a time, as the page does). */
 export async function acknowledgeAll(handle: WorkflowHandle): Promise<void> {

@@ -10,6 +10,7 @@ import type { ContactMethod, Submission } from '../../src/shared/api';
 import { chooseSlotUpdate, confirmRecordUpdate } from '../../src/shared/messages';
 import { DEFAULT_POLICY as P } from '../../src/shared/policy';
 import { followOnId } from '../../workflows/absence/core';
+import { eventually } from '../helpers/eventually';
 import { createDevServerEnv, timeSkippingServerPerTest } from '../helpers/temporal';
 import { attachCase, DAY, MINUTE, recordHistory, Recorder, terminateAtEnd, TEST_POLICY, withWorker } from './harness';
 
@@ -304,10 +305,7 @@ describe('one absence, one coordinator, on the dev server', () => {
       // when the last update returns (on a busy CI machine the last notice was once still on its way).
       const providerSent = (v: Awaited<ReturnType<typeof absence.view>>) => v.notices.filter((n) => n.to === 'provider' && n.status === 'sent').length;
       const later = await absence.until((v) => v.expectedReturn === day(t, 12) && providerSent(v) === 6, 'the last return, and every notice to the provider sent');
-      for (const deadline = Date.now() + 20_000; (await absence.handle.describe()).runId === firstRun; ) {
-        if (Date.now() > deadline) throw new Error('timed out waiting for the absence to continue as new');
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      expect(await eventually(async () => (await absence.handle.describe()).runId !== firstRun, true, 20_000)).toBe(true);
       expect(later.sessions.map((x) => x.clientFirstName)).toEqual(['Sam', 'Kit']);
       expect(later.cover).toEqual(expect.objectContaining({ ref: 'COV-1' }));
       // The ledger came across too: Kit cannot have the time Sam holds.

@@ -30,8 +30,10 @@ import {
 import { formatUk, formatUkDate } from '../../src/shared/time';
 import type { CaseEvent, CaseState, ClientPurpose, Command, Escalation, Message, Obligation } from './model';
 
+/** What a report to the absence carries that it decides on: open or ended, and the booking. */
+const reportKey = (open: boolean, bookedSlot: string | undefined) => `${open ? 'open' : 'ended'}|${bookedSlot ?? ''}`;
 /** What the absence knows of a case when it joins: open, nothing booked (see reportToAbsence). */
-const AS_JOINED = 'open|';
+const AS_JOINED = reportKey(true, undefined);
 
 /** Bounds on what a case keeps, whatever arrives (S2): state must stay far below Temporal's payload limit. */
 export const LIMITS = { timeline: 150, escalations: 40, obligations: 60, messages: 40, riskNote: 4_000 } as const;
@@ -756,7 +758,7 @@ class Decider {
     if (!this.input.absenceWorkflowId) return;
     const open = this.isOpen;
     const report = { caseId: this.input.caseId, stage: this.s.stage, open, ...(this.s.bookedSlot ? { bookedSlot: this.s.bookedSlot } : {}) };
-    const key = `${open ? 'open' : 'ended'}|${report.bookedSlot ?? ''}`;
+    const key = reportKey(open, report.bookedSlot);
     if (key === (this.s.reported ?? AS_JOINED)) return;
     this.s.reported = key;
     this.commands.push({ type: 'reportToAbsence', report });

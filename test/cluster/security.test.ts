@@ -189,11 +189,19 @@ it("S4 the cluster's Web UI reads cases over mutual TLS, and refuses to terminat
   };
   expect(settings.DisableWriteActions).toBe(true);
   expect(settings.Codec?.Endpoint).toBe(`${tc.cluster.publicWebUrl}/codec`);
-  const listed = await fetch(
-    `${ui}/api/v1/namespaces/default/workflows?query=${encodeURIComponent("TherapistRef = 's4ui'")}`,
-  );
-  expect(listed.status).toBe(200);
-  expect(JSON.stringify(await listed.json())).toContain(caseWorkflowId(caseId));
+  // Visibility is written after the start, by the server's visibility queue: the absence the case
+  // joined can be listed before the case itself, so the listing is polled until the case shows.
+  let listing = '';
+  const listsCase = async (): Promise<boolean> => {
+    const listed = await fetch(
+      `${ui}/api/v1/namespaces/default/workflows?query=${encodeURIComponent("TherapistRef = 's4ui'")}`,
+    );
+    expect(listed.status).toBe(200);
+    listing = JSON.stringify(await listed.json());
+    return listing.includes(caseWorkflowId(caseId));
+  };
+  await eventually(listsCase, true);
+  expect(listing).toContain(caseWorkflowId(caseId));
   // The UI has no sign-in of its own: were writes on, anyone reaching it could end a case.
   const terminate = await fetch(`${ui}/api/v1/namespaces/default/workflows/${caseWorkflowId(caseId)}/terminate`, {
     method: 'POST',

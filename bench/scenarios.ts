@@ -243,11 +243,14 @@ export const SETTLE_MS = 40_000;
 
 /**
  * The worker's resident memory once it has settled: the lowest of readings every 2 s over
- * SETTLE_MS of idleness, each after a full GC of the main thread. The workflows run in worker
- * threads, each with a V8 heap of its own that the main thread cannot collect; read 1 s after the
- * load, their RSS still held the garbage of opening the cases, and V8 released it 15-35 s later
- * (0.40 → 0.31 MB a case, 0.30 → 0.22 MB for the baseline, in one run). What stays is what the
- * worker holds for its cases; it never holds less, so the lowest reading is still an upper bound.
+ * SETTLE_MS of idleness, each after a full GC of the main thread and of every workflow thread
+ * (bench/processes/thread-gc.cjs). The workflows run in worker threads, each with a V8 heap of its
+ * own that the main thread's GC does not reach: read 1 s after the load with only the main thread
+ * collected, RSS still held the garbage of opening the cases, which V8 released 15-35 s later, or
+ * in one round of a full run not within 40 s (0.49 against 0.36 MB a case in the other round).
+ * With the threads collected too, RSS falls within 8 s and then holds to a tenth of a MB. What
+ * stays is what the worker holds for its cases; it never holds less, so the lowest reading is
+ * still an upper bound on it.
  */
 async function settledRss(worker: Child): Promise<number> {
   let lowest = Infinity;

@@ -187,7 +187,8 @@ export class Stack {
   private spawnChild(name: string, script: string, env: NodeJS.ProcessEnv): Promise<Child> {
     const out = fs.openSync(path.join(this.opts.workDir, `${name}.log`), 'a');
     const proc = fork(path.join(__dirname, 'processes', script), [], {
-      execArgv: [...process.execArgv, '--expose-gc'],
+      // thread-gc.cjs lets the worker collect garbage in its workflow threads too (see there).
+      execArgv: [...process.execArgv, '--expose-gc', '--require', path.join(__dirname, 'processes', 'thread-gc.cjs')],
       env,
       stdio: ['ignore', out, out, 'ipc'],
     });

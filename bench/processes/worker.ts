@@ -4,6 +4,8 @@
  * so each one's CPU time and memory are its own and the load generator does not share its event
  * loop. Talks to the benchmark over IPC: "ready", the baseline's contacts, and stats on request.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BroadcastChannel } from 'node:worker_threads';
 import { NativeConnection, Runtime, Worker, type WorkerOptions as SdkWorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { buildActivityDeps } from '../../activities/deps';
@@ -12,6 +14,32 @@ import { createLogger, TemporalPinoLogger } from '../../src/log';
 import { caseWorkerOptions } from '../../src/temporal/worker';
 import { createBaselineActivities } from '../baseline/activities';
 import { type ToWorker, type WorkerSpec, send } from './ipc';
+
+const { CHANNEL: GC_CHANNEL } = require('./thread-gc.cjs') as { CHANNEL: string };
+
+/** The workflow threads that said they are there (thread-gc.cjs), by thread id. */
+const threads = new Set<number>();
+const gcChannel = new BroadcastChannel(GC_CHANNEL);
+let gcRound = 0;
+const collected = new Map<number, Set<number>>();
+gcChannel.onmessage = (event) => {
+  const m = (event as { data: unknown }).data as { type: string; threadId: number; id?: number };
+  if (m.type === 'here') threads.add(m.threadId);
+  if (m.type === 'collected' && m.id !== undefined) collected.get(m.id)?.add(m.threadId);
+};
+gcChannel.unref();
+
+/** A full GC in this thread and in every workflow thread (each answers when done; 10 s at most). */
+async function collectEverywhere(): Promise<void> {
+  const id = ++gcRound;
+  const done = new Set<number>();
+  collected.set(id, done);
+  gcChannel.postMessage({ type: 'gc', id });
+  for (const until = Date.now() + 10_000; done.size < threads.size && Date.now() < until; ) await sleep(20);
+  collected.delete(id);
+  global.gc?.();
+  global.gc?.();
+}
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.env.BENCH_WORKER ?? '{}') as WorkerSpec;
@@ -43,13 +71,11 @@ async function main(): Promise<void> {
   process.on('message', (m: ToWorker) => {
     if (m.type === 'stop') stop();
     if (m.type === 'stats') {
-      if (m.gc) {
-        global.gc?.();
-        global.gc?.();
-      }
-      const cpu = process.cpuUsage();
-      const mem = process.memoryUsage();
-      send({ type: 'stats', id: m.id, rss: mem.rss, heapUsed: mem.heapUsed, cpuMs: (cpu.user + cpu.system) / 1000 });
+      void (m.gc ? collectEverywhere() : Promise.resolve()).then(() => {
+        const cpu = process.cpuUsage();
+        const mem = process.memoryUsage();
+        send({ type: 'stats', id: m.id, rss: mem.rss, heapUsed: mem.heapUsed, cpuMs: (cpu.user + cpu.system) / 1000 });
+      });
     }
   });
   const running = worker.run();

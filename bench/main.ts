@@ -3,8 +3,8 @@
  * server, worker and web app of the benchmark's own, in interleaved rounds. Prints a table of
  * ratios and writes JSON for comparing commits.
  *
- *   npm run bench                          full run (about 20-30 minutes on 2 cores)
- *   npm run bench -- --quick               CI check of the ratios (under 3 minutes; exit 1 on a miss)
+ *   npm run bench                          full run (about 20 minutes on 2 cores)
+ *   npm run bench -- --quick               check of the ratios (about 5 minutes; exit 1 on a miss)
  *   npm run bench -- --compare old.json    adds the old run's numbers to the table
  *   npm run bench -- --out file.json       where the JSON goes (default var/bench/<time>.json)
  *   npm run bench -- --report run.json     a saved run's table again (with --compare, beside another)

@@ -239,7 +239,7 @@ async function openMany(stack: Stack, client: Client, target: Target, n: number,
 }
 
 /** How long the worker is left idle while its memory is read (see settledRss). */
-export const SETTLE_MS = 40_000;
+const SETTLE_MS = 40_000;
 
 /**
  * The worker's resident memory once it has settled: the lowest of readings every 2 s over

@@ -4,7 +4,6 @@
  * so each one's CPU time and memory are its own and the load generator does not share its event
  * loop. Talks to the benchmark over IPC: "ready", the baseline's contacts, and stats on request.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BroadcastChannel } from 'node:worker_threads';
 import { NativeConnection, Runtime, Worker, type WorkerOptions as SdkWorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities';
@@ -19,24 +18,31 @@ const { CHANNEL: GC_CHANNEL } = require('./thread-gc.cjs') as { CHANNEL: string 
 
 /** The workflow threads that said they are there (thread-gc.cjs), by thread id. */
 const threads = new Set<number>();
-const gcChannel = new BroadcastChannel(GC_CHANNEL);
+/** The collection under way: the threads yet to answer it, and what to call when none is left. */
+let collecting: { id: number; waiting: Set<number>; done: () => void } | undefined;
 let gcRound = 0;
-const collected = new Map<number, Set<number>>();
+const gcChannel = new BroadcastChannel(GC_CHANNEL);
 gcChannel.onmessage = (event) => {
   const m = (event as { data: unknown }).data as { type: string; threadId: number; id?: number };
   if (m.type === 'here') threads.add(m.threadId);
-  if (m.type === 'collected' && m.id !== undefined) collected.get(m.id)?.add(m.threadId);
+  const current = collecting;
+  if (m.type === 'collected' && current && m.id === current.id) {
+    current.waiting.delete(m.threadId);
+    if (current.waiting.size === 0) current.done();
+  }
 };
 gcChannel.unref();
 
-/** A full GC in this thread and in every workflow thread (each answers when done; 10 s at most). */
+/** A full GC in every workflow thread (each answers when done; 10 s at most), then in this one. */
 async function collectEverywhere(): Promise<void> {
   const id = ++gcRound;
-  const done = new Set<number>();
-  collected.set(id, done);
-  gcChannel.postMessage({ type: 'gc', id });
-  for (const until = Date.now() + 10_000; done.size < threads.size && Date.now() < until; ) await sleep(20);
-  collected.delete(id);
+  await new Promise<void>((resolve) => {
+    if (threads.size === 0) return resolve();
+    collecting = { id, waiting: new Set(threads), done: resolve };
+    gcChannel.postMessage({ type: 'gc', id });
+    setTimeout(resolve, 10_000).unref();
+  });
+  collecting = undefined;
   global.gc?.();
   global.gc?.();
 }

@@ -27,7 +27,7 @@ import {
   type AbsenceView,
 } from './shared/absence';
 import type { Policy } from './shared/policy';
-import { AbsenceId, AbsenceReturn, CancelledAtUnix, CaseStage, DocsComplete, NextDeadline, RiskConcern, SessionStart, SubmissionDigest, TherapistRef } from './shared/search-attributes';
+import { AbsenceId, AbsenceReturn, CancelledAtUnix, CaseStage, DocsComplete, NextDeadline, OpenCases, RiskConcern, SessionStart, SubmissionDigest, TherapistRef } from './shared/search-attributes';
 import { formatUk } from './shared/time';
 import {
   countCases,
@@ -155,6 +155,8 @@ export class CaseService {
       typedSearchAttributes: [
         { key: TherapistRef, value: input.therapist.id },
         { key: AbsenceReturn, value: input.expectedReturn ?? 'unknown' },
+        // What the absence's first task would upsert after this join: it then upserts nothing.
+        { key: OpenCases, value: 1 },
       ],
       staticSummary: `Absence of therapist ${input.therapist.id}`,
     };
@@ -399,7 +401,8 @@ export async function startCaseWorkflow(client: Client, taskQueue: string, input
   await client.workflow.start<typeof cancellationCase>('cancellationCase', {
     taskQueue,
     workflowId: caseWorkflowId(input.caseId),
-    args: [input],
+    // The attributes below are those of the contacting stage: the case's first task need not upsert.
+    args: [{ ...input, attributesSetAtStart: true }],
     // A case already there for this session, running or finished, refuses the start: the refusal is
     // how the SDK reports it (a start it accepts says nothing more), and only then is the earlier
     // case described. A retried request is not refused: it carries the same request id.

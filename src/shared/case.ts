@@ -31,6 +31,13 @@ export interface CaseInput {
    * session is that withdrawn booking, and its client hears that it cannot go ahead.
    */
   followOn?: { fromCaseId: string };
+  /**
+   * Set by every start since the first upsert was saved (src/cases.ts startCaseWorkflow): the start
+   * sets the search attributes of the contacting stage, and the case keeps them until it has told
+   * the client or has something sooner to show (workflows/case/shell.ts). Cases started without it
+   * upsert in their first task, as their recorded histories do.
+   */
+  attributesSetAtStart?: true;
 }
 
 export const STAGES = [

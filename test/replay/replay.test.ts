@@ -8,6 +8,13 @@
  * wrote the marker in its first workflow task (commit 83ab8b9), and
  * `w10-patch-marker-when-escalated` a risk raised and escalated, recorded with the marker written
  * when the first team starts waiting.
+ *
+ * Two more pin the attributes set at the start (issue 14: one upsert fewer for every case and
+ * absence), recorded on the dev server by test/visibility/start-attributes.test.ts:
+ * `w1-attributes-set-at-start` is a W1 happy path started by CaseService, whose first task upserts
+ * nothing, and `absence-open-at-start` an absence started by a join with its open case set, then
+ * joined by a second case. The older histories replay the first-task upserts of cases and absences
+ * started before.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,9 +24,11 @@ import { HISTORIES_DIR, workflowBundle } from '../workflows/harness';
 
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.history.bin'));
 
-test('the recorded histories cover W1, W6, W10, an absence of three submissions (A1), and the patch marker early and late', () => {
+test('the recorded histories cover W1, W6, W10, an absence of three submissions (A1), the patch marker early and late, and attributes set at the start', () => {
   expect(files.sort()).toEqual([
     'a1-absence.history.bin',
+    'absence-open-at-start.history.bin',
+    'w1-attributes-set-at-start.history.bin',
     'w1-email-choice.history.bin',
     'w1-patch-marker-at-start.history.bin',
     'w10-patch-marker-when-escalated.history.bin',

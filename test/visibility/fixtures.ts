@@ -96,14 +96,14 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(opts: { ui?: boolean } = {}): Promise<Cluster> {
+export async function startCluster(opts: { ui?: boolean; recorder?: Recorder } = {}): Promise<Cluster> {
   const uiPort = opts.ui ? await freePort() : undefined;
   const env = await createDevServerEnv({ uiPort });
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   try {
     const taskQueue = `visibility-${randomUUID()}`;
-    const recorder = new Recorder();
+    const recorder = opts.recorder ?? new Recorder();
     worker = await createCaseWorker({
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',

@@ -171,13 +171,18 @@ export async function therapistAbsence(input: AbsenceInput, carried?: AbsenceSta
   });
   setHandler(absenceViewQuery, () => absenceView(state, Date.now()));
 
-  let published = '';
+  let published = publishedAtStart();
+  let details = '';
   function publish(): void {
+    const text = describeAbsence(state);
+    if (text !== details) {
+      details = text;
+      setCurrentDetails(text);
+    }
     const open = state.cases.filter((c) => c.open).length;
     const key = `${state.expectedReturn ?? ''}|${open}|${state.returnedAt ?? ''}`;
     if (key === published) return;
     published = key;
-    setCurrentDetails(describeAbsence(state));
     upsertSearchAttributes([
       { key: TherapistRef, value: input.therapist.id },
       { key: AbsenceReturn, value: state.returnedAt ? 'back' : (state.expectedReturn ?? 'unknown') },
@@ -199,6 +204,22 @@ export async function therapistAbsence(input: AbsenceInput, carried?: AbsenceSta
   }
   await condition(() => inflight === 0 && allHandlersFinished());
   return { ...(state.returnedAt ? { returnedAt: new Date(state.returnedAt).toISOString() } : {}), cases: state.cases.length };
+}
+
+/**
+ * What the run's search attributes already say, in publish's terms. The submission that starts an
+ * absence sets its return and one open case (CaseService.joinAbsence), and a run that continued as
+ * new starts with its predecessor's: when the state still agrees, the first task upserts nothing (one
+ * history event and one visibility write fewer for every absence). An absence started without
+ * OpenCases (before it was set at the start) upserts in its first task as it always did, so its
+ * recorded history replays unchanged.
+ */
+function publishedAtStart(): string {
+  const attrs = workflowInfo().typedSearchAttributes;
+  const open = attrs.get(OpenCases);
+  const returns = attrs.get(AbsenceReturn);
+  if (open === undefined || returns === undefined || returns === 'back') return '';
+  return `${returns === 'unknown' ? '' : returns}|${open}|`;
 }
 
 export function absenceView(state: AbsenceState, now: number): AbsenceView {

@@ -311,7 +311,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
 
   if (!carried) run({ type: 'start' });
 
-  let published = '';
+  let published = !carried && input.attributesSetAtStart ? contactingKey({ stage: 'contacting', teams: [], risk: input.risk?.concern === true, docs: false }) : '';
   /** Whether EscalationsWaiting is kept on this case (from its first waiting team; see publish). */
   let waitingPublished = false;
   let details = '';
@@ -335,7 +335,7 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     // The charts' two times ride along with the other attributes and never cause an upsert of their
     // own, so cases recorded before they existed replay with the same commands.
     const { cancelledAt, rebookedAt, ...tracked } = attrs;
-    const key = JSON.stringify({ ...tracked, waiting });
+    const key = input.attributesSetAtStart && attrs.stage === 'contacting' ? contactingKey({ ...attrs, waiting }) : JSON.stringify({ ...tracked, waiting });
     if (key === published) return;
     published = key;
     upsertSearchAttributes([
@@ -352,6 +352,21 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
       { key: CancelledAtUnix, value: Math.floor(cancelledAt / 1000) },
       { key: RebookedAtUnix, value: rebookedAt === undefined ? null : Math.floor(rebookedAt / 1000) },
     ]);
+  }
+
+  /**
+   * While a case started with its attributes set (`attributesSetAtStart`) is still telling the
+   * client, the start's attributes stand: stage `contacting`, due within contactWithinMs of the
+   * submission, no owner yet ("still telling the client" in the lead's lists). Its first task then
+   * upserts nothing, one history event and one visibility write fewer for every case; the first
+   * upsert comes once the client is told (or a channel fails), with every attribute in it. Anything
+   * a lead must see at once still upserts here: a team escalated to, a risk, records done, or a duty
+   * due sooner than the start's deadline.
+   */
+  function contactingKey(a: { stage: string; teams: string[]; risk: boolean; docs: boolean; unacked?: number; deadline?: number; waiting?: string[] }): string {
+    const startDue = Date.parse(input.submittedAt) + input.policy.contactWithinMs;
+    const sooner = a.deadline !== undefined && a.deadline < startDue ? a.deadline : undefined;
+    return JSON.stringify({ stage: a.stage, teams: a.teams, risk: a.risk, docs: a.docs, unacked: a.unacked, waiting: a.waiting, sooner });
   }
 
   for (;;) {

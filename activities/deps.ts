@@ -68,7 +68,7 @@ export function buildActivityDeps(config: Config, logger?: Logger, metrics?: App
   const mailbox = () => new MailboxMailer({ dir: config.mail.mailboxDir, from: config.mail.from, now });
 
   let mailer: Mailer;
-  if (config.mail.smtpUrl) mailer = new SmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from });
+  if (config.mail.smtpUrl) mailer = new SmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from, maxConnections: config.mail.smtpMaxConnections });
   else mailer = production ? unavailableMailer : mailbox();
 
   let sms: SmsSender;

@@ -106,6 +106,9 @@ export class Stack {
       TEMPORAL_ADDRESS: this.address,
       TEMPORAL_TASK_QUEUE: this.taskQueue(target),
       SMTP_URL: this.sink.url,
+      // The sink takes any number of connections: the worker is sized as for a relay that allows 20
+      // (docs/performance.md, "SMTP connections"); SMTP_MAX_CONNECTIONS=5 measures the default.
+      SMTP_MAX_CONNECTIONS: process.env.SMTP_MAX_CONNECTIONS ?? '20',
       PUBLIC_BASE_URL: 'http://127.0.0.1:3000',
       MPB_MODE: 'attestation',
       API_TOKENS: `bench:${API_TOKEN}:submit+read`,

@@ -69,6 +69,8 @@ const envSchema = z.object({
     .optional(),
   TEMPORAL_API_KEY: optionalString,
   SMTP_URL: optionalUrl(['smtp:', 'smtps:']),
+  // Connections kept open to the relay: nodemailer's 5 unless the relay allows more (docs/channels.md).
+  SMTP_MAX_CONNECTIONS: z.coerce.number({ message: 'must be a whole number of connections' }).int().min(1).max(100).default(5),
   // Unset: the service's name before the address, so clients see who writes (issue 15).
   MAIL_FROM: optionalString.pipe(
     z.string().min(3, 'must be an address like "Service <no-reply@example.org>"').optional(),
@@ -167,7 +169,7 @@ export interface Config {
   bindAddress?: string;
   publicBaseUrl: string;
   temporal: TemporalConfig;
-  mail: { smtpUrl?: string; from: string; mailboxDir: string };
+  mail: { smtpUrl?: string; smtpMaxConnections: number; from: string; mailboxDir: string };
   serviceName: string;
   /** Where each team's alerts go; `lead` (the clinical lead, top of every ladder) defaults to the network team. */
   teams: { network: string; risk: string; support: string; lead: string; provider: string; supportPhone: string };
@@ -592,6 +594,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     mail: {
       smtpUrl: e.SMTP_URL,
+      smtpMaxConnections: e.SMTP_MAX_CONNECTIONS,
       from: e.MAIL_FROM ?? `"${e.SERVICE_NAME.replace(/["\\]/g, '')}" <no-reply@shortnotice.localhost>`,
       mailboxDir: e.MAILBOX_DIR,
     },

@@ -24,6 +24,8 @@ export interface SmtpMailerOptions {
   greetingTimeoutMs?: number;
   /** Milliseconds of silence on an open connection before giving up. */
   socketTimeoutMs?: number;
+  /** Connections kept open to the relay at most (nodemailer's default, 5, when unset). */
+  maxConnections?: number;
 }
 
 export class SmtpMailer implements Mailer {
@@ -39,9 +41,12 @@ export class SmtpMailer implements Mailer {
     };
     this.transport = nodemailer.createTransport({
       url: options.url,
-      // Connections are kept open and reused (up to 5, 100 messages each): a new connection per
-      // email costs a TCP and SMTP handshake (and TLS for smtps) before every message.
+      // Connections are kept open and reused (100 messages each): a new connection per email costs
+      // a TCP and SMTP handshake (and TLS for smtps) before every message. Each carries one message
+      // at a time, so at a high rate the number of connections caps the emails a second
+      // (SMTP_MAX_CONNECTIONS; docs/performance.md).
       pool: true,
+      maxConnections: options.maxConnections ?? 5,
       // A connection that drops mid-message fails this attempt, as without a pool; nodemailer would
       // otherwise resend it on another connection, out of sight of the activity's retry policy.
       maxRequeues: 0,

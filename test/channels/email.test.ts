@@ -185,6 +185,16 @@ describe('SMTP connections (issue 14)', () => {
     expect(sink.connections() - before).toBe(1);
   });
 
+  test('issue 14: emails sent at once open up to SMTP_MAX_CONNECTIONS connections, and no more', async () => {
+    const config = testConfig({ SMTP_URL: sink.url, SMTP_MAX_CONNECTIONS: '3' });
+    mailer = new SmtpMailer({ url: sink.url, from: config.mail.from, maxConnections: config.mail.smtpMaxConnections });
+    const acts = createActivities({ config, mailer, sms: recordingSms(), attempt: () => attempt, now: () => NOW });
+    const before = sink.connections();
+    await Promise.all(Array.from({ length: 9 }, () => acts.notifyClient(clientNotice('callbackPromise'))));
+    expect(sink.messages).toHaveLength(9);
+    expect(sink.connections() - before).toBe(3);
+  });
+
   test('issue 14: the email templates are read and compiled when the renderer is built, so a missing one stops the worker, not the first email', () => {
     expect(() => createEmailRenderer(path.join(__dirname, 'no-such-templates'))).toThrow(/email\.html\.njk/);
   });

@@ -9,6 +9,8 @@ describe('configuration', () => {
     expect(c.port).toBe(3000);
     expect(c.temporal).toEqual({ address: 'localhost:7233', namespace: 'default', taskQueue: 'shortnotice', uiUrl: 'http://localhost:8233' });
     expect(c.mail.smtpUrl).toBeUndefined();
+    expect(c.mail.smtpMaxConnections).toBe(5);
+    expect(loadConfig({ SMTP_MAX_CONNECTIONS: '20' }).mail.smtpMaxConnections).toBe(20);
     expect(c.teams).toEqual({
       network: 'network.clinical@vhg.co.uk',
       risk: 'ptsriskduty@vhg.co.uk',
@@ -24,6 +26,8 @@ describe('configuration', () => {
     ['PORT', 'abc'],
     ['TEMPORAL_ADDRESS', 'not an address'],
     ['SMTP_URL', 'http://mail'],
+    ['SMTP_MAX_CONNECTIONS', '0'],
+    ['SMTP_MAX_CONNECTIONS', 'many'],
     ['RISK_DUTY_EMAIL', 'nobody'],
     ['POLICY_JSON', '{"nope":1}'],
     ['MPB_MODE', 'magic'],

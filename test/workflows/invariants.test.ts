@@ -24,6 +24,7 @@ import {
   type StaffAction,
 } from '../../src/shared/messages';
 import { absenceNewsSignal, absenceOverrunSignal, type AbsenceNews } from '../../src/shared/absence';
+import { caseWorkflowId } from '../../src/shared/ids';
 import { inQuietHours, returnsAt } from '../../src/shared/policy';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 import { DAY, MINUTE, scenarioArb, stepArb, type Scenario, type Step } from '../core/world';
@@ -89,7 +90,53 @@ function toldByStart(v: CaseView, start: number): string | undefined {
   return `at the session's start the client was not told and nobody was due to reach them (stage ${v.stage})`;
 }
 
-async function runOnWorkflow(s: Scenario, steps: Step[], router: RecorderRouter, tq: string): Promise<void> {
+/** Real time one sequence may take (they take well under a second; FC_WATCHDOG_MS to change): past it, the run fails with what it waited on. */
+const SEQUENCE_WATCHDOG_MS = Number(process.env.FC_WATCHDOG_MS ?? 180_000);
+
+/**
+ * Runs a sequence, failing it if it has not finished in real time: a wait on the time-skipping
+ * server that never returns (a sleep whose server time does not move, an update the case never
+ * takes) would otherwise hold the test for its whole half-hour timeout and say nothing. Once in a
+ * full local run (not in CI) this test sat idle for 20 minutes after starting; the message says
+ * which step of which case was waiting, the server's time, and what the case had pending.
+ */
+async function withWatchdog(s: Scenario, steps: Step[], router: RecorderRouter, tq: string): Promise<void> {
+  const progress: Progress = { step: 'start' };
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // Describing asks the same server: if that does not answer either, say so after 10 s.
+      const silent = new Promise<string>((r) => setTimeout(() => r(`step ${progress.step}; case ${progress.caseId ?? '(not started)'}; the server did not answer a describe in 10 s`), 10_000));
+      void Promise.race([describeStall(progress), silent]).then((what) => reject(new Error(`no progress in ${SEQUENCE_WATCHDOG_MS / 1000} s of real time: ${what}`)));
+    }, SEQUENCE_WATCHDOG_MS);
+  });
+  try {
+    await Promise.race([runOnWorkflow(s, steps, router, tq, progress), stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface Progress {
+  step: string;
+  caseId?: string;
+}
+
+async function describeStall(p: Progress): Promise<string> {
+  const parts = [`step ${p.step}`, `case ${p.caseId ?? '(not started)'}`];
+  try {
+    parts.push(`server time ${new Date(await env.currentTimeMs()).toISOString()}`);
+    if (p.caseId) {
+      const d = await env.client.workflow.getHandle(caseWorkflowId(p.caseId)).describe();
+      parts.push(`status ${d.status.name}`, `pending workflow task ${JSON.stringify(d.raw.pendingWorkflowTask ?? null)}`, `pending activities ${JSON.stringify(d.raw.pendingActivities ?? [])}`);
+    }
+  } catch (e) {
+    parts.push(`(describing it failed: ${e instanceof Error ? e.message : String(e)})`);
+  }
+  return parts.join('; ');
+}
+
+async function runOnWorkflow(s: Scenario, steps: Step[], router: RecorderRouter, tq: string, progress: Progress): Promise<void> {
   const f = s.faults;
   const rec = new Recorder({
     client: f.client === 'rejected' || (f.client === 'undelivered' && s.input.client.preferredContact === 'email') ? 'rejected' : 'ok',
@@ -105,6 +152,7 @@ async function runOnWorkflow(s: Scenario, steps: Step[], router: RecorderRouter,
     const shift = (iso: string) => new Date(Date.parse(iso) - Date.parse(s.input.submittedAt) + t).toISOString();
     const dayShift = (d: string | undefined) => (d ? new Date(Date.parse(`${d}T12:00:00Z`) - Date.parse(s.input.submittedAt) + t).toISOString().slice(0, 10) : undefined);
     const caseId = newCaseId();
+    progress.caseId = caseId;
     router.use(caseId, rec);
     const input: CaseInput = {
       ...s.input,
@@ -128,8 +176,9 @@ async function runOnWorkflow(s: Scenario, steps: Step[], router: RecorderRouter,
     };
     let v = await verify();
     const staff = (role: StaffRole, team?: 'network' | 'risk' | 'support'): StaffAction => ({ by: team ? `${role}-${team}` : role, role, ...(team ? { team } : {}) });
-    for (const step of steps) {
+    for (const [i, step] of steps.entries()) {
       if (v.stage === 'completed' || v.stage === 'closed') break;
+      progress.step = `${i + 1} of ${steps.length} (${JSON.stringify(step)})`;
       const now = await env.currentTimeMs();
       const inDays = (d: number) => new Date(now + d * DAY).toISOString();
       const slots: string[] = 'slots' in input.rebook ? input.rebook.slots : [];
@@ -239,7 +288,7 @@ test(`D1-D10 the safety invariants hold on the real workflow over ${RUNS} random
   const router = new RecorderRouter();
   await withRoutedWorker(env, router, (tq) =>
     fc.assert(
-      fc.asyncProperty(scenarioArb, fc.array(stepArb, { minLength: 1, maxLength: 8 }), (s, steps) => runOnWorkflow(s, steps, router, tq)),
+      fc.asyncProperty(scenarioArb, fc.array(stepArb, { minLength: 1, maxLength: 8 }), (s, steps) => withWatchdog(s, steps, router, tq)),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     ),
   );

@@ -106,9 +106,8 @@ export class Stack {
       TEMPORAL_ADDRESS: this.address,
       TEMPORAL_TASK_QUEUE: this.taskQueue(target),
       SMTP_URL: this.sink.url,
-      // The sink takes any number of connections: the worker is sized as for a relay that allows 20
-      // (docs/performance.md, "SMTP connections"); SMTP_MAX_CONNECTIONS=5 measures the default.
-      SMTP_MAX_CONNECTIONS: process.env.SMTP_MAX_CONNECTIONS ?? '20',
+      // The product's default (5) unless set for the run: docs/performance.md, "SMTP connections".
+      ...(process.env.SMTP_MAX_CONNECTIONS ? { SMTP_MAX_CONNECTIONS: process.env.SMTP_MAX_CONNECTIONS } : {}),
       PUBLIC_BASE_URL: 'http://127.0.0.1:3000',
       MPB_MODE: 'attestation',
       API_TOKENS: `bench:${API_TOKEN}:submit+read`,

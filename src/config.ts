@@ -69,7 +69,7 @@ const envSchema = z.object({
     .optional(),
   TEMPORAL_API_KEY: optionalString,
   SMTP_URL: optionalUrl(['smtp:', 'smtps:']),
-  // Connections kept open to the relay: nodemailer's 5 unless the relay allows more (docs/channels.md).
+  // Connections kept open to the relay: nodemailer's 5 unless the relay allows more (docs/performance.md).
   SMTP_MAX_CONNECTIONS: z.coerce.number({ message: 'must be a whole number of connections' }).int().min(1).max(100).default(5),
   // Unset: the service's name before the address, so clients see who writes (issue 15).
   MAIL_FROM: optionalString.pipe(

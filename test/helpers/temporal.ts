@@ -10,13 +10,13 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporalCliExecutable, testServerExecutable } from '../../src/dev/binaries';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../../src/dev/start';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 import { ensureSearchAttributes } from '../../src/temporal/setup-search-attributes';
 
-/** Flags every local dev server gets: no outbound version check, and a faster SQLite. */
+/** Flags every local dev server gets: the dynamic config of `npm start`'s, and a faster SQLite. */
 export const DEV_SERVER_EXTRA_ARGS = [
-  '--dynamic-config-value',
-  'frontend.enableServerVersionCheck=false',
+  ...DEV_SERVER_DYNAMIC_CONFIG.flatMap((v) => ['--dynamic-config-value', v]),
   '--sqlite-pragma',
   'journal_mode=WAL',
   '--sqlite-pragma',

@@ -9,8 +9,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { parse } from 'yaml';
 import { freePort } from '../../src/dev/binaries';
-import { devServerArgs, portInUse } from '../../src/dev/start';
+import { DYNAMIC_CONFIG } from '../../src/dev/cluster-definition';
+import { DEV_SERVER_DYNAMIC_CONFIG, devServerArgs, portInUse } from '../../src/dev/start';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'run-launcher.ts');
@@ -86,8 +88,18 @@ describe('dev server arguments', () => {
     expect(args).toContain('--search-attribute EscalatedTo=KeywordList');
     expect(args).toContain('--search-attribute NextDeadline=Datetime');
     expect(args).toContain('--dynamic-config-value frontend.enableServerVersionCheck=false');
+    expect(args).toContain('--dynamic-config-value system.enableActivityEagerExecution=true');
     expect(args).toContain('--sqlite-pragma journal_mode=WAL');
     expect(args).not.toContain('--namespace');
+  });
+
+  it('when built, then they carry the cluster\'s dynamic config, eager activity execution included', () => {
+    const cluster = parse(fs.readFileSync(path.join(__dirname, '..', '..', DYNAMIC_CONFIG), 'utf8')) as Record<string, Array<{ value: unknown }>>;
+    const flags = Object.entries(cluster).map(([key, values]) => `${key}=${JSON.stringify(values[0]!.value)}`);
+    expect(flags).toContain('system.enableActivityEagerExecution=true');
+    expect([...DEV_SERVER_DYNAMIC_CONFIG].sort()).toEqual(flags.sort());
+    const args = devServerArgs({ dbFile: 'x', port: 1, uiPort: 2, namespace: 'default' }).join(' ');
+    for (const flag of flags) expect(args).toContain(`--dynamic-config-value ${flag}`);
   });
 
   it('when the namespace is not default, then the server creates it', () => {

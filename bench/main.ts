@@ -11,6 +11,7 @@
  *   npm run bench -- --rounds 3            interleaved rounds (default 2; quick 3)
  *   npm run bench -- --sizes '{"open":500}'  other sizes (see FULL), e.g. to try the bench itself
  *   npm run bench -- --tuning '{"maxCachedWorkflows":500}'  other worker options, for both workers
+ *   npm run bench -- --server-config system.enableActivityEagerExecution=false  a dev server setting to try (repeatable)
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -69,6 +70,7 @@ async function main(): Promise<number> {
       rounds: { type: 'string' },
       sizes: { type: 'string' },
       tuning: { type: 'string' },
+      'server-config': { type: 'string', multiple: true },
       report: { type: 'string' },
     },
   });
@@ -93,7 +95,10 @@ async function main(): Promise<number> {
 
   const began = Date.now();
   const workDir = defaultWorkDir();
-  const stack = new Stack({ workDir, log });
+  // Dev server settings to try (e.g. --server-config system.enableActivityEagerExecution=false).
+  const serverConfig = values['server-config'] ?? [];
+  for (const value of serverConfig) if (!/^[\w.]+=.+$/.test(value)) throw new Error(`--server-config takes KEY=JSON_VALUE, not ${value}`);
+  const stack = new Stack({ workDir, log, serverConfig });
   const workers = new Map<Target, Child>();
   const webs = new Map<Target, Child>();
   let connection: Connection | undefined;
@@ -198,6 +203,7 @@ async function main(): Promise<number> {
         rounds,
         sizes: { ...sizes },
         tuning,
+        ...(serverConfig.length > 0 ? { serverConfig } : {}),
         node: process.version,
         cpus: os.cpus().length,
         cpuModel: os.cpus()[0]?.model ?? 'unknown',

@@ -32,6 +32,8 @@ export interface BenchResult {
     sizes: Record<string, number>;
     /** Worker options the run tried instead of the shipped ones. */
     tuning?: Record<string, unknown>;
+    /** Dev server settings the run tried beside the project's (KEY=JSON_VALUE). */
+    serverConfig?: string[];
     node: string;
     cpus: number;
     cpuModel: string;
@@ -220,7 +222,8 @@ function heading(r: BenchResult): string {
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, ${m.rounds} interleaved round(s), ` +
     `${m.durationSeconds} s, load average at the end ${m.loadAverageAtEnd.toFixed(1)}; ` +
     `workflow bundle ${m.bundleKiB.case} KiB (baseline ${m.bundleKiB.baseline} KiB)` +
-    (m.tuning && Object.keys(m.tuning).length > 0 ? `\nworker options tried: ${JSON.stringify(m.tuning)}` : '')
+    (m.tuning && Object.keys(m.tuning).length > 0 ? `\nworker options tried: ${JSON.stringify(m.tuning)}` : '') +
+    (m.serverConfig && m.serverConfig.length > 0 ? `\ndev server settings tried: ${m.serverConfig.join(', ')}` : '')
   );
 }
 

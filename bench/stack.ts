@@ -81,6 +81,8 @@ export interface StackOptions {
   /** Where child logs and bundles go. */
   workDir: string;
   log: (line: string) => void;
+  /** Dynamic config to set on the dev server beside (or over) the project's, as KEY=JSON_VALUE. */
+  serverConfig?: readonly string[];
 }
 
 export class Stack {
@@ -137,6 +139,8 @@ export class Stack {
     ];
     for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${CLI_TYPE[key.type]}`);
     args.push(...DEV_SERVER_EXTRA_ARGS);
+    // Later values of a key win: an experiment can turn one of the project's settings off.
+    for (const value of this.opts.serverConfig ?? []) args.push('--dynamic-config-value', value);
     const out = fs.openSync(path.join(this.opts.workDir, 'temporal.log'), 'a');
     this.server = spawn(cli.path, args, { stdio: ['ignore', out, out] });
     fs.closeSync(out);

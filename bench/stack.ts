@@ -177,13 +177,7 @@ export class Stack {
    * Its share of each case counts: the more events and upserts a workflow makes, the more it costs.
    */
   serverCpuMs(): number | undefined {
-    try {
-      const stat = fs.readFileSync(`/proc/${this.server!.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-    } catch {
-      return undefined;
-    }
+    return processCpuMs(this.server!.pid!);
   }
 
   bundleSize(target: Target): number {
@@ -245,6 +239,17 @@ export class Stack {
 
 /** Linux's USER_HZ: the unit of utime and stime in /proc/<pid>/stat (100 on every common build). */
 const CLOCK_TICKS = 100;
+
+/** CPU time (user + system) a process has used, from /proc (Linux); undefined elsewhere or once it is gone. */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The bench's own API token (only ever on loopback). */
 export const API_TOKEN = 'bench-api-token-0123456789abcdefghijklmnop';

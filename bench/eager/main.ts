@@ -16,10 +16,11 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { freePort, resolveTemporalCli, waitForGrpc } from '../../src/dev/binaries';
 import { DEV_SERVER_EXTRA_ARGS } from '../../test/helpers/temporal';
+import { percentile, pool } from '../scenarios';
+import { processCpuMs } from '../stack';
 import type { EagerActivities } from './workflows';
 
 const EAGER = 'system.enableActivityEagerExecution';
-const CLOCK_TICKS = 100;
 
 interface Block {
   eager: boolean;
@@ -29,13 +30,12 @@ interface Block {
   p99: number;
 }
 
+/** The dev server's CPU time; the experiment needs it, so it refuses to run where /proc cannot tell. */
 function cpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  const ms = processCpuMs(pid);
+  if (ms === undefined) throw new Error('the experiment reads the dev server\'s CPU time from /proc (Linux only)');
+  return ms;
 }
-
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 
 async function block(cli: string, eager: boolean, workflows: number, dir: string): Promise<Block> {
   const port = await freePort();
@@ -43,9 +43,17 @@ async function block(cli: string, eager: boolean, workflows: number, dir: string
   const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   // The benchmark's server (the project's dynamic config, a faster SQLite), the setting last: it wins.
   args.push('--db-filename', path.join(dir, `${port}.db`), ...DEV_SERVER_EXTRA_ARGS, '--dynamic-config-value', `${EAGER}=${eager}`);
-  const server = spawn(cli, args, { stdio: 'ignore' });
+  const logFile = path.join(dir, `${port}.log`);
+  const out = fs.openSync(logFile, 'a');
+  const server = spawn(cli, args, { stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  let exited = false;
+  server.once('exit', () => (exited = true));
   try {
-    if (!(await waitForGrpc(address, 60_000))) throw new Error(`the dev server did not answer on ${address}`);
+    if (!(await waitForGrpc(address, 60_000, () => exited))) {
+      const said = fs.readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n');
+      throw new Error(`the dev server ${exited ? 'exited' : 'did not answer'} on ${address}${said ? `; it said:\n${said}` : ''}`);
+    }
     const connection = await Connection.connect({ address });
     const client = new Client({ connection });
     const waits: number[] = [];
@@ -55,8 +63,9 @@ async function block(cli: string, eager: boolean, workflows: number, dir: string
         return Promise.resolve();
       },
     };
+    const workerConnection = await NativeConnection.connect({ address });
     const worker = await Worker.create({
-      connection: await NativeConnection.connect({ address }),
+      connection: workerConnection,
       taskQueue: 'eager',
       workflowsPath: require.resolve('./workflows'),
       activities,
@@ -64,24 +73,19 @@ async function block(cli: string, eager: boolean, workflows: number, dir: string
     const running = worker.run();
     const cpu = cpuMs(server.pid!);
     const started = Date.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 10 }, async () => {
-        while (next < workflows) {
-          const id = `w-${next++}`;
-          const handle = await client.workflow.start('oneActivity', { taskQueue: 'eager', workflowId: id, args: [Date.now()] });
-          await handle.result();
-        }
-      }),
+    await pool(
+      Array.from({ length: workflows }, (_, i) => `w-${i}`),
+      10,
+      async (id) => {
+        const handle = await client.workflow.start('oneActivity', { taskQueue: 'eager', workflowId: id, args: [Date.now()] });
+        await handle.result();
+      },
     );
     const seconds = (Date.now() - started) / 1000;
-    const result = { eager, perSecond: workflows / seconds, serverCpuMs: (cpuMs(server.pid!) - cpu) / workflows, p50: 0, p99: 0 };
-    waits.sort((a, b) => a - b);
-    result.p50 = pct(waits, 50);
-    result.p99 = pct(waits, 99);
+    const result = { eager, perSecond: workflows / seconds, serverCpuMs: (cpuMs(server.pid!) - cpu) / workflows, p50: percentile(waits, 50), p99: percentile(waits, 99) };
     worker.shutdown();
     await running;
-    await connection.close();
+    await Promise.all([connection.close(), workerConnection.close()]);
     return result;
   } finally {
     server.kill('SIGTERM');

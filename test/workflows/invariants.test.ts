@@ -103,10 +103,13 @@ const SEQUENCE_WATCHDOG_MS = Number(process.env.FC_WATCHDOG_MS ?? 180_000);
 async function withWatchdog(s: Scenario, steps: Step[], router: RecorderRouter, tq: string): Promise<void> {
   const progress: Progress = { step: 'start' };
   let timer: NodeJS.Timeout | undefined;
+  let silentTimer: NodeJS.Timeout | undefined;
   const stalled = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       // Describing asks the same server: if that does not answer either, say so after 10 s.
-      const silent = new Promise<string>((r) => setTimeout(() => r(`step ${progress.step}; case ${progress.caseId ?? '(not started)'}; the server did not answer a describe in 10 s`), 10_000));
+      const silent = new Promise<string>((r) => {
+        silentTimer = setTimeout(() => r(`step ${progress.step}; case ${progress.caseId ?? '(not started)'}; the server did not answer a describe in 10 s`), 10_000);
+      });
       void Promise.race([describeStall(progress), silent]).then((what) => reject(new Error(`no progress in ${SEQUENCE_WATCHDOG_MS / 1000} s of real time: ${what}`)));
     }, SEQUENCE_WATCHDOG_MS);
   });
@@ -114,6 +117,7 @@ async function withWatchdog(s: Scenario, steps: Step[], router: RecorderRouter, 
     await Promise.race([runOnWorkflow(s, steps, router, tq, progress), stalled]);
   } finally {
     clearTimeout(timer);
+    clearTimeout(silentTimer);
   }
 }
 

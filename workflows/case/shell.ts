@@ -311,6 +311,8 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
 
   if (!carried) run({ type: 'start' });
 
+  /** The NextDeadline the start set: contact due within contactWithinMs of the submission. */
+  const startDue = Date.parse(input.submittedAt) + input.policy.contactWithinMs;
   let published = !carried && input.attributesSetAtStart ? contactingKey({ stage: 'contacting', teams: [], risk: input.risk?.concern === true, docs: false }) : '';
   /** Whether EscalationsWaiting is kept on this case (from its first waiting team; see publish). */
   let waitingPublished = false;
@@ -364,7 +366,6 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
    * due sooner than the start's deadline.
    */
   function contactingKey(a: { stage: string; teams: string[]; risk: boolean; docs: boolean; unacked?: number; deadline?: number; waiting?: string[] }): string {
-    const startDue = Date.parse(input.submittedAt) + input.policy.contactWithinMs;
     const sooner = a.deadline !== undefined && a.deadline < startDue ? a.deadline : undefined;
     return JSON.stringify({ stage: a.stage, teams: a.teams, risk: a.risk, docs: a.docs, unacked: a.unacked, waiting: a.waiting, sooner });
   }

@@ -137,7 +137,10 @@ beforeAll(async () => {
 afterAll(async () => {
   const exits = tc?.cluster.unplannedExits.map((e) => `${e.name} (${e.how})`).join(', ') || 'none';
   const dupes = duplicated.length > 0 ? duplicated.map((d) => `- ${d}`).join('\n') : 'none';
-  const summary = `${table()}\n\nUnplanned exits (restarted by the cluster): ${exits}\n\nDelivered more than once:\n${dupes}\n`;
+  const resets = sink?.connectionErrors().map((e) => (e as NodeJS.ErrnoException).code ?? e.message).join(', ') || 'none';
+  const summary =
+    `${table()}\n\nUnplanned exits (restarted by the cluster): ${exits}\n\nDelivered more than once:\n${dupes}\n\n` +
+    `SMTP connections a worker broke inside a transaction (the relay's view): ${resets}\n`;
   process.stdout.write(`\nFault-injection results:\n${summary}\n`);
   fs.mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'test-artifacts', 'cluster-faults.md'), summary);

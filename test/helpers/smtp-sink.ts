@@ -57,6 +57,12 @@ export interface SmtpSink {
   refuseAll(reply: number | undefined): void;
   /** How many connections have been opened so far. */
   connections(): number;
+  /**
+   * Connection errors smtp-server reported (a client that reset its connection in the middle of a
+   * transaction, as a SIGKILLed worker does). They are kept here, not thrown: a relay outlives its
+   * clients, and smtp-server re-emits them on the server, where no listener would crash the test.
+   */
+  connectionErrors(): Error[];
   clear(): void;
   close(): Promise<void>;
 }
@@ -67,6 +73,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   const waiters: Array<{ predicate: (m: ReceivedMail) => boolean; resolve: (m: ReceivedMail) => void }> = [];
   const sockets = new Set<net.Socket>();
   let opened = 0;
+  const connectionErrors: Error[] = [];
   let refusing: number | undefined;
 
   const take = (at: SmtpFailure['at']): SmtpFailure | undefined => {
@@ -147,6 +154,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     },
   });
 
+  smtp.on('error', (err: Error) => connectionErrors.push(err));
+
   const tcp = net.createServer((socket) => {
     opened += 1;
     sockets.add(socket);
@@ -189,6 +198,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       refusing = reply;
     },
     connections: () => opened,
+    connectionErrors: () => [...connectionErrors],
     clear() {
       messages.length = 0;
       failures.length = 0;

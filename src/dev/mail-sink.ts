@@ -30,6 +30,10 @@ const server = new SMTPServer({
     });
   },
 });
+// A client that breaks its connection inside a transaction (a worker SIGKILLed while sending)
+// reaches smtp-server as an 'error' on the server; unheard, it would end the catcher. One line,
+// the error's code only: nothing of the message is logged.
+server.on('error', (err: NodeJS.ErrnoException) => process.stderr.write(`mail catcher: a connection failed (${err.code ?? err.message})\n`));
 server.listen(port, '127.0.0.1', () => process.stdout.write(`mail catcher on 127.0.0.1:${port}, writing to ${dir}\n`));
 const stop = () => server.close(() => process.exit(0));
 process.once('SIGTERM', stop);

@@ -15,6 +15,12 @@
  * nothing, and `absence-open-at-start` an absence started by a join with its open case set, then
  * joined by a second case. The older histories replay the first-task upserts of cases and absences
  * started before.
+ *
+ * Two more pin the follow-up a person takes at once when a longer absence leaves a client no
+ * offered time to choose (D5, guarded by `patched('follow-up-when-no-offered-time-left')`):
+ * `d5-nothing-left-to-choose-before-patch`, recorded with the code before it (the case waited for
+ * the choice deadline, then followed up), and `d5-nothing-left-to-choose`, recorded with it
+ * (test/workflows/safety.test.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,10 +30,12 @@ import { HISTORIES_DIR, workflowBundle } from '../workflows/harness';
 
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.history.bin'));
 
-test('the recorded histories cover W1, W6, W10, an absence of three submissions (A1), the patch marker early and late, and attributes set at the start', () => {
+test('the recorded histories cover W1, W6, W10, an absence of three submissions (A1), the patch marker early and late, attributes set at the start, and D5 before and after its follow-up patch', () => {
   expect(files.sort()).toEqual([
     'a1-absence.history.bin',
     'absence-open-at-start.history.bin',
+    'd5-nothing-left-to-choose-before-patch.history.bin',
+    'd5-nothing-left-to-choose.history.bin',
     'w1-attributes-set-at-start.history.bin',
     'w1-email-choice.history.bin',
     'w1-patch-marker-at-start.history.bin',

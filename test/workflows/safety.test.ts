@@ -19,7 +19,7 @@ import { absenceNewsSignal } from '../../src/shared/absence';
 import { DEFAULT_POLICY as P } from '../../src/shared/policy';
 import { ukLocalToInstant, ukDate } from '../../src/shared/time';
 import { timeSkippingServerPerTest } from '../helpers/temporal';
-import { caseInput, DAY, expectRefused, HOUR, MINUTE, Recorder, slotsOf, startCase, TEST_POLICY, withWorker, type RunningCase } from './harness';
+import { caseInput, DAY, expectRefused, HOUR, MINUTE, Recorder, recordHistory, slotsOf, startCase, TEST_POLICY, withWorker, type RunningCase } from './harness';
 
 let env: TestWorkflowEnvironment;
 
@@ -161,6 +161,47 @@ describe('a longer absence', () => {
       const v = await c.until((x) => x.expectedReturn === isoDate(t + 10 * DAY));
       expect(v.bookedSlot).toBeDefined();
       expect(rec.clientMessages.map((m) => m.kind)).toEqual(['slotOffer', 'confirmation']);
+    });
+  });
+
+  test('D5 a client still choosing whose every offered time falls inside the longer absence hears of the new return, and a person takes the case at once, not at the choice deadline', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const input = caseInput(t);
+      const c = await startCase(env, tq, input);
+      await c.until((v) => v.stage === 'awaiting-choice');
+      // Offered at 4 and 5 days; the therapist is now away for 10 days.
+      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn: isoDate(t + 10 * DAY), returned: false });
+      const v = await c.until((x) => x.stage === 'awaiting-follow-up', 'a person to take the case');
+      expect(rec.clientMessages.map((m) => m.kind)).toEqual(['slotOffer', 'absenceUpdate']);
+      expect(v.duties).toContainEqual(expect.objectContaining({ kind: 'choose', owner: 'client', metAt: expect.any(String) }));
+      // The therapist is away with nobody covering: support follows up, with a deadline.
+      const duty = open(v).find((d) => d.kind === 'follow-up')!;
+      expect(duty).toEqual(expect.objectContaining({ owner: 'support', what: expect.stringMatching(/every time offered falls inside the longer absence/) }));
+      expect(Date.parse(duty.deadline)).toBe(Date.parse(duty.openedAt) + P.followUpWindowMs);
+      expect(Date.parse(duty.deadline)).toBeLessThan(Date.parse(slotsOf(input)[0]!));
+      expect(rec.escalations('support')).toContainEqual(expect.objectContaining({ reason: expect.stringMatching(/The therapist is away/) }));
+      await expectRefused(c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: slotsOf(input)[0]! }] }), /away then|expected back/);
+      await recordHistory('d5-nothing-left-to-choose', c);
+    });
+  });
+
+  test('D5 a client still choosing, with an offered time after the new return, keeps choosing and may still book it', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const input = caseInput(t);
+      const c = await startCase(env, tq, input);
+      await c.until((v) => v.stage === 'awaiting-choice');
+      // Offered at 4 and 5 days; back after 4.5: the second time can still be chosen.
+      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn: isoDate(t + 4.5 * DAY), returned: false });
+      const v = await c.until((x) => x.expectedReturn === isoDate(t + 4.5 * DAY));
+      expect(v.stage).toBe('awaiting-choice');
+      expect(open(v).map((d) => d.kind)).toContain('choose');
+      expect(open(v).map((d) => d.kind)).not.toContain('follow-up');
+      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: slotsOf(input)[1]! }] });
+      await c.until((x) => x.bookedSlot === slotsOf(input)[1]);
     });
   });
 

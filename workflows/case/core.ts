@@ -452,7 +452,7 @@ class Decider {
         return this.book(e.slot, e.by, 'response');
       case 'absence':
         if (!this.isOpen) return;
-        return this.applyNews(e.news);
+        return this.applyNews(e.news, e.keepChoosing === true);
       case 'absenceOverrun':
         // The expected return passed with no news: a client still waiting hears there is no date yet (W9).
         if (this.isOpen && !this.s.bookedSlot) this.keepClientInformed('still no date for a new appointment', { expectedReturn: undefined });
@@ -716,8 +716,8 @@ class Decider {
    * News from the absence: a new expected return, the therapist back, or a covering clinician.
    * Work given away because the therapist was away goes back on their return, and the other way.
    */
-  private applyNews(news: AbsenceNews): void {
-    if (news.expectedReturn && news.expectedReturn !== this.s.expectedReturn) this.applyAbsence(news.expectedReturn, news.by ?? 'the therapist');
+  private applyNews(news: AbsenceNews, keepChoosing: boolean): void {
+    if (news.expectedReturn && news.expectedReturn !== this.s.expectedReturn) this.applyAbsence(news.expectedReturn, news.by ?? 'the therapist', keepChoosing);
     if (news.returned && !this.s.absence.returned) {
       this.s.absence.returned = true;
       this.note({ kind: 'event', by: news.by, text: 'The therapist is back' });
@@ -856,7 +856,7 @@ class Decider {
   }
 
   /** The expected return moved (the absence tells the provider; this case tells its client). */
-  private applyAbsence(expectedReturn: string, by: string): void {
+  private applyAbsence(expectedReturn: string, by: string, keepChoosing: boolean): void {
     this.s.expectedReturn = expectedReturn;
     this.note({ kind: 'event', by, text: `Expected return now ${formatUkDate(expectedReturn)}` });
     const returns = returnsAt(expectedReturn);
@@ -866,6 +866,11 @@ class Decider {
     } else if (!this.s.bookedSlot) {
       // A client booked after the new return keeps their booking and hears nothing contradictory (D5).
       this.keepClientInformed(`absence update (expected return ${formatUkDate(expectedReturn)})`, { expectedReturn });
+      // Every time the client was offered now falls inside the absence: there is nothing left to
+      // choose, so a person takes the case now rather than at the choice deadline.
+      if (!keepChoosing && this.s.stage === 'awaiting-choice' && this.s.offeredSlots.length > 0 && this.availableSlots().length === 0) {
+        this.startFollowUp('every time offered falls inside the longer absence');
+      }
     }
   }
 

@@ -161,7 +161,12 @@ export type CaseEvent =
   | { type: 'requestCall' }
   | ({ type: 'phoneOutcome' } & PhoneOutcome)
   | ({ type: 'rebooking' } & Rebooking)
-  | { type: 'absence'; news: AbsenceNews }
+  /**
+   * `keepChoosing`: the rule for cases whose history was recorded before a person took over a
+   * case left with no offered time to choose (the shell's patch says which): it waits for the
+   * choice deadline instead.
+   */
+  | { type: 'absence'; news: AbsenceNews; keepChoosing?: boolean }
   | { type: 'absenceOverrun' }
   | { type: 'slotTaken'; slot: string; from?: string }
   | ({ type: 'confirmRecord' } & RecordConfirmation)

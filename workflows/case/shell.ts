@@ -91,6 +91,8 @@ const follow = proxyActivities<CaseActivities>(smsFollow);
 
 /** Guards the EscalationsWaiting search attribute (issue 16). */
 const ESCALATIONS_WAITING_PATCH = 'escalations-waiting-attribute';
+/** Guards the follow-up started when a longer absence leaves a client no offered time to choose. */
+const NOTHING_LEFT_TO_CHOOSE_PATCH = 'follow-up-when-no-offered-time-left';
 
 /** Keeps history well under Temporal's limits; state carries over intact. */
 const HISTORY_BUDGET = 5_000;
@@ -293,7 +295,8 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
   );
 
   setHandler(absenceNewsSignal, (news) => {
-    if (isOpen()) run({ type: 'absence', news });
+    // Asked only when the return moves (the one change the patch is about), so other news records no marker.
+    if (isOpen()) run({ type: 'absence', news, ...(news.expectedReturn && !patched(NOTHING_LEFT_TO_CHOOSE_PATCH) ? { keepChoosing: true } : {}) });
   });
   setHandler(absenceOverrunSignal, () => {
     if (isOpen()) run({ type: 'absenceOverrun' });

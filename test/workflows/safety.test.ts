@@ -187,6 +187,21 @@ describe('a longer absence', () => {
     });
   });
 
+  test('D5 a longer absence reported while the offer is still being sent, covering every time in it, gives a person the case as soon as the offer has gone', async () => {
+    const rec = new Recorder({ client: 'slow' });
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const c = await startCase(env, tq, caseInput(t));
+      // The client's channel takes 3 s: the news comes while the case is still contacting them.
+      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn: isoDate(t + 10 * DAY), returned: false });
+      const v = await c.until((x) => x.stage === 'awaiting-follow-up', 'a person to take the case');
+      expect(v.timeline.findIndex((e) => e.text.startsWith('Expected return now'))).toBeGreaterThan(-1);
+      expect(rec.clientMessages.map((m) => m.kind)).toContain('slotOffer');
+      expect(open(v)).toContainEqual(expect.objectContaining({ kind: 'follow-up', owner: 'support', what: expect.stringMatching(/every time offered falls inside the longer absence/) }));
+      expect(open(v).map((d) => d.kind)).not.toContain('choose');
+    });
+  });
+
   test('D5 a client still choosing, with an offered time after the new return, keeps choosing and may still book it', async () => {
     const rec = new Recorder();
     await withWorker(env, rec, async (tq) => {

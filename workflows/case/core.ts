@@ -563,6 +563,8 @@ class Decider {
       if (msg.kind === 'slotOffer' && this.s.stage === 'contacting') {
         this.setStage('awaiting-choice');
         this.open('choose', 'client', 'Choose one of the offered times', choiceDeadline(this.p, this.now, this.s.offeredSlots.map((x) => Date.parse(x))));
+        // A longer absence reported while the offer was on its way may have left nothing to choose.
+        this.followUpIfNothingLeft();
       } else if (msg.kind === 'callbackPromise' && this.s.stage === 'contacting') {
         this.awaitCallback(Date.parse(this.s.callbackBy!));
       }
@@ -861,17 +863,24 @@ class Decider {
     this.note({ kind: 'event', by, text: `Expected return now ${formatUkDate(expectedReturn)}` });
     const returns = returnsAt(expectedReturn);
     this.withdrawSlotsBefore(returns);
+    if (!keepChoosing) this.s.followUpWhenNothingLeft = true;
     if (this.s.bookedSlot && Date.parse(this.s.bookedSlot) < returns) {
       this.withdrawBooking(this.s.bookedSlot);
     } else if (!this.s.bookedSlot) {
       // A client booked after the new return keeps their booking and hears nothing contradictory (D5).
       this.keepClientInformed(`absence update (expected return ${formatUkDate(expectedReturn)})`, { expectedReturn });
-      // Every time the client was offered now falls inside the absence: there is nothing left to
-      // choose, so a person takes the case now rather than at the choice deadline.
-      if (!keepChoosing && this.s.stage === 'awaiting-choice' && this.s.offeredSlots.length > 0 && this.availableSlots().length === 0) {
-        this.startFollowUp('every time offered falls inside the longer absence');
-      }
+      if (this.s.stage === 'awaiting-choice') this.followUpIfNothingLeft();
     }
+  }
+
+  /**
+   * Every time the client was offered falls inside the absence: there is nothing left to choose,
+   * so a person takes the case now rather than at the choice deadline. Only for cases that run
+   * this rule (`followUpWhenNothingLeft`, set from the shell's patch).
+   */
+  private followUpIfNothingLeft(): void {
+    if (!this.s.followUpWhenNothingLeft || this.s.offeredSlots.length === 0 || this.availableSlots().length > 0) return;
+    this.startFollowUp('every time offered falls inside the longer absence');
   }
 
   /** A booking inside a longer absence cannot go ahead: the client is told, a person rebooks (D5). */

@@ -142,6 +142,11 @@ export interface CaseState {
   absence: { returned: boolean; cover?: Cover };
   /** What the case last told its absence (open or ended, and the booking), so it reports only changes. */
   reported?: string;
+  /**
+   * Set once the case follows up at once when a longer absence leaves no offered time to choose
+   * (the shell's patch said yes), so an offer still being sent when that news came follows it too.
+   */
+  followUpWhenNothingLeft?: true;
   /** The next MPB check (records mode mpb). */
   docsCheckAt?: number;
   closed?: { by: string; reason: CloseReason; note?: string; at: number; riskDisposition?: string; recordsWaiver?: string };

@@ -103,7 +103,8 @@ export const STEP_INVARIANTS: StepCheck[] = [
   {
     name: 'no booked slot inside a known absence',
     check(_a, s) {
-      if (!s.bookedSlot || !s.expectedReturn) return undefined;
+      // Known: still on. Once the therapist is back, times before the old return are fair (A9).
+      if (!s.bookedSlot || !s.expectedReturn || s.absence.returned) return undefined;
       return Date.parse(s.bookedSlot) < returnsAt(s.expectedReturn) ? `booked ${s.bookedSlot} before the return ${s.expectedReturn}` : undefined;
     },
   },

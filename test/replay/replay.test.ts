@@ -19,7 +19,8 @@
  * Two more pin the follow-up a person takes at once when a longer absence leaves a client no
  * offered time to choose (D5, guarded by `patched('follow-up-when-no-offered-time-left')`):
  * `d5-nothing-left-to-choose-before-patch`, recorded with the code before it (the case waited for
- * the choice deadline, then followed up), and `d5-nothing-left-to-choose`, recorded with it
+ * the choice deadline, then followed up), `d5-nothing-left-to-choose`, recorded with it, and
+ * `d5-nothing-left-while-offering`, the news arriving while the offer was being sent
  * (test/workflows/safety.test.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -36,6 +37,7 @@ test('the recorded histories cover W1, W6, W10, an absence of three submissions 
     'absence-open-at-start.history.bin',
     'd5-nothing-left-to-choose-before-patch.history.bin',
     'd5-nothing-left-to-choose.history.bin',
+    'd5-nothing-left-while-offering.history.bin',
     'w1-attributes-set-at-start.history.bin',
     'w1-email-choice.history.bin',
     'w1-patch-marker-at-start.history.bin',

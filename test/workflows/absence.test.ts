@@ -235,7 +235,10 @@ describe('one absence, one coordinator', () => {
       await sam!.until((v) => v.offeredSlots.length === 1, 'only the time after the return');
       await jo!.until((v) => v.duties.some((d) => !d.metAt && d.kind === 'phone' && d.owner === 'support'), 'support has the call');
       await absenceOf(cases).handle.executeUpdate(reportBackUpdate, { args: [{ by: THERAPIST.id }] });
-      await sam!.until((v) => v.offeredSlots.length === 2, 'the earlier time again');
+      const samNow = await sam!.until((v) => v.offeredSlots.length === 2, 'the earlier time again');
+      // Offered again means it can be chosen: the old expected return no longer bars it.
+      await sam!.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: samNow.offeredSlots[0]! }] });
+      await sam!.until((v) => v.bookedSlot === samNow.offeredSlots[0], 'the earlier time booked');
       const joNow = await jo!.until((v) => v.duties.some((d) => !d.metAt && d.kind === 'phone' && d.owner === 'therapist'), 'the call back with the therapist');
       expect(joNow.therapistAway).toBe(false);
       expect(rec.therapistMessages.filter((m) => m.kind === 'callTask')).toEqual([expect.objectContaining({ to: THERAPIST.email })]);

@@ -61,6 +61,8 @@ export interface FakeOptions {
   therapistUnreachable?: boolean;
   /** The records system does not answer. */
   recordsDown?: boolean;
+  /** Client messages wait for this before they go (to act while one is on its way). */
+  holdClient?: Promise<unknown>;
 }
 
 export class Recorder {
@@ -70,6 +72,8 @@ export class Recorder {
   /** Steps whose text message was followed to a final status. */
   readonly smsFollowed: string[] = [];
   recordChecks = 0;
+  /** Client messages the worker has begun to send (held or not). */
+  clientAttempts = 0;
   constructor(private readonly opts: FakeOptions = {}) {}
 
   /** Client messages with the server time their send was scheduled at (time-skipped). */
@@ -102,6 +106,8 @@ export class Recorder {
     return {
       notifyClient: async (notice) => {
         const mode = this.opts.client ?? 'ok';
+        this.clientAttempts++;
+        if (this.opts.holdClient) await this.opts.holdClient;
         if (mode === 'rejected') throw ApplicationFailure.nonRetryable('recipient rejected', FailureType.ChannelRejected);
         if (mode === 'down') throw new Error('connection refused');
         // Slow enough that anything else the case does must not wait for it.

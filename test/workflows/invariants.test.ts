@@ -73,7 +73,8 @@ function check(v: CaseView, rec: Recorder, s: Scenario, now: number, closedAt: n
     if (inQuietHours(s.policy, m.at) && !first && m.notice.kind !== 'confirmation') return `a ${m.notice.kind} went to the client at ${new Date(m.at).toISOString()} (quiet hours)`;
     if (closedAt !== undefined && m.at > closedAt + 1_000) return 'a message went to the client after closure';
   }
-  if (v.bookedSlot && v.expectedReturn && Date.parse(v.bookedSlot) < returnsAt(v.expectedReturn)) return 'booked inside a known absence';
+  // Known: still on (therapistAway). Once the therapist is back, times before the old return are fair (A9).
+  if (v.bookedSlot && v.expectedReturn && v.therapistAway && Date.parse(v.bookedSlot) < returnsAt(v.expectedReturn)) return 'booked inside a known absence';
   if (open) {
     const owed: RecordName[] = ['attendance', 'clinicalNote', ...(v.bookedSlot ? (['nextSession'] as const) : [])];
     for (const r of owed) {

@@ -18,6 +18,7 @@ import {
 import { absenceNewsSignal } from '../../src/shared/absence';
 import { DEFAULT_POLICY as P } from '../../src/shared/policy';
 import { ukLocalToInstant, ukDate } from '../../src/shared/time';
+import { eventually } from '../helpers/eventually';
 import { timeSkippingServerPerTest } from '../helpers/temporal';
 import { caseInput, DAY, expectRefused, HOUR, MINUTE, Recorder, recordHistory, slotsOf, startCase, TEST_POLICY, withWorker, type RunningCase } from './harness';
 
@@ -178,7 +179,7 @@ describe('a longer absence', () => {
       expect(v.duties).toContainEqual(expect.objectContaining({ kind: 'choose', owner: 'client', metAt: expect.any(String) }));
       // The therapist is away with nobody covering: support follows up, with a deadline.
       const duty = open(v).find((d) => d.kind === 'follow-up')!;
-      expect(duty).toEqual(expect.objectContaining({ owner: 'support', what: expect.stringMatching(/every time offered falls inside the longer absence/) }));
+      expect(duty).toEqual(expect.objectContaining({ owner: 'support', what: expect.stringMatching(/the absence has left none of the offered times to choose/) }));
       expect(Date.parse(duty.deadline)).toBe(Date.parse(duty.openedAt) + P.followUpWindowMs);
       expect(Date.parse(duty.deadline)).toBeLessThan(Date.parse(slotsOf(input)[0]!));
       expect(rec.escalations('support')).toContainEqual(expect.objectContaining({ reason: expect.stringMatching(/The therapist is away/) }));
@@ -188,17 +189,61 @@ describe('a longer absence', () => {
   });
 
   test('D5 a longer absence reported while the offer is still being sent, covering every time in it, gives a person the case as soon as the offer has gone', async () => {
-    const rec = new Recorder({ client: 'slow' });
+    let release!: () => void;
+    const rec = new Recorder({ holdClient: new Promise<void>((r) => (release = r)) });
     await withWorker(env, rec, async (tq) => {
       const t = await now();
       const c = await startCase(env, tq, caseInput(t));
-      // The client's channel takes 3 s: the news comes while the case is still contacting them.
-      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn: isoDate(t + 10 * DAY), returned: false });
+      // The offer is held on its way: the news comes while the case is still contacting the client.
+      // (c.until waits for nothing to be sending, so these two read the view themselves.)
+      const whileSending = async (pred: (v: CaseView) => boolean) => expect(await eventually(async () => pred(await c.view()), true, 20_000)).toBe(true);
+      try {
+        await whileSending((x) => x.stage === 'contacting' && x.sending === 1 && rec.clientAttempts === 1);
+        await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn: isoDate(t + 10 * DAY), returned: false });
+        // The client's update about the absence waits behind the held offer too.
+        await whileSending((x) => x.expectedReturn === isoDate(t + 10 * DAY) && x.stage === 'contacting');
+      } finally {
+        release();
+      }
       const v = await c.until((x) => x.stage === 'awaiting-follow-up', 'a person to take the case');
       expect(v.timeline.findIndex((e) => e.text.startsWith('Expected return now'))).toBeGreaterThan(-1);
       expect(rec.clientMessages.map((m) => m.kind)).toContain('slotOffer');
-      expect(open(v)).toContainEqual(expect.objectContaining({ kind: 'follow-up', owner: 'support', what: expect.stringMatching(/every time offered falls inside the longer absence/) }));
+      // The client's choice is never opened, only to be handed over in the same step.
+      expect(v.duties.map((d) => d.kind)).not.toContain('choose');
+      expect(open(v)).toContainEqual(expect.objectContaining({ kind: 'follow-up', owner: 'support', what: expect.stringMatching(/the absence has left none of the offered times to choose/) }));
       expect(open(v).map((d) => d.kind)).not.toContain('choose');
+      await recordHistory('d5-nothing-left-while-offering', c);
+    });
+  });
+
+  test('D5 a client left with no offered time while a covering clinician is named is followed up by the cover', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const c = await startCase(env, tq, caseInput(t));
+      await c.until((v) => v.stage === 'awaiting-choice');
+      const cover = { ref: 'CV-1', name: 'Dr Cover', email: 'cover@example.org' };
+      await c.handle.signal(absenceNewsSignal, { by: 'LEAD-1', expectedReturn: isoDate(t + 10 * DAY), returned: false, cover });
+      const v = await c.until((x) => x.stage === 'awaiting-follow-up', 'a person to take the case');
+      expect(open(v)).toContainEqual(expect.objectContaining({ kind: 'follow-up', owner: 'cover' }));
+      expect(open(v).filter((d) => d.owner === 'support')).toEqual([]);
+    });
+  });
+
+  test('D5 A9 news that moves the return but says the therapist is already back leaves the client choosing', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const input = caseInput(t);
+      const c = await startCase(env, tq, input);
+      await c.until((v) => v.stage === 'awaiting-choice');
+      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn: isoDate(t + 10 * DAY), returned: true });
+      const v = await c.until((x) => x.expectedReturn === isoDate(t + 10 * DAY));
+      expect(v.stage).toBe('awaiting-choice');
+      expect(open(v).map((d) => d.kind)).toEqual(expect.arrayContaining(['choose']));
+      expect(open(v).map((d) => d.kind)).not.toContain('follow-up');
+      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: slotsOf(input)[0]! }] });
+      await c.until((x) => x.bookedSlot === slotsOf(input)[0]);
     });
   });
 

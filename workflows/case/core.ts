@@ -34,6 +34,8 @@ import type { CaseEvent, CaseState, ClientPurpose, Command, Escalation, Message,
 const reportKey = (open: boolean, bookedSlot: string | undefined) => `${open ? 'open' : 'ended'}|${bookedSlot ?? ''}`;
 /** What the absence knows of a case when it joins: open, nothing booked (see reportToAbsence). */
 const AS_JOINED = reportKey(true, undefined);
+/** Why a person follows up when the absence has left the client no offered time to choose. */
+const NOTHING_LEFT = 'the absence has left none of the offered times to choose';
 
 /** Bounds on what a case keeps, whatever arrives (S2): state must stay far below Temporal's payload limit. */
 export const LIMITS = { timeline: 150, escalations: 40, obligations: 60, messages: 40, riskNote: 4_000 } as const;
@@ -98,7 +100,8 @@ export function refusal(state: CaseState, event: CaseEvent, now: number, _policy
     const ms = Date.parse(when ?? '');
     if (Number.isNaN(ms)) return `The ${what} is not a valid date and time`;
     if (ms <= now) return `The ${what} must be in the future`;
-    if (state.expectedReturn && ms < returnsAt(state.expectedReturn) && (what.includes('session') || what === 'slot')) {
+    // Once the therapist is back, the old expected return no longer bars earlier times (A9).
+    if (state.expectedReturn && !state.absence.returned && ms < returnsAt(state.expectedReturn) && (what.includes('session') || what === 'slot')) {
       return `The therapist is expected back on ${formatUkDate(state.expectedReturn)}: choose a time from then on`;
     }
     return undefined;
@@ -561,10 +564,12 @@ class Decider {
     this.note({ kind: 'message', channel, outcome: 'sent', ...(msg.to === 'team' ? { team: msg.kind as Team } : {}), text: msg.to === 'client' ? `Client: ${msg.label}` : msg.label });
     if (msg.to === 'client') {
       if (msg.kind === 'slotOffer' && this.s.stage === 'contacting') {
-        this.setStage('awaiting-choice');
-        this.open('choose', 'client', 'Choose one of the offered times', choiceDeadline(this.p, this.now, this.s.offeredSlots.map((x) => Date.parse(x))));
         // A longer absence reported while the offer was on its way may have left nothing to choose.
-        this.followUpIfNothingLeft();
+        if (this.nothingLeftToChoose()) this.startFollowUp(NOTHING_LEFT);
+        else {
+          this.setStage('awaiting-choice');
+          this.open('choose', 'client', 'Choose one of the offered times', choiceDeadline(this.p, this.now, this.s.offeredSlots.map((x) => Date.parse(x))));
+        }
       } else if (msg.kind === 'callbackPromise' && this.s.stage === 'contacting') {
         this.awaitCallback(Date.parse(this.s.callbackBy!));
       }
@@ -732,6 +737,8 @@ class Decider {
       this.note({ kind: 'event', by: news.by, text: news.cover ? `${news.cover.name} covers the therapist's calls while they are away` : 'Support covers the therapist\'s calls while they are away' });
     }
     this.reassignWork();
+    // Decided last, once a return or a cover in the same news has been taken in.
+    if (this.s.stage === 'awaiting-choice' && this.nothingLeftToChoose()) this.startFollowUp(NOTHING_LEFT);
   }
 
   private reassignWork(): void {
@@ -869,18 +876,16 @@ class Decider {
     } else if (!this.s.bookedSlot) {
       // A client booked after the new return keeps their booking and hears nothing contradictory (D5).
       this.keepClientInformed(`absence update (expected return ${formatUkDate(expectedReturn)})`, { expectedReturn });
-      if (this.s.stage === 'awaiting-choice') this.followUpIfNothingLeft();
     }
   }
 
   /**
-   * Every time the client was offered falls inside the absence: there is nothing left to choose,
-   * so a person takes the case now rather than at the choice deadline. Only for cases that run
-   * this rule (`followUpWhenNothingLeft`, set from the shell's patch).
+   * The absence has left the client no offered time to choose (those it did not withdraw are taken
+   * or past): a person takes the case now rather than at the choice deadline. Only for cases that
+   * run this rule (`followUpWhenNothingLeft`, set from the shell's patch).
    */
-  private followUpIfNothingLeft(): void {
-    if (!this.s.followUpWhenNothingLeft || this.s.offeredSlots.length === 0 || this.availableSlots().length > 0) return;
-    this.startFollowUp('every time offered falls inside the longer absence');
+  private nothingLeftToChoose(): boolean {
+    return !!this.s.followUpWhenNothingLeft && this.s.awaySlots.length > 0 && this.availableSlots().length === 0;
   }
 
   /** A booking inside a longer absence cannot go ahead: the client is told, a person rebooks (D5). */

@@ -143,8 +143,8 @@ export interface CaseState {
   /** What the case last told its absence (open or ended, and the booking), so it reports only changes. */
   reported?: string;
   /**
-   * Set once the case follows up at once when a longer absence leaves no offered time to choose
-   * (the shell's patch said yes), so an offer still being sent when that news came follows it too.
+   * Set once the case follows up at once when the absence leaves no offered time to choose (the
+   * shell's patch said yes), so an offer still being sent when that news came follows it too.
    */
   followUpWhenNothingLeft?: true;
   /** The next MPB check (records mode mpb). */

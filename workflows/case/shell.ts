@@ -295,8 +295,10 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
   );
 
   setHandler(absenceNewsSignal, (news) => {
-    // Asked only when the return moves (the one change the patch is about), so other news records no marker.
-    if (isOpen()) run({ type: 'absence', news, ...(news.expectedReturn && !patched(NOTHING_LEFT_TO_CHOOSE_PATCH) ? { keepChoosing: true } : {}) });
+    // Asked only when the return moves (the one change the patch is about): news of a cover or of
+    // the therapist's return, which repeats the expected return, records no marker.
+    const moved = news.expectedReturn !== undefined && news.expectedReturn !== state.expectedReturn;
+    if (isOpen()) run({ type: 'absence', news, ...(moved && !patched(NOTHING_LEFT_TO_CHOOSE_PATCH) ? { keepChoosing: true } : {}) });
   });
   setHandler(absenceOverrunSignal, () => {
     if (isOpen()) run({ type: 'absenceOverrun' });

@@ -40,6 +40,8 @@ export async function startMeasuringSink(log: ContactLog): Promise<MeasuringSink
     socket.on('error', () => socket.destroy());
     let buffer = '';
     let inData = false;
+    /** Nothing of the body read yet: only there can "." alone end it (an empty body). */
+    let atBodyStart = false;
     let rcpt: string[] = [];
     const reply = (line: string) => socket.write(`${line}\r\n`);
     reply('220 bench ESMTP');
@@ -49,7 +51,8 @@ export async function startMeasuringSink(log: ContactLog): Promise<MeasuringSink
         if (inData) {
           const end = buffer.indexOf(END_OF_DATA);
           // "\r\n.\r\n" may also be the very first line of an empty body.
-          const emptyBody = buffer.startsWith('.\r\n');
+          const emptyBody = atBodyStart && buffer.startsWith('.\r\n');
+          if (buffer.length >= 3) atBodyStart = false;
           if (end === -1 && !emptyBody) {
             // Keep only a tail long enough to find the terminator split across chunks.
             if (buffer.length > 8) buffer = buffer.slice(-8);
@@ -81,6 +84,7 @@ export async function startMeasuringSink(log: ContactLog): Promise<MeasuringSink
           reply('250 2.1.5 ok');
         } else if (verb === 'DATA') {
           inData = true;
+          atBodyStart = true;
           reply('354 go ahead');
         } else if (verb === 'RSET' || verb === 'NOOP') {
           if (verb === 'RSET') rcpt = [];

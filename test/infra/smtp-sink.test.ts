@@ -1,6 +1,7 @@
 /**
  * The SMTP servers the project runs for itself (the tests' sink, the native cluster's mail
- * catcher) must outlive their clients. In the fault-injection run (F1) a worker is
+ * catcher, the benchmark's measuring sink) must outlive their clients and speak SMTP as a relay
+ * does. In the fault-injection run (F1) a worker is
  * SIGKILLed while its pooled connection is inside a transaction; the kernel answers with a reset,
  * smtp-server re-emits ECONNRESET on the server, and without a listener that crashed the test file
  * after every test in it had passed.
@@ -13,6 +14,8 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 import { eventually } from '../helpers/eventually';
+import { ContactLog } from '../../bench/contacts';
+import { startMeasuringSink } from '../../bench/sink';
 
 let sink: SmtpSink;
 
@@ -91,4 +94,69 @@ test("a client that resets its connection inside a transaction does not end the 
     child.kill('SIGTERM');
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the mail catcher exits with an error, and says why, when its port is taken', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shortnotice-mail-'));
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+  const port = (taken.address() as net.AddressInfo).port;
+  try {
+    const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, '..', '..', 'src', 'dev', 'mail-sink.ts'), String(port), dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain(`mail catcher: cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+  } finally {
+    await new Promise<void>((resolve) => taken.close(() => resolve()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe("the benchmark's measuring sink (bench/sink.ts)", () => {
+  /** Collects replies until `count` reply lines (final lines: "NNN " not "NNN-") have come. */
+  function replies(socket: net.Socket, count: number): Promise<string[]> {
+    return new Promise((resolve) => {
+      let text = '';
+      const onData = (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        const finals = text.split('\r\n').filter((l) => /^\d{3} /.test(l));
+        if (finals.length >= count) {
+          socket.off('data', onData);
+          resolve(finals);
+        }
+      };
+      socket.on('data', onData);
+    });
+  }
+
+  test('advertises PIPELINING, answers a pipelined MAIL, RCPT and DATA in order, and a body line ending in "." split across chunks does not end the message early', async () => {
+    const log = new ContactLog();
+    const measuring = await startMeasuringSink(log);
+    const socket = net.connect(measuring.port, '127.0.0.1');
+    try {
+      expect(await replies(socket, 1)).toEqual([expect.stringMatching(/^220 /)]);
+      const ehlo = exchange(socket, 'EHLO worker');
+      expect(await ehlo).toMatch(/^250-bench\r\n250 PIPELINING\r\n$/);
+      const envelope = replies(socket, 3);
+      socket.write('MAIL FROM:<noreply@example.test>\r\nRCPT TO:<Client@Example.test>\r\nDATA\r\n');
+      expect((await envelope).map((l) => l.slice(0, 3))).toEqual(['250', '250', '354']);
+      // The sink keeps an 8-character tail between chunks: this one leaves ".\r\nxxxxx" there,
+      // which once read as an empty body's lone ".".
+      const accepted = replies(socket, 1);
+      socket.write('Subject: t\r\n\r\nthe end.\r\nxxxxx');
+      await new Promise((r) => setTimeout(r, 50));
+      socket.write('\r\n.\r\n');
+      expect(await accepted).toEqual([expect.stringMatching(/^250 /)]);
+      expect(await exchange(socket, 'NOOP')).toMatch(/^250 /);
+      expect(measuring.counts().messages).toBe(1);
+      expect(log.times('client@example.test')).toHaveLength(1);
+    } finally {
+      socket.destroy();
+      await measuring.close();
+    }
+  });
 });

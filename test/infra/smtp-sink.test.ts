@@ -6,12 +6,13 @@
  * smtp-server re-emits ECONNRESET on the server, and without a listener that crashed the test file
  * after every test in it had passed.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import { freePort } from '../../src/dev/binaries';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 import { eventually } from '../helpers/eventually';
 import { ContactLog } from '../../bench/contacts';
@@ -44,6 +45,16 @@ async function resetInsideTransaction(port: number): Promise<void> {
   socket.resetAndDestroy();
 }
 
+/** Starts the native cluster's mail catcher as `npm run cluster` does; stderr is collected. */
+function spawnCatcher(port: number, dir: string): { child: ChildProcess; stderr: () => string } {
+  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, '..', '..', 'src', 'dev', 'mail-sink.ts'), String(port), dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  return { child, stderr: () => stderr };
+}
+
 async function send(port: number, subject: string): Promise<void> {
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
   try {
@@ -65,30 +76,21 @@ test('F1: a client that resets its connection inside a transaction is recorded, 
 
 test("a client that resets its connection inside a transaction does not end the native cluster's mail catcher (src/dev/mail-sink.ts)", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shortnotice-mail-'));
-  const port = await new Promise<number>((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (probe.address() as net.AddressInfo).port;
-      probe.close(() => resolve(p));
-    });
-  });
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, '..', '..', 'src', 'dev', 'mail-sink.ts'), String(port), dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const port = await freePort();
+  const { child, stderr } = spawnCatcher(port, dir);
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
   try {
     await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (c: Buffer) => c.toString('utf8').includes('mail catcher on') && resolve());
-      child.once('exit', (code) => reject(new Error(`mail catcher exited (${code}) before listening: ${stderr}`)));
+      child.stdout!.on('data', (c: Buffer) => c.toString('utf8').includes('mail catcher on') && resolve());
+      child.once('exit', (code) => reject(new Error(`mail catcher exited (${code}) before listening: ${stderr()}`)));
     });
     await resetInsideTransaction(port);
     await send(port, 'after the reset');
     expect(await eventually(() => fs.readdirSync(dir).length, 1, 5_000)).toBe(1);
     const [file] = fs.readdirSync(dir);
     expect(fs.readFileSync(path.join(dir, file ?? 'missing'), 'utf8')).toContain('Subject: after the reset');
-    expect(stderr).toContain('mail catcher: a connection failed (ECONNRESET)');
+    expect(stderr()).toContain('mail catcher: a connection failed (ECONNRESET)');
     expect(exited).toBeUndefined();
   } finally {
     child.kill('SIGTERM');
@@ -102,14 +104,10 @@ test('the mail catcher exits with an error, and says why, when its port is taken
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
   const port = (taken.address() as net.AddressInfo).port;
   try {
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, '..', '..', 'src', 'dev', 'mail-sink.ts'), String(port), dir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const { child, stderr } = spawnCatcher(port, dir);
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
-    expect(stderr).toContain(`mail catcher: cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+    expect(stderr()).toContain(`mail catcher: cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
   } finally {
     await new Promise<void>((resolve) => taken.close(() => resolve()));
     fs.rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CaseService } from '../../src/cases';
-import type { CaseView } from '../../src/shared/case';
+import type { CaseInput, CaseView } from '../../src/shared/case';
 import { caseWorkflowId } from '../../src/shared/ids';
 import {
   acknowledgeEscalationUpdate,
@@ -130,6 +130,15 @@ describe('sessions close to now', () => {
 });
 
 describe('a longer absence', () => {
+  /** A case of the usual input (times offered at 4 and 5 days), waiting for the client's choice. */
+  async function choosingCase(tq: string): Promise<{ t: number; input: CaseInput; c: RunningCase }> {
+    const t = await now();
+    const input = caseInput(t);
+    const c = await startCase(env, tq, input);
+    await c.until((v) => v.stage === 'awaiting-choice');
+    return { t, input, c };
+  }
+
   test('D5 a client already rebooked into a session inside the longer absence has the booking withdrawn, is told, and support rebooks them', async () => {
     const rec = new Recorder();
     await withWorker(env, rec, async (tq) => {
@@ -168,10 +177,7 @@ describe('a longer absence', () => {
   test('D5 a client still choosing whose every offered time falls inside the longer absence hears of the new return, and a person takes the case at once, not at the choice deadline', async () => {
     const rec = new Recorder();
     await withWorker(env, rec, async (tq) => {
-      const t = await now();
-      const input = caseInput(t);
-      const c = await startCase(env, tq, input);
-      await c.until((v) => v.stage === 'awaiting-choice');
+      const { t, input, c } = await choosingCase(tq);
       // Offered at 4 and 5 days; the therapist is now away for 10 days.
       await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn: isoDate(t + 10 * DAY), returned: false });
       const v = await c.until((x) => x.stage === 'awaiting-follow-up', 'a person to take the case');
@@ -218,9 +224,7 @@ describe('a longer absence', () => {
   test('D5 a client left with no offered time while a covering clinician is named is followed up by the cover', async () => {
     const rec = new Recorder();
     await withWorker(env, rec, async (tq) => {
-      const t = await now();
-      const c = await startCase(env, tq, caseInput(t));
-      await c.until((v) => v.stage === 'awaiting-choice');
+      const { t, c } = await choosingCase(tq);
       const cover = { ref: 'CV-1', name: 'Dr Cover', email: 'cover@example.org' };
       await c.handle.signal(absenceNewsSignal, { by: 'LEAD-1', expectedReturn: isoDate(t + 10 * DAY), returned: false, cover });
       const v = await c.until((x) => x.stage === 'awaiting-follow-up', 'a person to take the case');
@@ -233,10 +237,7 @@ describe('a longer absence', () => {
   async function keepsChoosing(news: { expectedReturnInDays: number; returned: boolean }, slot: number): Promise<void> {
     const rec = new Recorder();
     await withWorker(env, rec, async (tq) => {
-      const t = await now();
-      const input = caseInput(t);
-      const c = await startCase(env, tq, input);
-      await c.until((v) => v.stage === 'awaiting-choice');
+      const { t, input, c } = await choosingCase(tq);
       const expectedReturn = isoDate(t + news.expectedReturnInDays * DAY);
       await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn, returned: news.returned });
       const v = await c.until((x) => x.expectedReturn === expectedReturn);

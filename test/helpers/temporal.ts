@@ -49,8 +49,10 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
  * `set` before the test runs and torn down after it. Sharing one server, a test's env.sleep() now
  * and then never returned (about one run in three of absence.test.ts, once in a full suite for
  * safety.test.ts, never with the test alone): something an earlier test left on the server held
- * its clock. A test starting from a clean server has no such coupling; a server starts in well
- * under a second.
+ * its clock. The cause, found later: a case terminated with an activity in flight leaves the
+ * server a time-skipping lock it never gives back (test/workflows/test-server-clock.test.ts); the
+ * harness now terminates only when nothing is in flight. A test starting from a clean server still
+ * has no such coupling at all; a server starts in well under a second.
  */
 export function timeSkippingServerPerTest(set: (env: TestWorkflowEnvironment) => void): void {
   let current: TestWorkflowEnvironment | undefined;

@@ -246,11 +246,70 @@ function runningCase(handle: WorkflowHandle<typeof cancellationCase>, slots: str
  */
 const started: WorkflowHandle[] = [];
 
-async function terminateStarted(): Promise<void> {
+async function terminateStarted(env: TestWorkflowEnvironment): Promise<void> {
   // Latest first: a follow-on case ends before the absence that started it, so no parent is left
   // waiting on a child (which would hold the test server's clock).
-  for (const handle of started.splice(0).reverse()) {
-    await handle.terminate('test finished').catch(() => undefined); // already complete
+  for (const handle of started.splice(0).reverse()) await terminateWhenQuiet(handle);
+  if (env.supportsTimeSkipping) await releaseLeakedClockLock(env, 'the test\'s cases');
+}
+
+const { PENDING_ACTIVITY_STATE_SCHEDULED } = temporal.api.enums.v1.PendingActivityState;
+
+/**
+ * Terminates a workflow on the time-skipping test server without leaving its clock held.
+ *
+ * The Java test server holds a time-skipping lock for each activity task from the moment it is
+ * scheduled until the worker reports it done, and for each workflow task until it completes.
+ * Terminating the workflow in between makes that report fail ("Completed workflow") and the lock is
+ * never given back: from then on every env.sleep() on that server runs in real time, so a test's
+ * sleep of a day never returns (test/workflows/test-server-clock.test.ts shows it). So this waits
+ * until nothing of the workflow is in flight: every pending activity is waiting out a retry
+ * backoff (the server lets the clock skip then), a query has flushed any workflow task, and two
+ * looks in a row see the same pending activities. Then it terminates.
+ */
+export async function terminateWhenQuiet(handle: WorkflowHandle, reason = 'test finished', withinMs = 15_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  let previous: string | undefined;
+  for (;;) {
+    const d = await handle.describe().catch(() => undefined);
+    if (!d || d.status.name !== 'RUNNING') return; // already over (or never started)
+    const pending = (d.raw.pendingActivities ?? []).map((a) => ({ id: a.activityId, attempt: a.attempt, state: a.state, backingOff: a.state === PENDING_ACTIVITY_STATE_SCHEDULED && !!a.lastFailure }));
+    const quiet = pending.every((a) => a.backingOff);
+    const seen = JSON.stringify(pending);
+    if (quiet && seen === previous) break;
+    if (Date.now() > deadline) {
+      process.stderr.write(`[harness] ${d.workflowId} still had work in flight after ${withinMs / 1000} s (${seen}); terminating it anyway\n`);
+      break;
+    }
+    previous = quiet ? seen : undefined;
+    await handle.query('__stack_trace').catch(() => undefined); // answered only after a workflow task in flight
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await handle.terminate(reason).catch(() => undefined); // ended meanwhile
+}
+
+/**
+ * Gives back the time-skipping locks that a terminated workflow left on the test server, if any:
+ * what terminateWhenQuiet cannot see coming (a retry backoff or a timer ending, in real time, in
+ * the milliseconds between its last look and the termination). A minute of server time passes at
+ * once when the clock is free; if it has not passed in `waitMs` of real time (10 s), a lock was
+ * left, and an unlock frees it (the sleep then re-takes the test's own lock). Says so on stderr,
+ * and returns how many it gave back.
+ */
+export async function releaseLeakedClockLock(env: TestWorkflowEnvironment, what: string, waitMs = 10_000): Promise<number> {
+  let slept = false;
+  const sleep = env.sleep(MINUTE).then(() => (slept = true));
+  for (let released = 0; ; released++) {
+    await Promise.race([sleep, new Promise((r) => setTimeout(r, waitMs))]);
+    if (slept) return released;
+    if (released === 5) throw new Error(`the test server still held its clock after terminating ${what}, with ${released} locks given back`);
+    try {
+      await env.connection.testService!.unlockTimeSkipping({}); // there on a time-skipping server
+    } catch {
+      await sleep; // no lock to give back ("Unbalanced lock and unlock calls"): the server was only slow
+      return released;
+    }
+    process.stderr.write(`[harness] the test server still held its clock after terminating ${what}: released a lock it left\n`);
   }
 }
 
@@ -270,11 +329,15 @@ export async function withWorker<T>(env: TestWorkflowEnvironment, recorder: Pick
     workflowBundle: await workflowBundle(),
   });
   return worker.runUntil(async () => {
+    let result: T;
     try {
-      return await body(taskQueue);
-    } finally {
-      await terminateStarted();
+      result = await body(taskQueue);
+    } catch (e) {
+      await terminateStarted(env).catch(() => undefined); // the body's failure is the one to report
+      throw e;
     }
+    await terminateStarted(env);
+    return result;
   });
 }
 

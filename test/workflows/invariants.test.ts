@@ -5,7 +5,9 @@
  * (its view, its timers) and what it sent. At least 200 sequences in each CI run
  * (FC_WORKFLOW_RUNS to change; FC_SEED to replay a printed seed).
  */
+import { setMaxListeners } from 'node:events';
 import fc from 'fast-check';
+import { temporal } from '@temporalio/proto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { CaseInput, CaseView, RecordName, StaffRole } from '../../src/shared/case';
@@ -28,7 +30,7 @@ import { caseWorkflowId } from '../../src/shared/ids';
 import { inQuietHours, returnsAt } from '../../src/shared/policy';
 import { createTimeSkippingEnv } from '../helpers/temporal';
 import { DAY, MINUTE, scenarioArb, stepArb, type Scenario, type Step } from '../core/world';
-import { newCaseId, Recorder, RecorderRouter, startCase, withRoutedWorker, type RunningCase } from './harness';
+import { newCaseId, Recorder, RecorderRouter, releaseLeakedClockLock, startCase, terminateWhenQuiet, withRoutedWorker, type RunningCase } from './harness';
 
 const RUNS = Number(process.env.FC_WORKFLOW_RUNS ?? 200);
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : Date.now() % 2 ** 31;
@@ -111,11 +113,21 @@ async function withWatchdog(s: Scenario, steps: Step[], router: RecorderRouter, 
       const silent = new Promise<string>((r) => {
         silentTimer = setTimeout(() => r(`step ${progress.step}; case ${progress.caseId ?? '(not started)'}; the server did not answer a describe in 10 s`), 10_000);
       });
-      void Promise.race([describeStall(progress), silent]).then((what) => reject(new Error(`no progress in ${SEQUENCE_WATCHDOG_MS / 1000} s of real time: ${what}`)));
+      void Promise.race([describeStall(progress), silent]).then((what) => {
+        const message = `no progress in ${SEQUENCE_WATCHDOG_MS / 1000} s of real time: ${what}`;
+        process.stderr.write(`[workflow property] ${message}\n`);
+        // Cancels the stalled sequence's calls, so none is left retrying on a connection the
+        // file's teardown closes (that failed the next test file with "Channel has been shut down").
+        abort.abort();
+        reject(new Error(message));
+      });
     }, SEQUENCE_WATCHDOG_MS);
   });
+  const abort = new AbortController();
+  // The client adds a listener to the signal for each call it makes and keeps it; one sequence makes hundreds.
+  setMaxListeners(0, abort.signal);
   try {
-    await Promise.race([runOnWorkflow(s, steps, router, tq, progress), stalled]);
+    await Promise.race([env.connection.withAbortSignal(abort.signal, () => runOnWorkflow(s, steps, router, tq, progress)), stalled]);
   } finally {
     clearTimeout(timer);
     clearTimeout(silentTimer);
@@ -283,9 +295,19 @@ async function runOnWorkflow(s: Scenario, steps: Step[], router: RecorderRouter,
       }
       v = await verify();
     }
-    await c.handle.terminate('case finished').catch(() => undefined);
+    await terminateWhenQuiet(c.handle, 'case finished');
+    const leaked = await releaseLeakedClockLock(env, `case ${caseId}`);
+    if (leaked) {
+      leakedLocks += leaked;
+      const events = (await c.handle.fetchHistory()).events ?? [];
+      const tail = events.slice(-8).map((e) => `${e.eventId} ${temporal.api.enums.v1.EventType[e.eventType ?? 0]} ${e.activityTaskScheduledEventAttributes?.activityType?.name ?? e.timerStartedEventAttributes?.timerId ?? ''}`);
+      process.stderr.write(`[workflow property] the history's end:\n  ${tail.join('\n  ')}\n`);
+    }
   }
 }
+
+/** Time-skipping locks the test server kept after a case was terminated, and were given back. */
+let leakedLocks = 0;
 
 test(`D1-D10 the safety invariants hold on the real workflow over ${RUNS} random cases (seed ${SEED}; replay with FC_SEED=${SEED})`, async () => {
   process.stdout.write(`[workflow property] FC_SEED=${SEED} runs=${RUNS}\n`);
@@ -297,5 +319,5 @@ test(`D1-D10 the safety invariants hold on the real workflow over ${RUNS} random
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     ),
   );
-  process.stdout.write(`[workflow property] ${RUNS} cases in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  process.stdout.write(`[workflow property] ${RUNS} cases in ${((Date.now() - started) / 1000).toFixed(0)} s; clock locks left by a terminated case and released: ${leakedLocks}\n`);
 }, 1_800_000);

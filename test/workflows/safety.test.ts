@@ -20,7 +20,7 @@ import { DEFAULT_POLICY as P } from '../../src/shared/policy';
 import { ukLocalToInstant, ukDate } from '../../src/shared/time';
 import { eventually } from '../helpers/eventually';
 import { timeSkippingServerPerTest } from '../helpers/temporal';
-import { caseInput, DAY, expectRefused, HOUR, MINUTE, Recorder, recordHistory, slotsOf, startCase, TEST_POLICY, withWorker, type RunningCase } from './harness';
+import { caseInput, DAY, expectRefused, HOUR, MINUTE, Recorder, recordHistory, slotsOf, startCase, TEST_POLICY, terminateWhenQuiet, withWorker, type RunningCase } from './harness';
 
 let env: TestWorkflowEnvironment;
 
@@ -390,7 +390,7 @@ describe('resubmission', () => {
       // The same resubmission again raises nothing more.
       await cases.submit({ ...submission, sessions: [{ ...session, risk: { concern: true, note: 'said they feel unsafe' } }] });
       expect(rec.escalations('risk')).toHaveLength(1);
-      await handle.terminate('test finished');
+      await terminateWhenQuiet(handle);
     });
   });
 });

@@ -22,6 +22,11 @@
  * the choice deadline, then followed up), `d5-nothing-left-to-choose`, recorded with it, and
  * `d5-nothing-left-while-offering`, the news arriving while the offer was being sent
  * (test/workflows/safety.test.ts).
+ *
+ * Two more pin news that moves the return and says the therapist is back at once, as a case
+ * joining an absence after the return hears it (A9, guarded by `patched('return-before-moved-date')`):
+ * `a9-moved-date-and-back-before-patch`, recorded with the code before it (the booking before the
+ * date was withdrawn and the client told the date), and `a9-moved-date-and-back`, recorded with it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,9 +36,11 @@ import { HISTORIES_DIR, workflowBundle } from '../workflows/harness';
 
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.history.bin'));
 
-test('the recorded histories cover W1, W6, W10, an absence of three submissions (A1), the patch marker early and late, attributes set at the start, and D5 before and after its follow-up patch', () => {
+test('the recorded histories cover W1, W6, W10, an absence of three submissions (A1), the patch marker early and late, attributes set at the start, D5 before and after its follow-up patch, and A9 before and after its return-first patch', () => {
   expect(files.sort()).toEqual([
     'a1-absence.history.bin',
+    'a9-moved-date-and-back-before-patch.history.bin',
+    'a9-moved-date-and-back.history.bin',
     'absence-open-at-start.history.bin',
     'd5-nothing-left-to-choose-before-patch.history.bin',
     'd5-nothing-left-to-choose.history.bin',

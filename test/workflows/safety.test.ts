@@ -17,7 +17,7 @@ import {
 } from '../../src/shared/messages';
 import { absenceNewsSignal } from '../../src/shared/absence';
 import { DEFAULT_POLICY as P } from '../../src/shared/policy';
-import { ukLocalToInstant, ukDate } from '../../src/shared/time';
+import { formatUkDate, ukLocalToInstant, ukDate } from '../../src/shared/time';
 import { eventually } from '../helpers/eventually';
 import { timeSkippingServerPerTest } from '../helpers/temporal';
 import { caseInput, DAY, expectRefused, HOUR, MINUTE, Recorder, recordHistory, slotsOf, startCase, TEST_POLICY, terminateWhenQuiet, withWorker, type RunningCase } from './harness';
@@ -244,6 +244,8 @@ describe('a longer absence', () => {
       expect(v.stage).toBe('awaiting-choice');
       expect(open(v).map((d) => d.kind)).toContain('choose');
       expect(open(v).map((d) => d.kind)).not.toContain('follow-up');
+      // Told of a new return only while the therapist is still away; once back, no date is news.
+      expect(rec.clientSends.filter((m) => m.notice.kind === 'absenceUpdate')).toHaveLength(news.returned ? 0 : 1);
       await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: slotsOf(input)[slot]! }] });
       await c.until((x) => x.bookedSlot === slotsOf(input)[slot]);
     });
@@ -255,6 +257,28 @@ describe('a longer absence', () => {
 
   test('D5 a client still choosing, with an offered time after the new return, keeps choosing and may still book it', () =>
     keepsChoosing({ expectedReturnInDays: 4.5, returned: false }, 1));
+
+  test('A9 D5 a booked client keeps their booking when news that moves the return also says the therapist is back, and hears no return date', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const c = await startCase(env, tq, caseInput(t));
+      const slot = await c.chooseOffered(0); // 4 days on
+      await c.until((x) => x.bookedSlot === slot);
+      const sentBefore = rec.clientSends.length;
+      // As a case joining an absence after the return hears it: the absence's date, and that the therapist is back.
+      const expectedReturn = isoDate(t + 10 * DAY);
+      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn, returned: true });
+      const v = await c.until((x) => x.expectedReturn === expectedReturn);
+      await recordHistory('a9-moved-date-and-back', c);
+      expect(v.therapistAway).toBe(false);
+      expect(v.bookedSlot).toBe(slot);
+      expect(v.withdrawnSlots).toEqual([]);
+      expect(open(v).map((d) => d.kind)).not.toContain('rebook');
+      expect(rec.clientSends.slice(sentBefore).map((m) => m.notice.kind)).toEqual([]);
+      expect(v.timeline.map((e) => e.text)).toEqual(expect.arrayContaining(['The therapist is back', `Expected return now ${formatUkDate(expectedReturn)}`]));
+    });
+  });
 
   test('D8 a phone client of a longer absence is phoned by support, a tracked duty with a deadline that the network team hears of if missed', async () => {
     const rec = new Recorder();

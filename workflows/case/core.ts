@@ -455,7 +455,7 @@ class Decider {
         return this.book(e.slot, e.by, 'response');
       case 'absence':
         if (!this.isOpen) return;
-        return this.applyNews(e.news, e.keepChoosing === true);
+        return this.applyNews(e.news, e.keepChoosing === true, e.dateBeforeReturn === true);
       case 'absenceOverrun':
         // The expected return passed with no news: a client still waiting hears there is no date yet (W9).
         if (this.isOpen && !this.s.bookedSlot) this.keepClientInformed('still no date for a new appointment', { expectedReturn: undefined });
@@ -723,14 +723,11 @@ class Decider {
    * News from the absence: a new expected return, the therapist back, or a covering clinician.
    * Work given away because the therapist was away goes back on their return, and the other way.
    */
-  private applyNews(news: AbsenceNews, keepChoosing: boolean): void {
-    if (news.expectedReturn && news.expectedReturn !== this.s.expectedReturn) this.applyAbsence(news.expectedReturn, news.by ?? 'the therapist', keepChoosing);
-    if (news.returned && !this.s.absence.returned) {
-      this.s.absence.returned = true;
-      this.note({ kind: 'event', by: news.by, text: 'The therapist is back' });
-      // Times withdrawn only because of the absence can be chosen again (A9).
-      this.s.awaySlots = [];
-    }
+  private applyNews(news: AbsenceNews, keepChoosing: boolean, dateBeforeReturn: boolean): void {
+    // The therapist back is taken first: a date in the same news is then history (A9).
+    if (news.returned && !dateBeforeReturn) this.takeReturn(news.by);
+    if (news.expectedReturn && news.expectedReturn !== this.s.expectedReturn) this.applyAbsence(news.expectedReturn, news.by ?? 'the therapist', keepChoosing, dateBeforeReturn);
+    if (news.returned) this.takeReturn(news.by);
     const coverChanged = (news.cover?.ref ?? '') !== (this.s.absence.cover?.ref ?? '');
     if (coverChanged) {
       this.s.absence.cover = news.cover;
@@ -739,6 +736,14 @@ class Decider {
     this.reassignWork();
     // Decided last, once a return or a cover in the same news has been taken in.
     if (this.s.stage === 'awaiting-choice' && this.nothingLeftToChoose()) this.startFollowUp(NOTHING_LEFT);
+  }
+
+  /** The therapist is back: times withdrawn only because of the absence can be chosen again (A9). */
+  private takeReturn(by: string | undefined): void {
+    if (this.s.absence.returned) return;
+    this.s.absence.returned = true;
+    this.note({ kind: 'event', by, text: 'The therapist is back' });
+    this.s.awaySlots = [];
   }
 
   private reassignWork(): void {
@@ -865,12 +870,14 @@ class Decider {
   }
 
   /** The expected return moved (the absence tells the provider; this case tells its client). */
-  private applyAbsence(expectedReturn: string, by: string, keepChoosing: boolean): void {
+  private applyAbsence(expectedReturn: string, by: string, keepChoosing: boolean, dateBeforeReturn: boolean): void {
     this.s.expectedReturn = expectedReturn;
     this.note({ kind: 'event', by, text: `Expected return now ${formatUkDate(expectedReturn)}` });
+    if (!keepChoosing) this.s.followUpWhenNothingLeft = true;
+    // Already back: the date is history, with nothing to withdraw and nothing to tell the client.
+    if (this.s.absence.returned && !dateBeforeReturn) return;
     const returns = returnsAt(expectedReturn);
     this.withdrawSlotsBefore(returns);
-    if (!keepChoosing) this.s.followUpWhenNothingLeft = true;
     if (this.s.bookedSlot && Date.parse(this.s.bookedSlot) < returns) {
       this.withdrawBooking(this.s.bookedSlot);
     } else if (!this.s.bookedSlot) {

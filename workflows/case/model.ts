@@ -170,8 +170,12 @@ export type CaseEvent =
    * `keepChoosing`: the rule for cases whose history was recorded before a person took over a
    * case left with no offered time to choose (the shell's patch says which): it waits for the
    * choice deadline instead.
+   * `dateBeforeReturn`: the rule for cases whose history was recorded before news that both moves
+   * the return and says the therapist is back (a case joining an absence after the return) took the
+   * return first: it applied the moved date as if the therapist were still away (withdrawing times
+   * and a booking before it, telling the client the date), then the return.
    */
-  | { type: 'absence'; news: AbsenceNews; keepChoosing?: boolean }
+  | { type: 'absence'; news: AbsenceNews; keepChoosing?: boolean; dateBeforeReturn?: boolean }
   | { type: 'absenceOverrun' }
   | { type: 'slotTaken'; slot: string; from?: string }
   | ({ type: 'confirmRecord' } & RecordConfirmation)

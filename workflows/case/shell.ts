@@ -93,6 +93,8 @@ const follow = proxyActivities<CaseActivities>(smsFollow);
 const ESCALATIONS_WAITING_PATCH = 'escalations-waiting-attribute';
 /** Guards the follow-up started when a longer absence leaves a client no offered time to choose. */
 const NOTHING_LEFT_TO_CHOOSE_PATCH = 'follow-up-when-no-offered-time-left';
+/** Guards taking the therapist's return before a moved date in the same news (a case joining after the return). */
+const RETURN_FIRST_PATCH = 'return-before-moved-date';
 
 /** Keeps history well under Temporal's limits; state carries over intact. */
 const HISTORY_BUDGET = 5_000;
@@ -298,7 +300,9 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     // Asked only when the return moves (the one change the patch is about): news of a cover or of
     // the therapist's return, which repeats the expected return, records no marker.
     const moved = news.expectedReturn !== undefined && news.expectedReturn !== state.expectedReturn;
-    if (isOpen()) run({ type: 'absence', news, ...(moved && !patched(NOTHING_LEFT_TO_CHOOSE_PATCH) ? { keepChoosing: true } : {}) });
+    // Likewise asked only for news that moves the return and says the therapist is back.
+    const movedAndBack = moved && news.returned;
+    if (isOpen()) run({ type: 'absence', news, ...(moved && !patched(NOTHING_LEFT_TO_CHOOSE_PATCH) ? { keepChoosing: true } : {}), ...(movedAndBack && !patched(RETURN_FIRST_PATCH) ? { dateBeforeReturn: true } : {}) });
   });
   setHandler(absenceOverrunSignal, () => {
     if (isOpen()) run({ type: 'absenceOverrun' });

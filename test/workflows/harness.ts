@@ -249,7 +249,7 @@ const started: WorkflowHandle[] = [];
 async function terminateStarted(env: TestWorkflowEnvironment): Promise<void> {
   // Latest first: a follow-on case ends before the absence that started it, so no parent is left
   // waiting on a child (which would hold the test server's clock).
-  for (const handle of started.splice(0).reverse()) await terminateWhenQuiet(handle);
+  for (const handle of started.splice(0).reverse()) await terminateWhenQuiet(handle, 'test finished', { serverNow: () => env.currentTimeMs() });
   if (env.supportsTimeSkipping) await releaseLeakedClockLock(env, 'the test\'s cases');
 }
 
@@ -264,28 +264,44 @@ const { PENDING_ACTIVITY_STATE_SCHEDULED } = temporal.api.enums.v1.PendingActivi
  * never given back: from then on every env.sleep() on that server runs in real time, so a test's
  * sleep of a day never returns (test/workflows/test-server-clock.test.ts shows it). So this waits
  * until nothing of the workflow is in flight: every pending activity is waiting out a retry
- * backoff (the server lets the clock skip then), a query has flushed any workflow task, and two
- * looks in a row see the same pending activities. Then it terminates.
+ * backoff (the server lets the clock skip then), a query has flushed any workflow task, no timer of
+ * a case is about to fire (its view lists them; the clock runs in real time between sleeps), and
+ * two looks in a row see the same. Then it terminates.
  */
-export async function terminateWhenQuiet(handle: WorkflowHandle, reason = 'test finished', withinMs = 15_000): Promise<void> {
+export async function terminateWhenQuiet(handle: WorkflowHandle, reason = 'test finished', opts: { serverNow?: () => Promise<number>; withinMs?: number } = {}): Promise<void> {
+  const withinMs = opts.withinMs ?? 15_000;
   const deadline = Date.now() + withinMs;
   let previous: string | undefined;
   for (;;) {
     const d = await handle.describe().catch(() => undefined);
     if (!d || d.status.name !== 'RUNNING') return; // already over (or never started)
     const pending = (d.raw.pendingActivities ?? []).map((a) => ({ id: a.activityId, attempt: a.attempt, state: a.state, backingOff: a.state === PENDING_ACTIVITY_STATE_SCHEDULED && !!a.lastFailure }));
-    const quiet = pending.every((a) => a.backingOff);
     const seen = JSON.stringify(pending);
+    const quiet = pending.every((a) => a.backingOff) && (await timerDueWithin(handle, opts.serverNow)) === undefined;
     if (quiet && seen === previous) break;
     if (Date.now() > deadline) {
       process.stderr.write(`[harness] ${d.workflowId} still had work in flight after ${withinMs / 1000} s (${seen}); terminating it anyway\n`);
       break;
     }
     previous = quiet ? seen : undefined;
-    await handle.query('__stack_trace').catch(() => undefined); // answered only after a workflow task in flight
     await new Promise((r) => setTimeout(r, 20));
   }
   await handle.terminate(reason).catch(() => undefined); // ended meanwhile
+}
+
+/**
+ * Flushes any workflow task in flight with a query (answered only after it), and says how long until
+ * a timer of the case fires if one is due within two seconds of server time (waiting that long first).
+ */
+async function timerDueWithin(handle: WorkflowHandle, serverNow?: () => Promise<number>): Promise<number | undefined> {
+  const v = await handle.query(viewQuery).catch(() => undefined); // an absence has no view: flushed all the same
+  if (!v || !serverNow) return undefined;
+  const now = await serverNow();
+  const soon = v.timers.map((t) => Date.parse(t) - now).filter((ms) => ms <= 2_000);
+  if (soon.length === 0) return undefined;
+  const wait = Math.max(0, ...soon) + 50;
+  await new Promise((r) => setTimeout(r, wait));
+  return wait;
 }
 
 /**

@@ -295,7 +295,7 @@ async function runOnWorkflow(s: Scenario, steps: Step[], router: RecorderRouter,
       }
       v = await verify();
     }
-    await terminateWhenQuiet(c.handle, 'case finished');
+    await terminateWhenQuiet(c.handle, 'case finished', { serverNow: () => env.currentTimeMs() });
     const leaked = await releaseLeakedClockLock(env, `case ${caseId}`);
     if (leaked) {
       leakedLocks += leaked;

@@ -61,3 +61,26 @@ test('terminateWhenQuiet waits for the offer in flight before it terminates the 
     expect(await dayPassesWithin(5_000)).toBe(true);
   });
 }, 60_000);
+
+test('a sleep the held clock keeps from returning is cancelled by an abort signal, as the property test watchdog does before the server is torn down', async () => {
+  let release!: () => void;
+  const rec = new Recorder({ holdClient: new Promise<void>((r) => (release = r)) });
+  await withWorker(env, rec, async (tq) => {
+    const c = await caseWithOfferInFlight(tq, rec);
+    await c.handle.terminate('terminated mid-send');
+    release();
+    await new Promise((r) => setTimeout(r, 500));
+    const abort = new AbortController();
+    const stalled = env.connection.withAbortSignal(abort.signal, () => env.sleep(DAY)).then(
+      () => 'returned',
+      () => 'cancelled',
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
+    const started = Date.now();
+    abort.abort();
+    expect(await stalled).toBe('cancelled');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    // The server still runs the cancelled sleep (it re-takes a lock when its day has passed): this
+    // test's server is torn down after it, as the property test's file is after a stall.
+  });
+}, 60_000);

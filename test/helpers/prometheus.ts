@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import { freePort } from '../../src/dev/binaries';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -19,17 +19,6 @@ export function prometheusBinary(name: 'prometheus' | 'promtool'): string {
   return file;
 }
 
-/** A port 127.0.0.1 can bind now (closed again before it is returned). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface AlertState {
   labels: Record<string, string>;

@@ -32,7 +32,7 @@ import { createApp } from '../../src/web/app';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink';
 import { createDevServerEnv } from '../helpers/temporal';
-import { freePort } from '../visibility/fixtures';
+import { freePort } from '../../src/dev/binaries';
 import { API_TOKEN, testConfig } from '../web/fakes';
 
 /** The client's details: distinctive, so a span carrying any of them cannot go unnoticed. */

@@ -5,7 +5,7 @@
  * windows make deadlines pass and escalations fire while the test waits.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import net from 'node:net';
+import { freePort } from '../../src/dev/binaries';
 import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -23,17 +23,6 @@ export { DAY, HOUR };
 /** Policy whose client and follow-up windows last about a second each (the server's timer floor). */
 export const FAST_POLICY: Policy = { ...DEFAULT_POLICY, clientResponseWindowMs: 1000, followUpWindowMs: 1000 };
 
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ClientDetails {
   firstName: string;

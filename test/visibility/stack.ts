@@ -22,7 +22,8 @@ import { createApp } from '../../src/web/app';
 import { createDevServerEnv } from '../helpers/temporal';
 import { testConfig } from '../web/fakes';
 import { Recorder } from '../workflows/harness';
-import { freePort, sleep, submission, type SessionSpec } from './fixtures';
+import { freePort } from '../../src/dev/binaries';
+import { sleep, submission, type SessionSpec } from './fixtures';
 
 export interface Stack {
   env: TestWorkflowEnvironment;

@@ -30,19 +30,25 @@ async function caseWithOfferInFlight(tq: string, rec: Recorder) {
   return c;
 }
 
-test('a case terminated while its offer is being sent leaves the test server clock held, and releaseLeakedClockLock gives the lock back', async () => {
+/** Terminates a case while its offer is being sent, then lets the send finish: the server refuses its completion ("Completed workflow") and keeps the lock. */
+async function withLockLeftBehind(body: () => Promise<void>): Promise<void> {
   let release!: () => void;
   const rec = new Recorder({ holdClient: new Promise<void>((r) => (release = r)) });
   await withWorker(env, rec, async (tq) => {
     const c = await caseWithOfferInFlight(tq, rec);
     await c.handle.terminate('terminated mid-send');
-    release(); // the send finishes; the server refuses its completion ("Completed workflow") and keeps the lock
+    release();
     await new Promise((r) => setTimeout(r, 500));
+    await body();
+  });
+}
+
+test('a case terminated while its offer is being sent leaves the test server clock held, and releaseLeakedClockLock gives the lock back', () =>
+  withLockLeftBehind(async () => {
     expect(await releaseLeakedClockLock(env, 'the held case', 3_000)).toBe(1);
     expect(await dayPassesWithin(5_000)).toBe(true);
     expect(await releaseLeakedClockLock(env, 'nothing', 3_000)).toBe(0);
-  });
-}, 60_000);
+  }), 60_000);
 
 test('terminateWhenQuiet waits for the offer in flight before it terminates the case, and the clock still skips after', async () => {
   let release!: () => void;
@@ -62,14 +68,8 @@ test('terminateWhenQuiet waits for the offer in flight before it terminates the 
   });
 }, 60_000);
 
-test('a sleep the held clock keeps from returning is cancelled by an abort signal, as the property test watchdog does before the server is torn down', async () => {
-  let release!: () => void;
-  const rec = new Recorder({ holdClient: new Promise<void>((r) => (release = r)) });
-  await withWorker(env, rec, async (tq) => {
-    const c = await caseWithOfferInFlight(tq, rec);
-    await c.handle.terminate('terminated mid-send');
-    release();
-    await new Promise((r) => setTimeout(r, 500));
+test('a sleep the held clock keeps from returning is cancelled by an abort signal, as the property test watchdog does before the server is torn down', () =>
+  withLockLeftBehind(async () => {
     const abort = new AbortController();
     const stalled = env.connection.withAbortSignal(abort.signal, () => env.sleep(DAY)).then(
       () => 'returned',
@@ -82,5 +82,4 @@ test('a sleep the held clock keeps from returning is cancelled by an abort signa
     expect(Date.now() - started).toBeLessThan(1_000);
     // The server still runs the cancelled sleep (it re-takes a lock when its day has passed): this
     // test's server is torn down after it, as the property test's file is after a stall.
-  });
-}, 60_000);
+  }), 60_000);

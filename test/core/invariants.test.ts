@@ -6,7 +6,7 @@ import { DEFAULT_POLICY } from '../../src/shared/policy';
 import { apply, initialState } from '../../workflows/case/core';
 import type { CaseState, Command, Escalation, Obligation } from '../../workflows/case/model';
 import { SESSION_START_INVARIANT, STEP_INVARIANTS, toldBySessionStart } from './invariants';
-import { DAY, HOUR, type Applied } from './world';
+import { DAY, HOUR, MINUTE, type Applied } from './world';
 
 const t0 = Date.parse('2026-06-10T10:00:00Z'); // a Wednesday, 11:00 in London (BST)
 const input = {
@@ -67,6 +67,22 @@ describe('each safety invariant reports a step that breaks it', () => {
     s.messages.push({ key: 'client-absenceUpdate-9', to: 'client', kind: 'absenceUpdate', label: 'update', status: 'sending', at: night, purpose: 'update' });
     const cmd = { type: 'notifyClient', key: 'client-absenceUpdate-9', label: 'update', notice: { kind: 'absenceUpdate' } } as unknown as Command;
     expect(named('no client message between').check(step(s, [cmd], { type: 'tick' }, night), s, DEFAULT_POLICY)).toMatch(/quiet hours/);
+  });
+
+  test('A9 news that the therapist is back, taken after the moved date it carries (the rule before the return-first patch)', () => {
+    const s = started();
+    const [slot] = s.offeredSlots;
+    apply(s, { type: 'chooseSlot', slot: slot! }, t0 + MINUTE, DEFAULT_POLICY);
+    const before = structuredClone(s);
+    const e = { type: 'absence' as const, news: { expectedReturn: new Date(Date.parse(slot!) + 2 * DAY).toISOString().slice(0, 10), returned: true } };
+    const commands = apply(s, e, t0 + 2 * MINUTE, DEFAULT_POLICY);
+    expect(named('news that the therapist is back').check(step(before, commands, e), s, DEFAULT_POLICY)).toBeUndefined();
+    const legacy = structuredClone(before);
+    const legacyEvent = { ...e, dateBeforeReturn: true };
+    const legacyCommands = apply(legacy, legacyEvent, t0 + 2 * MINUTE, DEFAULT_POLICY);
+    // The invariant names the old rule's harm; it leaves histories replayed under that rule alone.
+    expect(named('news that the therapist is back').check(step(before, legacyCommands, { ...e }), legacy, DEFAULT_POLICY)).toMatch(/withdrew the booking/);
+    expect(named('news that the therapist is back').check(step(before, legacyCommands, legacyEvent), legacy, DEFAULT_POLICY)).toBeUndefined();
   });
 
   test('a call task allowing voicemail the client did not choose', () => {

@@ -109,6 +109,18 @@ export const STEP_INVARIANTS: StepCheck[] = [
     },
   },
   {
+    name: 'news that the therapist is back withdraws no booking and tells the client no return date',
+    check(a, s) {
+      const e = a.event;
+      if (e.type !== 'absence' || !e.news.returned || e.dateBeforeReturn) return undefined;
+      if (s.withdrawnSlots.length > a.before.withdrawnSlots.length) return `news that the therapist is back withdrew the booking ${s.withdrawnSlots.at(-1)}`;
+      const told = new Set(a.before.messages.map((m) => m.key));
+      // (Telling a client waiting for a callback who will contact them now is right: that update carries no date.)
+      if (s.messages.some((m) => m.kind === 'absenceUpdate' && !m.facts?.contactBy && !told.has(m.key))) return 'news that the therapist is back sent the client a return date';
+      return undefined;
+    },
+  },
+  {
     name: 'documentation for every cancellation is either confirmed or owned',
     check(_a, s) {
       if (s.stage === 'closed') return s.closed?.recordsWaiver || RECORDS.every((r) => s.records[r].done || (r === 'nextSession' && !s.bookedSlot)) ? undefined : 'closed with records missing and no reason';

@@ -158,9 +158,9 @@ export interface Applied {
 /** Called with the state as it stands at the instant the cancelled session starts. */
 export type AtSessionStart = (state: CaseState, now: number) => void;
 
-/** What invariants compare before and after a step: the stage and which escalations were acknowledged. */
+/** What invariants compare before and after a step: the stage, which escalations were acknowledged, which messages there were. */
 function snapshot(s: CaseState): CaseState {
-  return { ...s, escalations: s.escalations.map((e) => ({ ...e })), messages: [] };
+  return { ...s, escalations: s.escalations.map((e) => ({ ...e })), messages: [...s.messages], withdrawnSlots: [...s.withdrawnSlots] };
 }
 
 export class World {

@@ -249,8 +249,14 @@ const started: WorkflowHandle[] = [];
 async function terminateStarted(env: TestWorkflowEnvironment): Promise<void> {
   // Latest first: a follow-on case ends before the absence that started it, so no parent is left
   // waiting on a child (which would hold the test server's clock).
-  for (const handle of started.splice(0).reverse()) await terminateWhenQuiet(handle, 'test finished', { serverNow: () => env.currentTimeMs() });
-  if (env.supportsTimeSkipping) await releaseLeakedClockLock(env, 'the test\'s cases');
+  const handles = started.splice(0).reverse();
+  if (!env.supportsTimeSkipping) {
+    // A real server has no clock to hold: nothing to wait for.
+    for (const handle of handles) await handle.terminate('test finished').catch(() => undefined); // already complete
+    return;
+  }
+  for (const handle of handles) await terminateWhenQuiet(handle, 'test finished', { serverNow: () => env.currentTimeMs() });
+  await releaseLeakedClockLock(env, 'the test\'s cases');
 }
 
 const { PENDING_ACTIVITY_STATE_SCHEDULED } = temporal.api.enums.v1.PendingActivityState;

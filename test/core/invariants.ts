@@ -5,7 +5,7 @@
  */
 import { RECORDS, type CaseInput, type Owner } from '../../src/shared/case';
 import { inQuietHours, returnsAt, type Policy } from '../../src/shared/policy';
-import { LIMITS } from '../../workflows/case/core';
+import { heldAbsenceUpdate, LIMITS } from '../../workflows/case/core';
 import type { CaseState } from '../../workflows/case/model';
 import type { Applied } from './world';
 
@@ -109,10 +109,11 @@ export const STEP_INVARIANTS: StepCheck[] = [
     },
   },
   {
-    name: 'news that the therapist is back withdraws no booking and tells the client no return date',
+    name: 'news that the therapist is back withdraws no booking, tells the client no return date and leaves no update about the absence held for the morning',
     check(a, s) {
       const e = a.event;
       if (e.type !== 'absence' || !e.news.returned || e.dateBeforeReturn) return undefined;
+      if (!a.before.absence.returned && !e.keepHeldUpdate && s.messages.some((m) => heldAbsenceUpdate(m) && !m.facts?.contactBy)) return 'an update about the absence held for the morning will still go after the therapist is back';
       if (s.withdrawnSlots.length > a.before.withdrawnSlots.length) return `news that the therapist is back withdrew the booking ${s.withdrawnSlots.at(-1)}`;
       const told = new Set(a.before.messages.map((m) => m.key));
       // (Telling a client waiting for a callback who will contact them now is right: that update carries no date.)

@@ -27,6 +27,9 @@
  * joining an absence after the return hears it (A9, guarded by `patched('return-before-moved-date')`):
  * `a9-moved-date-and-back-before-patch`, recorded with the code before it (the booking before the
  * date was withdrawn and the client told the date), and `a9-moved-date-and-back`, recorded with it.
+ * And two the drop of an update about the absence held for the morning when the therapist is back
+ * before it goes (A9 W9, `patched('return-drops-held-absence-update')`):
+ * `a9-back-drops-held-update-before-patch` (it was sent at 08:00) and `a9-back-drops-held-update`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,9 +39,11 @@ import { HISTORIES_DIR, workflowBundle } from '../workflows/harness';
 
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.history.bin'));
 
-test('the recorded histories cover W1, W6, W10, an absence of three submissions (A1), the patch marker early and late, attributes set at the start, D5 before and after its follow-up patch, and A9 before and after its return-first patch', () => {
+test('the recorded histories cover W1, W6, W10, an absence of three submissions (A1), the patch marker early and late, attributes set at the start, D5 before and after its follow-up patch, and A9 before and after its return-first and held-update patches', () => {
   expect(files.sort()).toEqual([
     'a1-absence.history.bin',
+    'a9-back-drops-held-update-before-patch.history.bin',
+    'a9-back-drops-held-update.history.bin',
     'a9-moved-date-and-back-before-patch.history.bin',
     'a9-moved-date-and-back.history.bin',
     'absence-open-at-start.history.bin',

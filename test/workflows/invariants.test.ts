@@ -52,7 +52,7 @@ async function attempt(p: Promise<unknown>): Promise<void> {
 }
 
 /** The invariants that can be read from outside: the view, its timers and what was sent. */
-function check(v: CaseView, rec: Recorder, s: Scenario, now: number, closedAt: number | undefined): string | undefined {
+function check(v: CaseView, rec: Recorder, s: Scenario, now: number, closedAt: number | undefined, sentBeforeBack: number | undefined): string | undefined {
   const open = v.stage !== 'completed' && v.stage !== 'closed';
   for (const d of v.duties.filter((x) => !x.metAt)) {
     if (!open) return `a ${v.stage} case still has an open duty (${d.kind})`;
@@ -74,6 +74,8 @@ function check(v: CaseView, rec: Recorder, s: Scenario, now: number, closedAt: n
     const first = i === 0 && (m.notice.kind === 'slotOffer' || m.notice.kind === 'callbackPromise' || m.notice.kind === 'absenceUpdate');
     if (inQuietHours(s.policy, m.at) && !first && m.notice.kind !== 'confirmation') return `a ${m.notice.kind} went to the client at ${new Date(m.at).toISOString()} (quiet hours)`;
     if (closedAt !== undefined && m.at > closedAt + 1_000) return 'a message went to the client after closure';
+    // Once the therapist is back, no news tells the client a return date (A9); who will contact them now carries none.
+    if (sentBeforeBack !== undefined && i >= sentBeforeBack && m.notice.kind === 'absenceUpdate' && !m.notice.contactBy && m.notice.expectedReturn) return `the client was told a return date (${m.notice.expectedReturn}) after the therapist was back`;
   }
   // Known: still on (therapistAway). Once the therapist is back, times before the old return are fair (A9).
   if (v.bookedSlot && v.expectedReturn && v.therapistAway && Date.parse(v.bookedSlot) < returnsAt(v.expectedReturn)) return 'booked inside a known absence';
@@ -183,11 +185,13 @@ async function runOnWorkflow(s: Scenario, steps: Step[], router: RecorderRouter,
     const start = Date.parse(input.session.startsAt);
     const c: RunningCase = await startCase(env, tq, input);
     let closedAt: number | undefined;
+    /** How many messages the client had been sent when the therapist was back. */
+    let sentBeforeBack: number | undefined;
     let news: AbsenceNews = { returned: false };
     const settled = () => c.until(() => true, 'the case to settle');
     const verify = async () => {
       const v = await settled();
-      const problem = check(v, rec, s, await env.currentTimeMs(), closedAt);
+      const problem = check(v, rec, s, await env.currentTimeMs(), closedAt, sentBeforeBack);
       if (problem) throw new Error(`${problem}\n${v.timeline.slice(-12).map((e) => `${e.at} ${e.text}`).join('\n')}`);
       return v;
     };
@@ -281,6 +285,7 @@ async function runOnWorkflow(s: Scenario, steps: Step[], router: RecorderRouter,
           break;
         case 'back':
           news = { ...news, returned: true };
+          sentBeforeBack ??= rec.clientSends.length;
           await c.handle.signal(absenceNewsSignal, news);
           break;
         case 'cover':

@@ -455,4 +455,27 @@ describe('quiet hours', () => {
       await c.until(() => rec.clientMessages.some((m) => m.kind === 'confirmation'), 'the confirmation at once');
     });
   });
+
+  test('A9 W9 an update about the absence held for the morning is not sent once the therapist is back: the client chooses from the times offered again', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const evening = await sleepUntilUk(21);
+      const input = caseInput(evening, { policy: P, session: { id: 'S-Q', startsAt: new Date(evening + 3 * DAY).toISOString() }, rebook: { slots: [new Date(evening + 5 * DAY).toISOString(), new Date(evening + 40 * DAY).toISOString()] } });
+      const c = await startCase(env, tq, input);
+      await c.until((v) => v.stage === 'awaiting-choice');
+      const expectedReturn = isoDate(evening + 30 * DAY);
+      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn, returned: false });
+      await c.until((v) => v.clientMessages.some((m) => m.status === 'deferred' && m.kind === 'absenceUpdate'), 'the update held back');
+      // Back at 22:00, before the morning: "expected back in 30 days" is no longer true.
+      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn, returned: true });
+      const back = await c.until((v) => !v.therapistAway && v.timeline.some((e) => e.text === 'The therapist is back'));
+      await env.sleep(ukLocalToInstant(ukDate(evening + DAY), 8) - (await now()) + HOUR);
+      await c.until(() => true);
+      await recordHistory('a9-back-drops-held-update', c);
+      expect(back.clientMessages.filter((m) => m.status === 'deferred')).toEqual([]);
+      expect(rec.clientMessages.map((m) => m.kind)).toEqual(['slotOffer']);
+      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: slotsOf(input)[0]! }] });
+      await c.until((v) => v.bookedSlot === slotsOf(input)[0]);
+    });
+  });
 });

@@ -455,7 +455,7 @@ class Decider {
         return this.book(e.slot, e.by, 'response');
       case 'absence':
         if (!this.isOpen) return;
-        return this.applyNews(e.news, e.keepChoosing === true, e.dateBeforeReturn === true);
+        return this.applyNews(e.news, { keepChoosing: e.keepChoosing === true, dateBeforeReturn: e.dateBeforeReturn === true, keepHeldUpdate: e.keepHeldUpdate === true || e.dateBeforeReturn === true });
       case 'absenceOverrun':
         // The expected return passed with no news: a client still waiting hears there is no date yet (W9).
         if (this.isOpen && !this.s.bookedSlot) this.keepClientInformed('still no date for a new appointment', { expectedReturn: undefined });
@@ -723,11 +723,12 @@ class Decider {
    * News from the absence: a new expected return, the therapist back, or a covering clinician.
    * Work given away because the therapist was away goes back on their return, and the other way.
    */
-  private applyNews(news: AbsenceNews, keepChoosing: boolean, dateBeforeReturn: boolean): void {
+  private applyNews(news: AbsenceNews, rules: { keepChoosing: boolean; dateBeforeReturn: boolean; keepHeldUpdate: boolean }): void {
+    const { keepChoosing, dateBeforeReturn, keepHeldUpdate } = rules;
     // The therapist back is taken first: a date in the same news is then history (A9).
-    if (news.returned && !dateBeforeReturn) this.takeReturn(news.by);
+    if (news.returned && !dateBeforeReturn) this.takeReturn(news.by, keepHeldUpdate);
     if (news.expectedReturn && news.expectedReturn !== this.s.expectedReturn) this.applyAbsence(news.expectedReturn, news.by ?? 'the therapist', keepChoosing, dateBeforeReturn);
-    if (news.returned) this.takeReturn(news.by);
+    if (news.returned) this.takeReturn(news.by, keepHeldUpdate);
     const coverChanged = (news.cover?.ref ?? '') !== (this.s.absence.cover?.ref ?? '');
     if (coverChanged) {
       this.s.absence.cover = news.cover;
@@ -739,11 +740,14 @@ class Decider {
   }
 
   /** The therapist is back: times withdrawn only because of the absence can be chosen again (A9). */
-  private takeReturn(by: string | undefined): void {
+  private takeReturn(by: string | undefined, keepHeldUpdate: boolean): void {
     if (this.s.absence.returned) return;
     this.s.absence.returned = true;
     this.note({ kind: 'event', by, text: 'The therapist is back' });
     this.s.awaySlots = [];
+    // News held for the morning ("expected back on …", "no date yet", "the team will contact you")
+    // is no longer true: it is not sent. Who contacts the client now is decided afresh (reassignWork).
+    if (!keepHeldUpdate) this.s.messages = this.s.messages.filter((m) => !heldAbsenceUpdate(m));
   }
 
   private reassignWork(): void {
@@ -780,7 +784,7 @@ class Decider {
 
   private book(slot: string, by: string, purpose: ClientPurpose): void {
     // News held back for the morning ("we will offer you a time") would contradict the booking.
-    this.s.messages = this.s.messages.filter((m) => !(m.status === 'deferred' && m.kind === 'absenceUpdate'));
+    this.s.messages = this.s.messages.filter((m) => !heldAbsenceUpdate(m));
     this.s.bookedSlot = slot;
     this.s.bookedAt = this.now;
     this.s.callbackBy = undefined;
@@ -1278,6 +1282,11 @@ const CLIENT_NEWS: Partial<Record<ClientMessageKind, string>> = {
   absenceUpdate: 'update about the absence',
   bookingWithdrawn: 'news that their new session cannot go ahead',
 };
+
+/** An update about the absence held back for the morning (quiet hours), not yet sent. */
+export function heldAbsenceUpdate(m: Message): boolean {
+  return m.status === 'deferred' && m.kind === 'absenceUpdate';
+}
 
 export function ownerName(owner: Owner): string {
   switch (owner) {

@@ -174,8 +174,10 @@ export type CaseEvent =
    * the return and says the therapist is back (a case joining an absence after the return) took the
    * return first: it applied the moved date as if the therapist were still away (withdrawing times
    * and a booking before it, telling the client the date), then the return.
+   * `keepHeldUpdate`: the rule for cases whose history was recorded before the therapist's return
+   * dropped updates about the absence held for the morning: they were sent, no longer true.
    */
-  | { type: 'absence'; news: AbsenceNews; keepChoosing?: boolean; dateBeforeReturn?: boolean }
+  | { type: 'absence'; news: AbsenceNews; keepChoosing?: boolean; dateBeforeReturn?: boolean; keepHeldUpdate?: boolean }
   | { type: 'absenceOverrun' }
   | { type: 'slotTaken'; slot: string; from?: string }
   | ({ type: 'confirmRecord' } & RecordConfirmation)

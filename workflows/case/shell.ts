@@ -55,7 +55,7 @@ import {
   TherapistRef,
   UnackedEscalationSince,
 } from '../../src/shared/search-attributes';
-import { apply, initialState, refusal } from './core';
+import { apply, heldAbsenceUpdate, initialState, refusal } from './core';
 import { countEscalations, escalationMarks } from './metrics';
 import type { CaseEvent, CaseState, Command } from './model';
 import { attributes, describe, escalationsWaiting, view, wakeups } from './view';
@@ -95,6 +95,8 @@ const ESCALATIONS_WAITING_PATCH = 'escalations-waiting-attribute';
 const NOTHING_LEFT_TO_CHOOSE_PATCH = 'follow-up-when-no-offered-time-left';
 /** Guards taking the therapist's return before a moved date in the same news (a case joining after the return). */
 const RETURN_FIRST_PATCH = 'return-before-moved-date';
+/** Guards dropping, on the therapist's return, updates about the absence held for the morning. */
+const DROP_HELD_UPDATE_PATCH = 'return-drops-held-absence-update';
 
 /** Keeps history well under Temporal's limits; state carries over intact. */
 const HISTORY_BUDGET = 5_000;
@@ -300,9 +302,19 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     // Asked only when the return moves (the one change the patch is about): news of a cover or of
     // the therapist's return, which repeats the expected return, records no marker.
     const moved = news.expectedReturn !== undefined && news.expectedReturn !== state.expectedReturn;
-    // Likewise asked only for news that moves the return and says the therapist is back.
+    // Likewise asked only for news that moves the return and says the therapist is back, and for a
+    // return while an update about the absence is held for the morning.
     const movedAndBack = moved && news.returned;
-    if (isOpen()) run({ type: 'absence', news, ...(moved && !patched(NOTHING_LEFT_TO_CHOOSE_PATCH) ? { keepChoosing: true } : {}), ...(movedAndBack && !patched(RETURN_FIRST_PATCH) ? { dateBeforeReturn: true } : {}) });
+    const backWithHeldUpdate = news.returned && !state.absence.returned && state.messages.some(heldAbsenceUpdate);
+    if (isOpen()) {
+      run({
+        type: 'absence',
+        news,
+        ...(moved && !patched(NOTHING_LEFT_TO_CHOOSE_PATCH) ? { keepChoosing: true } : {}),
+        ...(movedAndBack && !patched(RETURN_FIRST_PATCH) ? { dateBeforeReturn: true } : {}),
+        ...(backWithHeldUpdate && !patched(DROP_HELD_UPDATE_PATCH) ? { keepHeldUpdate: true } : {}),
+      });
+    }
   });
   setHandler(absenceOverrunSignal, () => {
     if (isOpen()) run({ type: 'absenceOverrun' });

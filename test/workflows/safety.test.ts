@@ -429,13 +429,19 @@ describe('quiet hours', () => {
     return target;
   }
 
+  /** A case submitted at 21:00 UK, offered times 5 and 40 days on, its client choosing. */
+  async function eveningCase(tq: string): Promise<{ evening: number; input: CaseInput; c: RunningCase }> {
+    const evening = await sleepUntilUk(21);
+    const input = caseInput(evening, { policy: P, session: { id: 'S-Q', startsAt: new Date(evening + 3 * DAY).toISOString() }, rebook: { slots: [new Date(evening + 5 * DAY).toISOString(), new Date(evening + 40 * DAY).toISOString()] } });
+    const c = await startCase(env, tq, input);
+    await c.until((v) => v.stage === 'awaiting-choice');
+    return { evening, input, c };
+  }
+
   test('W9 quiet hours: an update decided at 21:00 UK waits until 08:00, while a first notice and the answer to a client’s choice go at once', async () => {
     const rec = new Recorder();
     await withWorker(env, rec, async (tq) => {
-      const evening = await sleepUntilUk(21);
-      const input = caseInput(evening, { policy: P, session: { id: 'S-Q', startsAt: new Date(evening + 3 * DAY).toISOString() }, rebook: { slots: [new Date(evening + 5 * DAY).toISOString(), new Date(evening + 40 * DAY).toISOString()] } });
-      const c = await startCase(env, tq, input);
-      await c.until((v) => v.stage === 'awaiting-choice');
+      const { evening, input, c } = await eveningCase(tq);
       expect(rec.clientMessages.map((m) => m.kind)).toEqual(['slotOffer']); // a first notice goes at once
 
       await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn: isoDate(evening + 30 * DAY), returned: false });
@@ -459,10 +465,7 @@ describe('quiet hours', () => {
   test('A9 W9 an update about the absence held for the morning is not sent once the therapist is back: the client chooses from the times offered again', async () => {
     const rec = new Recorder();
     await withWorker(env, rec, async (tq) => {
-      const evening = await sleepUntilUk(21);
-      const input = caseInput(evening, { policy: P, session: { id: 'S-Q', startsAt: new Date(evening + 3 * DAY).toISOString() }, rebook: { slots: [new Date(evening + 5 * DAY).toISOString(), new Date(evening + 40 * DAY).toISOString()] } });
-      const c = await startCase(env, tq, input);
-      await c.until((v) => v.stage === 'awaiting-choice');
+      const { evening, input, c } = await eveningCase(tq);
       const expectedReturn = isoDate(evening + 30 * DAY);
       await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn, returned: false });
       await c.until((v) => v.clientMessages.some((m) => m.status === 'deferred' && m.kind === 'absenceUpdate'), 'the update held back');

@@ -30,22 +30,18 @@ const server = new SMTPServer({
     });
   },
 });
-let listening = false;
 // A client that breaks its connection inside a transaction (a worker SIGKILLed while sending)
 // reaches smtp-server as an 'error' on the server; unheard, it would end the catcher. One line,
 // the error's code only: nothing of the message is logged. An error before it listens (the port
 // is taken) comes the same way, and ends it.
 server.on('error', (err: NodeJS.ErrnoException) => {
-  if (!listening) {
+  if (!server.server.listening) {
     process.stderr.write(`mail catcher: cannot listen on 127.0.0.1:${port} (${err.code ?? err.message})\n`);
     process.exit(1);
   }
   process.stderr.write(`mail catcher: a connection failed (${err.code ?? err.message})\n`);
 });
-server.listen(port, '127.0.0.1', () => {
-  listening = true;
-  process.stdout.write(`mail catcher on 127.0.0.1:${port}, writing to ${dir}\n`);
-});
+server.listen(port, '127.0.0.1', () => process.stdout.write(`mail catcher on 127.0.0.1:${port}, writing to ${dir}\n`));
 const stop = () => server.close(() => process.exit(0));
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

@@ -113,11 +113,12 @@ export const STEP_INVARIANTS: StepCheck[] = [
     check(a, s) {
       const e = a.event;
       if (e.type !== 'absence' || !e.news.returned || e.dateBeforeReturn) return undefined;
-      if (!a.before.absence.returned && !e.keepHeldUpdate && s.messages.some((m) => heldAbsenceUpdate(m) && !m.facts?.contactBy)) return 'an update about the absence held for the morning will still go after the therapist is back';
+      // (Telling a client waiting for a callback who will contact them now is right: that update carries no date.)
+      const aboutTheDate = (m: CaseState['messages'][number]) => m.kind === 'absenceUpdate' && !m.facts?.contactBy;
+      if (!a.before.absence.returned && !e.keepHeldUpdate && s.messages.some((m) => heldAbsenceUpdate(m) && aboutTheDate(m))) return 'an update about the absence held for the morning will still go after the therapist is back';
       if (s.withdrawnSlots.length > a.before.withdrawnSlots.length) return `news that the therapist is back withdrew the booking ${s.withdrawnSlots.at(-1)}`;
       const told = new Set(a.before.messages.map((m) => m.key));
-      // (Telling a client waiting for a callback who will contact them now is right: that update carries no date.)
-      if (s.messages.some((m) => m.kind === 'absenceUpdate' && !m.facts?.contactBy && !told.has(m.key))) return 'news that the therapist is back sent the client a return date';
+      if (s.messages.some((m) => aboutTheDate(m) && !told.has(m.key))) return 'news that the therapist is back sent the client a return date';
       return undefined;
     },
   },

@@ -5,9 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { freePort } from '../../src/dev/binaries';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../src/dev/binaries';
 
 export function prometheusBinary(name: 'prometheus' | 'promtool'): string {
   const override = name === 'prometheus' ? process.env.PROMETHEUS_PATH : process.env.PROMTOOL_PATH;
@@ -18,7 +18,6 @@ export function prometheusBinary(name: 'prometheus' | 'promtool'): string {
     );
   return file;
 }
-
 
 export interface AlertState {
   labels: Record<string, string>;

@@ -5,11 +5,11 @@
  * windows make deadlines pass and escalations fire while the test waits.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { freePort } from '../../src/dev/binaries';
 import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { CaseService } from '../../src/cases';
+import { freePort } from '../../src/dev/binaries';
 import type { ContactMethod, Submission } from '../../src/shared/api';
 import type { CaseView } from '../../src/shared/case';
 import { acknowledgeEscalationUpdate, viewQuery } from '../../src/shared/messages';

@@ -283,31 +283,25 @@ export async function terminateWhenQuiet(handle: WorkflowHandle, reason = 'test 
     if (!d || d.status.name !== 'RUNNING') return; // already over (or never started)
     const pending = (d.raw.pendingActivities ?? []).map((a) => ({ id: a.activityId, attempt: a.attempt, state: a.state, backingOff: a.state === PENDING_ACTIVITY_STATE_SCHEDULED && !!a.lastFailure }));
     const seen = JSON.stringify(pending);
-    const quiet = pending.every((a) => a.backingOff) && (await timerDueWithin(handle, opts.serverNow)) === undefined;
+    const view = await handle.query(viewQuery).catch(() => undefined); // answered only after a workflow task in flight; an absence has no view
+    const timerSoon = view && opts.serverNow ? await untilTimerSoon(view, opts.serverNow) : undefined;
+    const quiet = pending.every((a) => a.backingOff) && timerSoon === undefined;
     if (quiet && seen === previous) break;
     if (Date.now() > deadline) {
       process.stderr.write(`[harness] ${d.workflowId} still had work in flight after ${withinMs / 1000} s (${seen}); terminating it anyway\n`);
       break;
     }
     previous = quiet ? seen : undefined;
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, timerSoon ?? 20)); // past a timer about to fire, or a moment
   }
   await handle.terminate(reason).catch(() => undefined); // ended meanwhile
 }
 
-/**
- * Flushes any workflow task in flight with a query (answered only after it), and says how long until
- * a timer of the case fires if one is due within two seconds of server time (waiting that long first).
- */
-async function timerDueWithin(handle: WorkflowHandle, serverNow?: () => Promise<number>): Promise<number | undefined> {
-  const v = await handle.query(viewQuery).catch(() => undefined); // an absence has no view: flushed all the same
-  if (!v || !serverNow) return undefined;
+/** Real time until just past a timer of the case due within two seconds of server time, if one is. */
+async function untilTimerSoon(view: CaseView, serverNow: () => Promise<number>): Promise<number | undefined> {
   const now = await serverNow();
-  const soon = v.timers.map((t) => Date.parse(t) - now).filter((ms) => ms <= 2_000);
-  if (soon.length === 0) return undefined;
-  const wait = Math.max(0, ...soon) + 50;
-  await new Promise((r) => setTimeout(r, wait));
-  return wait;
+  const soon = view.timers.map((t) => Date.parse(t) - now).filter((ms) => ms <= 2_000);
+  return soon.length ? Math.max(0, ...soon) + 50 : undefined;
 }
 
 /**

@@ -12,7 +12,6 @@
  *   any escalation unacknowledged: the team again, then the next rung (support -> network,
  *   network -> clinical lead, risk duty -> network and clinical lead), and again on a cadence.
  */
-import type { AbsenceNews } from '../../src/shared/absence';
 import type { CallPurpose, ClientMessageKind, ClientNotice, TherapistMessageKind, TherapistNotice } from '../../src/shared/activities';
 import { RECORDS, type CaseInput, type ObligationKind, type Outcome, type Owner, type RecordName, type Team, type TimelineEntry } from '../../src/shared/case';
 import {
@@ -455,7 +454,7 @@ class Decider {
         return this.book(e.slot, e.by, 'response');
       case 'absence':
         if (!this.isOpen) return;
-        return this.applyNews(e.news, { keepChoosing: e.keepChoosing === true, dateBeforeReturn: e.dateBeforeReturn === true, keepHeldUpdate: e.keepHeldUpdate === true || e.dateBeforeReturn === true });
+        return this.applyNews(e);
       case 'absenceOverrun':
         // The expected return passed with no news: a client still waiting hears there is no date yet (W9).
         if (this.isOpen && !this.s.bookedSlot) this.keepClientInformed('still no date for a new appointment', { expectedReturn: undefined });
@@ -723,12 +722,13 @@ class Decider {
    * News from the absence: a new expected return, the therapist back, or a covering clinician.
    * Work given away because the therapist was away goes back on their return, and the other way.
    */
-  private applyNews(news: AbsenceNews, rules: { keepChoosing: boolean; dateBeforeReturn: boolean; keepHeldUpdate: boolean }): void {
-    const { keepChoosing, dateBeforeReturn, keepHeldUpdate } = rules;
+  private applyNews({ news, keepChoosing = false, dateBeforeReturn = false, keepHeldUpdate = false }: Extract<CaseEvent, { type: 'absence' }>): void {
+    // The old rule took the return after the date, and kept what the date had held for the morning.
+    const keepHeld = keepHeldUpdate || dateBeforeReturn;
     // The therapist back is taken first: a date in the same news is then history (A9).
-    if (news.returned && !dateBeforeReturn) this.takeReturn(news.by, keepHeldUpdate);
+    if (news.returned && !dateBeforeReturn) this.takeReturn(news.by, keepHeld);
     if (news.expectedReturn && news.expectedReturn !== this.s.expectedReturn) this.applyAbsence(news.expectedReturn, news.by ?? 'the therapist', keepChoosing, dateBeforeReturn);
-    if (news.returned) this.takeReturn(news.by, keepHeldUpdate);
+    if (news.returned) this.takeReturn(news.by, keepHeld);
     const coverChanged = (news.cover?.ref ?? '') !== (this.s.absence.cover?.ref ?? '');
     if (coverChanged) {
       this.s.absence.cover = news.cover;

@@ -85,6 +85,24 @@ describe('each safety invariant reports a step that breaks it', () => {
     expect(named('news that the therapist is back').check(step(before, legacyCommands, legacyEvent), legacy, DEFAULT_POLICY)).toBeUndefined();
   });
 
+  test('A9 W9 an overrun that reaches the case after the therapist is back (the rule before the overrun-after-return patch)', () => {
+    const s = started();
+    const away = new Date(t0 + 2 * DAY).toISOString().slice(0, 10);
+    apply(s, { type: 'absence', news: { expectedReturn: away, returned: false } }, t0 + MINUTE, DEFAULT_POLICY);
+    apply(s, { type: 'absence', news: { expectedReturn: away, returned: true } }, t0 + 2 * MINUTE, DEFAULT_POLICY);
+    const before = structuredClone(s);
+    const e = { type: 'absenceOverrun' as const };
+    const commands = apply(s, e, t0 + 3 * MINUTE, DEFAULT_POLICY);
+    expect(commands).toEqual([]);
+    expect(named('an overrun that reaches the case after').check(step(before, commands, e), s, DEFAULT_POLICY)).toBeUndefined();
+    const legacy = structuredClone(before);
+    const legacyEvent = { ...e, sendAfterReturn: true };
+    const legacyCommands = apply(legacy, legacyEvent, t0 + 3 * MINUTE, DEFAULT_POLICY);
+    // The old rule told the client there was no date yet.
+    expect(named('an overrun that reaches the case after').check(step(before, legacyCommands, e), legacy, DEFAULT_POLICY)).toMatch(/sent the client a message/);
+    expect(named('an overrun that reaches the case after').check(step(before, legacyCommands, legacyEvent), legacy, DEFAULT_POLICY)).toBeUndefined();
+  });
+
   test('a call task allowing voicemail the client did not choose', () => {
     const s = started({ client: { ...input.client, preferredContact: 'phone' } } as never);
     const cmd = { type: 'notifyTherapist', key: 'k', label: 'l', notice: { contact: { voicemailAllowed: true } } } as unknown as Command;

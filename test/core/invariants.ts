@@ -123,6 +123,18 @@ export const STEP_INVARIANTS: StepCheck[] = [
     },
   },
   {
+    name: 'an overrun that reaches the case after the therapist is back tells the client nothing and asks no one to call them',
+    check(a, s) {
+      const e = a.event;
+      if (e.type !== 'absenceOverrun' || !a.before.absence.returned || e.sendAfterReturn) return undefined;
+      const told = new Set(a.before.messages.map((m) => m.key));
+      const asked = new Set(a.before.obligations.map((o) => o.id));
+      if (s.messages.some((m) => !told.has(m.key))) return 'an overrun after the return sent the client a message';
+      if (s.obligations.some((o) => !asked.has(o.id))) return 'an overrun after the return asked someone to contact the client';
+      return undefined;
+    },
+  },
+  {
     name: 'documentation for every cancellation is either confirmed or owned',
     check(_a, s) {
       if (s.stage === 'closed') return s.closed?.recordsWaiver || RECORDS.every((r) => s.records[r].done || (r === 'nextSession' && !s.bookedSlot)) ? undefined : 'closed with records missing and no reason';

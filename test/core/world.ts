@@ -158,9 +158,9 @@ export interface Applied {
 /** Called with the state as it stands at the instant the cancelled session starts. */
 export type AtSessionStart = (state: CaseState, now: number) => void;
 
-/** What invariants compare before and after a step: the stage, which escalations were acknowledged, which messages and withdrawn times there were, whether the therapist was back. */
+/** What invariants compare before and after a step: the stage, which escalations were acknowledged, which messages, obligations and withdrawn times there were, whether the therapist was back. */
 function snapshot(s: CaseState): CaseState {
-  return { ...s, escalations: s.escalations.map((e) => ({ ...e })), messages: [...s.messages], withdrawnSlots: [...s.withdrawnSlots], absence: { ...s.absence } };
+  return { ...s, escalations: s.escalations.map((e) => ({ ...e })), messages: [...s.messages], obligations: [...s.obligations], withdrawnSlots: [...s.withdrawnSlots], absence: { ...s.absence } };
 }
 
 export class World {

@@ -30,6 +30,9 @@
  * And two the drop of an update about the absence held for the morning when the therapist is back
  * before it goes (A9 W9, `patched('return-drops-held-absence-update')`):
  * `a9-back-drops-held-update-before-patch` (it was sent at 08:00) and `a9-back-drops-held-update`.
+ * And two an overrun that reaches the case after the therapist is back (A9 W9,
+ * `patched('overrun-after-return-ignored')`): `a9-overrun-after-back-before-patch` (the client was
+ * told there was no date yet) and `a9-overrun-after-back`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,13 +42,15 @@ import { HISTORIES_DIR, workflowBundle } from '../workflows/harness';
 
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.history.bin'));
 
-test('the recorded histories cover W1, W6, W10, an absence of three submissions (A1), the patch marker early and late, attributes set at the start, D5 before and after its follow-up patch, and A9 before and after its return-first and held-update patches', () => {
+test('the recorded histories cover W1, W6, W10, an absence of three submissions (A1), the patch marker early and late, attributes set at the start, D5 before and after its follow-up patch, and A9 before and after its return-first, held-update and overrun-after-return patches', () => {
   expect(files.sort()).toEqual([
     'a1-absence.history.bin',
     'a9-back-drops-held-update-before-patch.history.bin',
     'a9-back-drops-held-update.history.bin',
     'a9-moved-date-and-back-before-patch.history.bin',
     'a9-moved-date-and-back.history.bin',
+    'a9-overrun-after-back-before-patch.history.bin',
+    'a9-overrun-after-back.history.bin',
     'absence-open-at-start.history.bin',
     'd5-nothing-left-to-choose-before-patch.history.bin',
     'd5-nothing-left-to-choose.history.bin',

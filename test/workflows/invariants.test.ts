@@ -74,8 +74,11 @@ function check(v: CaseView, rec: Recorder, s: Scenario, now: number, closedAt: n
     const first = i === 0 && (m.notice.kind === 'slotOffer' || m.notice.kind === 'callbackPromise' || m.notice.kind === 'absenceUpdate');
     if (inQuietHours(s.policy, m.at) && !first && m.notice.kind !== 'confirmation') return `a ${m.notice.kind} went to the client at ${new Date(m.at).toISOString()} (quiet hours)`;
     if (closedAt !== undefined && m.at > closedAt + 1_000) return 'a message went to the client after closure';
-    // Once the therapist is back, no news tells the client a return date (A9); who will contact them now carries none.
-    if (sentBeforeBack !== undefined && i >= sentBeforeBack && m.notice.kind === 'absenceUpdate' && !m.notice.contactBy && m.notice.expectedReturn) return `the client was told a return date (${m.notice.expectedReturn}) after the therapist was back`;
+    // Once the therapist is back, no news tells the client a return date, or that there is none yet
+    // (A9, W9); who will contact them now carries neither.
+    if (sentBeforeBack !== undefined && i >= sentBeforeBack && m.notice.kind === 'absenceUpdate' && !m.notice.contactBy) {
+      return m.notice.expectedReturn ? `the client was told a return date (${m.notice.expectedReturn}) after the therapist was back` : 'the client was told there is no return date yet after the therapist was back';
+    }
   }
   // Known: still on (therapistAway). Once the therapist is back, times before the old return are fair (A9).
   if (v.bookedSlot && v.expectedReturn && v.therapistAway && Date.parse(v.bookedSlot) < returnsAt(v.expectedReturn)) return 'booked inside a known absence';

@@ -15,7 +15,7 @@ import {
   recordPhoneOutcomeUpdate,
   reportUnhappyUpdate,
 } from '../../src/shared/messages';
-import { absenceNewsSignal } from '../../src/shared/absence';
+import { absenceNewsSignal, absenceOverrunSignal } from '../../src/shared/absence';
 import { DEFAULT_POLICY as P } from '../../src/shared/policy';
 import { formatUkDate, ukLocalToInstant, ukDate } from '../../src/shared/time';
 import { eventually } from '../helpers/eventually';
@@ -277,6 +277,29 @@ describe('a longer absence', () => {
       expect(open(v).map((d) => d.kind)).not.toContain('rebook');
       expect(rec.clientSends.slice(sentBefore).map((m) => m.notice.kind)).toEqual([]);
       expect(v.timeline.map((e) => e.text)).toEqual(expect.arrayContaining(['The therapist is back', `Expected return now ${formatUkDate(expectedReturn)}`]));
+    });
+  });
+
+  test('A9 W9 an overrun that reaches the case after the therapist is back tells the client nothing: the next message is the confirmation of the time they book', async () => {
+    const rec = new Recorder();
+    await withWorker(env, rec, async (tq) => {
+      const t = await now();
+      const input = caseInput(t);
+      const c = await startCase(env, tq, input);
+      await c.until((x) => x.stage === 'awaiting-choice');
+      const expectedReturn = isoDate(t + 10 * DAY);
+      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn, returned: false });
+      await c.until((x) => x.expectedReturn === expectedReturn && x.therapistAway);
+      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn, returned: true });
+      const back = await c.until((x) => !x.therapistAway && x.timeline.some((e) => e.text === 'The therapist is back'));
+      // An overrun the absence decided before the return, delivered after it (two signals, two deliveries).
+      await c.handle.signal(absenceOverrunSignal);
+      // The booking is handled after the overrun, so its view shows whatever the overrun did.
+      await c.handle.executeUpdate(chooseSlotUpdate, { args: [{ slot: slotsOf(input)[0]! }] });
+      const v = await c.until((x) => x.bookedSlot === slotsOf(input)[0] && x.clientMessages.some((m) => m.kind === 'confirmation'));
+      await recordHistory('a9-overrun-after-back', c);
+      const told = new Set(back.clientMessages.map((m) => m.key));
+      expect(v.clientMessages.filter((m) => !told.has(m.key)).map((m) => m.kind)).toEqual(['confirmation']);
     });
   });
 

@@ -457,6 +457,9 @@ class Decider {
         return this.applyNews(e);
       case 'absenceOverrun':
         // The expected return passed with no news: a client still waiting hears there is no date yet (W9).
+        // Once the therapist is back that is no longer true: an overrun that arrives after the return
+        // (the absence sends none then, but two signals may be delivered out of order) tells no one.
+        if (this.s.absence.returned && !e.sendAfterReturn) return;
         if (this.isOpen && !this.s.bookedSlot) this.keepClientInformed('still no date for a new appointment', { expectedReturn: undefined });
         return;
       case 'slotTaken':

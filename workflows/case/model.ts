@@ -178,7 +178,11 @@ export type CaseEvent =
    * dropped updates about the absence held for the morning: they were sent, no longer true.
    */
   | { type: 'absence'; news: AbsenceNews; keepChoosing?: boolean; dateBeforeReturn?: boolean; keepHeldUpdate?: boolean }
-  | { type: 'absenceOverrun' }
+  /**
+   * `sendAfterReturn`: the rule for cases whose history was recorded before an overrun that reaches
+   * the case after the therapist's return was ignored: the client was still told "no date yet".
+   */
+  | { type: 'absenceOverrun'; sendAfterReturn?: boolean }
   | { type: 'slotTaken'; slot: string; from?: string }
   | ({ type: 'confirmRecord' } & RecordConfirmation)
   | ({ type: 'recordsUnavailable' } & StaffAction)

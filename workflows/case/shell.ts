@@ -97,6 +97,8 @@ const NOTHING_LEFT_TO_CHOOSE_PATCH = 'follow-up-when-no-offered-time-left';
 const RETURN_FIRST_PATCH = 'return-before-moved-date';
 /** Guards dropping, on the therapist's return, updates about the absence held for the morning. */
 const DROP_HELD_UPDATE_PATCH = 'return-drops-held-absence-update';
+/** Guards ignoring an overrun that reaches the case after the therapist's return. */
+const OVERRUN_AFTER_RETURN_PATCH = 'overrun-after-return-ignored';
 
 /** Keeps history well under Temporal's limits; state carries over intact. */
 const HISTORY_BUDGET = 5_000;
@@ -317,7 +319,8 @@ export async function cancellationCase(input: CaseInput, carried?: CaseState): P
     }
   });
   setHandler(absenceOverrunSignal, () => {
-    if (isOpen()) run({ type: 'absenceOverrun' });
+    // Asked only for an overrun after the return, the one situation the patch changes.
+    if (isOpen()) run({ type: 'absenceOverrun', ...(state.absence.returned && !patched(OVERRUN_AFTER_RETURN_PATCH) ? { sendAfterReturn: true } : {}) });
   });
   setHandler(slotTakenSignal, ({ slot, from }) => run({ type: 'slotTaken', slot, from }));
   setHandler(deliveryReportSignal, (report) => {

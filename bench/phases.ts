@@ -10,6 +10,9 @@
  * `--preopen N` first opens N cases of each target (direct starts, 16 at a time, each contacted),
  * so the load meets a server holding as many workflows as the full benchmark's rate search does;
  * `--pause S` waits S seconds after that; `--targets baseline,case` sets the order of the loads.
+ * `--server-metrics` also reads the dev server's own metrics before and after each load, and
+ * prints its storage operations during it (each operation's count and mean latency): the dev
+ * server keeps workflows and their search attributes (visibility) in one SQLite database.
  */
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -63,6 +66,24 @@ function phasesOf(events: HistoryEvent[], s: Submitted): Partial<Record<Phase, n
   return out;
 }
 
+/** Sum and count of each storage operation's latency histogram, from the server's Prometheus text. */
+async function storageLatencies(url: string): Promise<Map<string, { seconds: number; count: number }>> {
+  const text = await (await fetch(url)).text();
+  const out = new Map<string, { seconds: number; count: number }>();
+  const line = /^(visibility_persistence_latency|persistence_latency)_(sum|count)\{([^}]*)\} (\S+)$/;
+  for (const l of text.split('\n')) {
+    const m = line.exec(l);
+    if (!m) continue;
+    const op = /operation="([^"]+)"/.exec(m[3]!)?.[1] ?? '?';
+    const key = `${m[1] === 'persistence_latency' ? '' : 'visibility: '}${op}`;
+    const entry = out.get(key) ?? { seconds: 0, count: 0 };
+    if (m[2] === 'sum') entry.seconds += Number(m[4]);
+    else entry.count += Number(m[4]);
+    out.set(key, entry);
+  }
+  return out;
+}
+
 async function post(web: Child, c: BenchCase): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${web.port}/api/cancellations`, {
     method: 'POST',
@@ -97,6 +118,7 @@ async function main(): Promise<void> {
       preopen: { type: 'string', default: '0' },
       pause: { type: 'string', default: '0' },
       targets: { type: 'string', default: TARGETS.join(',') },
+      'server-metrics': { type: 'boolean', default: false },
     },
   });
   const rate = Number(values.rate);
@@ -109,7 +131,7 @@ async function main(): Promise<void> {
   if (order.length === 0 || order.some((t) => !TARGETS.includes(t))) throw new Error(`--targets takes ${TARGETS.join(' and/or ')}, comma-separated`);
 
   const workDir = defaultWorkDir();
-  const stack = new Stack({ workDir, log });
+  const stack = new Stack({ workDir, log, serverMetrics: values['server-metrics'] });
   let connection: Connection | undefined;
   try {
     await stack.start();
@@ -130,6 +152,7 @@ async function main(): Promise<void> {
     if (pause > 0) await sleep(pause * 1000);
 
     const rows: string[] = [];
+    const storageRows: string[] = [];
     for (const target of order) {
       const web = await stack.startWeb(target);
       const worker = await stack.startWorker(target);
@@ -140,7 +163,16 @@ async function main(): Promise<void> {
         await stack.contacts.waitFor(c.client);
       }
       log(`${target}: ${rate}/s for ${seconds} s`);
+      const before = stack.metricsUrl ? await storageLatencies(stack.metricsUrl) : undefined;
       const submitted = await load(stack, web, target, rate, seconds);
+      if (before && stack.metricsUrl) {
+        const during = [...(await storageLatencies(stack.metricsUrl))]
+          .map(([op, after]) => ({ op, seconds: after.seconds - (before.get(op)?.seconds ?? 0), count: after.count - (before.get(op)?.count ?? 0) }))
+          .filter((o) => o.count > 0)
+          .sort((a, b) => b.seconds - a.seconds)
+          .slice(0, 8);
+        for (const o of during) storageRows.push(`| ${target} | ${o.op} | ${o.count} | ${((o.seconds * 1000) / o.count).toFixed(1)} | ${o.seconds.toFixed(1)} |`);
+      }
       const times = new Map<Phase, number[]>(PHASES.map((p) => [p, []]));
       await pool(submitted, 8, async (s) => {
         const history = await client.workflow.getHandle(caseWorkflowId(s.caseId)).fetchHistory();
@@ -155,6 +187,11 @@ async function main(): Promise<void> {
     process.stdout.write(`\nshortnotice bench:phases, ${rate}/s for ${seconds} s, ${preopen} cases of each open before\n\n`);
     process.stdout.write('| target | phase | p50 ms | p95 ms | p99 ms | max ms |\n|---|---|---|---|---|---|\n');
     process.stdout.write(`${rows.join('\n')}\n`);
+    if (storageRows.length > 0) {
+      process.stdout.write('\nThe dev server\'s storage during each load (the eight operations with the most time):\n\n');
+      process.stdout.write('| target | operation | count | mean ms | total s |\n|---|---|---|---|---|\n');
+      process.stdout.write(`${storageRows.join('\n')}\n`);
+    }
   } finally {
     await connection?.close();
     await stack.stop();

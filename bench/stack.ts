@@ -83,12 +83,16 @@ export interface StackOptions {
   log: (line: string) => void;
   /** Dynamic config to set on the dev server beside (or over) the project's, as KEY=JSON_VALUE. */
   serverConfig?: readonly string[];
+  /** Serve the dev server's own Prometheus metrics (`metricsUrl`). */
+  serverMetrics?: boolean;
 }
 
 export class Stack {
   readonly contacts = new ContactLog();
   sink!: MeasuringSink;
   address!: string;
+  /** The dev server's Prometheus metrics, with `serverMetrics`. */
+  metricsUrl?: string;
   private server?: ChildProcess;
   private readonly bundles = new Map<Target, string>();
   private readonly children = new Set<Child>();
@@ -139,6 +143,11 @@ export class Stack {
     ];
     for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${CLI_TYPE[key.type]}`);
     args.push(...DEV_SERVER_EXTRA_ARGS);
+    if (this.opts.serverMetrics) {
+      const metricsPort = await freePort();
+      args.push('--metrics-port', String(metricsPort));
+      this.metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    }
     // Later values of a key win: an experiment can turn one of the project's settings off.
     for (const value of this.opts.serverConfig ?? []) args.push('--dynamic-config-value', value);
     const out = fs.openSync(path.join(this.opts.workDir, 'temporal.log'), 'a');

@@ -30,6 +30,12 @@ timeSkippingServerPerTest((e) => (env = e));
 const now = () => env.currentTimeMs();
 const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const open = (v: CaseView) => v.duties.filter((d) => !d.metAt);
+
+/** The therapist reports back (the same return, now `returned`); the view once the case has taken it. */
+async function reportBack(c: RunningCase, expectedReturn: string): Promise<CaseView> {
+  await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn, returned: true });
+  return c.until((v) => !v.therapistAway && v.timeline.some((e) => e.text === 'The therapist is back'));
+}
 const phoneClient = { ref: 'C-77', firstName: 'Jo', preferredContact: 'phone' as const, phone: '+447700900789' };
 const lead = { by: 'LEAD-1', role: 'clinical-lead' as const };
 const ack = (c: RunningCase, escalationId: string, who: { by: string; role: 'clinical-lead' | 'escalation-team' | 'therapist'; team?: 'risk' | 'network' | 'support' }) =>
@@ -283,15 +289,11 @@ describe('a longer absence', () => {
   test('A9 W9 an overrun that reaches the case after the therapist is back tells the client nothing: the next message is the confirmation of the time they book', async () => {
     const rec = new Recorder();
     await withWorker(env, rec, async (tq) => {
-      const t = await now();
-      const input = caseInput(t);
-      const c = await startCase(env, tq, input);
-      await c.until((x) => x.stage === 'awaiting-choice');
+      const { t, input, c } = await choosingCase(tq);
       const expectedReturn = isoDate(t + 10 * DAY);
       await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn, returned: false });
       await c.until((x) => x.expectedReturn === expectedReturn && x.therapistAway);
-      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn, returned: true });
-      const back = await c.until((x) => !x.therapistAway && x.timeline.some((e) => e.text === 'The therapist is back'));
+      const back = await reportBack(c, expectedReturn);
       // An overrun the absence decided before the return, delivered after it (two signals, two deliveries).
       await c.handle.signal(absenceOverrunSignal);
       // The booking is handled after the overrun, so its view shows whatever the overrun did.
@@ -493,8 +495,7 @@ describe('quiet hours', () => {
       await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn, returned: false });
       await c.until((v) => v.clientMessages.some((m) => m.status === 'deferred' && m.kind === 'absenceUpdate'), 'the update held back');
       // Back at 22:00, before the morning: "expected back in 30 days" is no longer true.
-      await c.handle.signal(absenceNewsSignal, { by: 'T-1001', expectedReturn, returned: true });
-      const back = await c.until((v) => !v.therapistAway && v.timeline.some((e) => e.text === 'The therapist is back'));
+      const back = await reportBack(c, expectedReturn);
       await env.sleep(ukLocalToInstant(ukDate(evening + DAY), 8) - (await now()) + HOUR);
       await c.until(() => true);
       await recordHistory('a9-back-drops-held-update', c);

@@ -48,6 +48,11 @@ export interface ResolveOptions {
   heartbeatMs?: number;
   /** Train an AppCDS archive after building the test server (default true). */
   trainCds?: boolean;
+  /**
+   * Maven homes to look in when `mvn` is on neither MAVEN_HOME nor PATH; default Debian's
+   * /usr/share/maven, whose /usr/bin/mvn link some machine images lack.
+   */
+  mavenHomes?: readonly string[];
 }
 
 export const defaultLog = (line: string) => process.stderr.write(`${line}\n`);
@@ -423,6 +428,15 @@ function findJava(env: NodeJS.ProcessEnv): string | undefined {
   return onPath ? fs.realpathSync(onPath) : undefined;
 }
 
+/** `mvn` from MAVEN_HOME, then PATH, then the known Maven homes. */
+function findMaven(env: NodeJS.ProcessEnv, homes: readonly string[]): string | undefined {
+  const inHome = (home: string) => {
+    const mvn = path.join(home, 'bin', 'mvn');
+    return isExecutable(mvn) ? mvn : undefined;
+  };
+  return (env.MAVEN_HOME ? inHome(env.MAVEN_HOME) : undefined) ?? findOnPath('mvn', env) ?? homes.map(inHome).find(Boolean);
+}
+
 export interface ResolvedTestServer extends Resolved {
   /** Time to first gRPC answer without the AppCDS archive, measured while training it. */
   coldStartMs?: number;
@@ -440,7 +454,7 @@ export async function resolveTestServer(opts: ResolveOptions = {}): Promise<Reso
   const cached = cachedTestServerPath(env);
   if (isExecutable(cached)) return existing(cached, 'cache');
   const java = findJava(env);
-  const mvn = findOnPath('mvn', env);
+  const mvn = findMaven(env, opts.mavenHomes ?? ['/usr/share/maven']);
   if (!java || !mvn) {
     log(`Temporal test server not cached and ${java ? 'Maven' : 'Java'} is not installed: @temporalio/testing will try to download it.`);
     return SDK_DOWNLOAD;

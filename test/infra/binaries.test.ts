@@ -183,9 +183,21 @@ describe('time-skipping test server resolution', () => {
     const env = envWith(['bin']);
     if (present.includes('mvn')) fakeMvn('bin');
     if (present.includes('java')) fakeJava('bin');
-    const r = await resolveTestServer({ env, log });
+    const r = await resolveTestServer({ env, log, mavenHomes: [] });
     expect(r.executable).toEqual({ type: 'cached-download' });
     expect(lines.join('\n')).toContain(`${missing} is not installed`);
+  });
+
+  it.each([
+    ['MAVEN_HOME names it', (home: string) => ({ env: envWith(['bin'], { MAVEN_HOME: home }), mavenHomes: [] })],
+    ['it sits in a known Maven home (Debian without its /usr/bin/mvn link)', (home: string) => ({ env: envWith(['bin']), mavenHomes: [path.join(tmp, 'nothing-here'), home] })],
+  ])('when mvn is not on PATH but %s, then the wrapper is built with that Maven', async (_how, setup) => {
+    fakeMvn('maven/bin');
+    fakeJava('bin');
+    const { env, mavenHomes } = setup(path.join(tmp, 'maven'));
+    const r = await resolveTestServer({ env, log, trainCds: false, mavenHomes });
+    expect(r).toMatchObject({ source: 'built', path: cachedTestServerPath(env) });
+    expect(fs.readFileSync(path.join(tmp, 'mvn-runs'), 'utf8')).toContain('copy-dependencies');
   });
 
   it('when Java and Maven are present, then a wrapper is built that execs the JVM without time skipping on', async () => {

@@ -169,7 +169,7 @@ async function main(): Promise<number> {
         const httpRun = await firstContactThroughput(
           stack,
           worker,
-          (c) => submitHttp(web, c),
+          async (c) => void (await submitHttp(web, c)),
           target,
           sizes.throughputCases,
           sizes.concurrency,

@@ -22,8 +22,8 @@ import { temporal } from '@temporalio/proto';
 import { loadConfig } from '../src/config';
 import { caseWorkflowId } from '../src/shared/ids';
 import { encryptedDataConverter } from '../src/temporal/codec';
-import { caseService, newCase, percentile, pool, type BenchCase } from './scenarios';
-import { API_TOKEN, defaultWorkDir, Stack, TARGETS, type Child, type Target } from './stack';
+import { caseService, newCase, openLoop, percentile, pool, submitHttp } from './scenarios';
+import { defaultWorkDir, Stack, TARGETS, type Child, type Target } from './stack';
 
 const log = (line: string) => process.stderr.write(`[phases] ${line}\n`);
 const EventType = temporal.api.enums.v1.EventType;
@@ -84,30 +84,12 @@ async function storageLatencies(url: string): Promise<Map<string, { seconds: num
   return out;
 }
 
-async function post(web: Child, c: BenchCase): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${web.port}/api/cancellations`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
-    body: JSON.stringify(c.submission),
-  });
-  if (res.status !== 201) throw new Error(`POST /api/cancellations answered ${res.status}`);
-  const body = (await res.json()) as { cancellations: Array<{ id: string }> };
-  return body.cancellations[0]!.id;
-}
-
 /** One submission every 1/rate s over HTTP, whatever the answers, as the rate search sends them. */
-async function load(stack: Stack, web: Child, target: Target, rate: number, seconds: number): Promise<Submitted[]> {
-  const total = Math.max(1, Math.round(rate * seconds));
-  const started = Date.now();
-  const runs: Array<Promise<Submitted>> = [];
-  for (let k = 0; k < total; k++) {
-    const wait = started + (k * 1000) / rate - Date.now();
-    if (wait > 0) await sleep(wait);
-    const c = newCase(target);
-    const sentAt = Date.now();
-    runs.push(post(web, c).then(async (caseId) => ({ caseId, sentAt, contactAt: await stack.contacts.waitFor(c.client, 1, seconds * 1000 + 60_000) })));
-  }
-  return Promise.all(runs);
+function load(stack: Stack, web: Child, target: Target, rate: number, seconds: number): Promise<Submitted[]> {
+  return openLoop(target, rate, seconds, async (c, sentAt) => {
+    const caseId = await submitHttp(web, c);
+    return { caseId, sentAt, contactAt: await stack.contacts.waitFor(c.client, 1, seconds * 1000 + 60_000) };
+  });
 }
 
 async function main(): Promise<void> {
@@ -159,7 +141,7 @@ async function main(): Promise<void> {
       // Warm up, one at a time: the first cases of a fresh worker pay for JIT and connections.
       for (let i = 0; i < 30; i++) {
         const c = newCase(target);
-        await post(web, c);
+        await submitHttp(web, c);
         await stack.contacts.waitFor(c.client);
       }
       log(`${target}: ${rate}/s for ${seconds} s`);

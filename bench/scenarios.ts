@@ -71,14 +71,19 @@ export function caseService(
   });
 }
 
-export async function submitHttp(web: Child, c: BenchCase): Promise<void> {
+/** Submits one case over the API, as an integration would; answers the case's id. */
+export async function submitHttp(web: Child, c: BenchCase): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${web.port}/api/cancellations`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
     body: JSON.stringify(c.submission),
   });
-  await res.arrayBuffer();
-  if (res.status !== 201) throw new Error(`POST /api/cancellations answered ${res.status}`);
+  if (res.status !== 201) {
+    await res.arrayBuffer();
+    throw new Error(`POST /api/cancellations answered ${res.status}`);
+  }
+  const body = (await res.json()) as { cancellations: Array<{ id: string }> };
+  return body.cancellations[0]!.id;
 }
 
 /** Runs `fn` over items with at most `limit` in flight. */
@@ -305,6 +310,28 @@ export interface RateRun {
 export const SUSTAINED_P95_MS = 1_000;
 
 /**
+ * Open-loop load: starts `each` for a new case every 1/rate seconds for `seconds`, whatever the
+ * earlier ones answer, and gathers what each gives. `sentAt` is when its case is sent.
+ */
+export async function openLoop<T>(
+  target: Target,
+  rate: number,
+  seconds: number,
+  each: (c: BenchCase, sentAt: number) => Promise<T>,
+): Promise<T[]> {
+  const total = Math.max(1, Math.round(rate * seconds));
+  const started = Date.now();
+  const results: Array<Promise<T>> = [];
+  for (let k = 0; k < total; k++) {
+    const wait = started + (k * 1000) / rate - Date.now();
+    if (wait > 0) await sleep(wait);
+    const c = newCase(target);
+    results.push(each(c, Date.now()));
+  }
+  return Promise.all(results);
+}
+
+/**
  * Open-loop load over HTTP: one submission every 1/rate seconds for `seconds`, whatever the
  * answers; latency is from sending the request to the client's first contact.
  */
@@ -315,32 +342,21 @@ export async function atRate(
   rate: number,
   seconds: number,
 ): Promise<RateRun> {
-  const total = Math.max(1, Math.round(rate * seconds));
-  const started = Date.now();
-  const results: Array<Promise<number | undefined>> = [];
-  for (let k = 0; k < total; k++) {
-    const due = started + (k * 1000) / rate;
-    const wait = due - Date.now();
-    if (wait > 0) await sleep(wait);
-    const c = newCase(target);
-    const sentAt = Date.now();
-    results.push(
-      submitHttp(web, c)
-        .then(() => stack.contacts.waitFor(c.client, 1, seconds * 1000 + 20_000))
-        .then(
-          (at) => at - sentAt,
-          () => undefined,
-        ),
-    );
-  }
-  const latencies = await Promise.all(results);
+  const latencies = await openLoop(target, rate, seconds, (c, sentAt) =>
+    submitHttp(web, c)
+      .then(() => stack.contacts.waitFor(c.client, 1, seconds * 1000 + 20_000))
+      .then(
+        (at) => at - sentAt,
+        () => undefined,
+      ),
+  );
   const latencyMs = latencies.filter((l): l is number => l !== undefined);
   return {
     rate,
     seconds,
-    sent: total,
+    sent: latencies.length,
     contacted: latencyMs.length,
     latencyMs,
-    sustained: latencyMs.length === total && percentile(latencyMs, 95) <= SUSTAINED_P95_MS,
+    sustained: latencyMs.length === latencies.length && percentile(latencyMs, 95) <= SUSTAINED_P95_MS,
   };
 }

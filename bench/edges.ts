@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     });
 
     // 2. Starting cases: a new session, then the same session again (the "already there" path).
-    connection = await Connection.connect({ address: stack.address });
+    connection = await stack.connect();
     const client = new Client({ connection, dataConverter: encryptedDataConverter(config.payloadKeys) });
     const service = caseService(client, stack, 'case');
     /** CPU of this process and the dev server together, per call of `fn` over `items`. */

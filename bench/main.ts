@@ -12,6 +12,7 @@
  *   npm run bench -- --sizes '{"open":500}'  other sizes (see FULL), e.g. to try the bench itself
  *   npm run bench -- --tuning '{"maxCachedWorkflows":500}'  other worker options, for both workers
  *   npm run bench -- --server-config system.enableActivityEagerExecution=false  a dev server setting to try (repeatable)
+ *   npm run bench -- --cluster             against the native cluster (PostgreSQL, mutual TLS) instead of a dev server
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -72,6 +73,7 @@ async function main(): Promise<number> {
       tuning: { type: 'string' },
       'server-config': { type: 'string', multiple: true },
       report: { type: 'string' },
+      cluster: { type: 'boolean', default: false },
     },
   });
   // Worker options to try, on the case and the baseline worker alike (e.g. '{"reuseV8Context":false}').
@@ -98,11 +100,13 @@ async function main(): Promise<number> {
   // Dev server settings to try (e.g. --server-config system.enableActivityEagerExecution=false).
   const serverConfig = values['server-config'] ?? [];
   for (const value of serverConfig) if (!/^[\w.]+=.+$/.test(value)) throw new Error(`--server-config takes KEY=JSON_VALUE, not ${value}`);
-  const stack = new Stack({ workDir, log, serverConfig });
+  const cluster = values.cluster ?? false;
+  if (cluster && serverConfig.length > 0) throw new Error('--server-config sets the dev server; --cluster runs none');
+  const stack = new Stack({ workDir, log, serverConfig, cluster });
   const workers = new Map<Target, Child>();
   const webs = new Map<Target, Child>();
   let connection: Connection | undefined;
-  // Ctrl-C or a CI timeout: stop the dev server and the children before going.
+  // Ctrl-C or a CI timeout: stop the server and the children before going.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log(`${signal}: stopping`);
@@ -115,7 +119,7 @@ async function main(): Promise<number> {
   try {
     await stack.start();
     const config = loadConfig(stack.env('case'));
-    connection = await Connection.connect({ address: stack.address });
+    connection = await stack.connect();
     const client = new Client({ connection, dataConverter: encryptedDataConverter(config.payloadKeys) });
     const restart = async (target: Target, extra?: WorkerSpec['tuning']) => {
       await workers.get(target)?.stop();
@@ -204,6 +208,7 @@ async function main(): Promise<number> {
         sizes: { ...sizes },
         tuning,
         ...(serverConfig.length > 0 ? { serverConfig } : {}),
+        ...(cluster ? { server: 'cluster' as const } : {}),
         node: process.version,
         cpus: os.cpus().length,
         cpuModel: os.cpus()[0]?.model ?? 'unknown',

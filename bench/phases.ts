@@ -13,6 +13,7 @@
  * `--server-metrics` also reads the dev server's own metrics before and after each load, and
  * prints its storage operations during it (each operation's count and mean latency): the dev
  * server keeps workflows and their search attributes (visibility) in one SQLite database.
+ * `--cluster` runs the loads against the native cluster (PostgreSQL, mutual TLS) instead.
  */
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
       pause: { type: 'string', default: '0' },
       targets: { type: 'string', default: TARGETS.join(',') },
       'server-metrics': { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
     },
   });
   const rate = Number(values.rate);
@@ -113,12 +115,13 @@ async function main(): Promise<void> {
   if (order.length === 0 || order.some((t) => !TARGETS.includes(t))) throw new Error(`--targets takes ${TARGETS.join(' and/or ')}, comma-separated`);
 
   const workDir = defaultWorkDir();
-  const stack = new Stack({ workDir, log, serverMetrics: values['server-metrics'] });
+  if (values.cluster && values['server-metrics']) throw new Error('--server-metrics reads the dev server; --cluster runs none');
+  const stack = new Stack({ workDir, log, serverMetrics: values['server-metrics'], cluster: values.cluster });
   let connection: Connection | undefined;
   try {
     await stack.start();
     const config = loadConfig(stack.env('case'));
-    connection = await Connection.connect({ address: stack.address });
+    connection = await stack.connect();
     const client = new Client({ connection, dataConverter: encryptedDataConverter(config.payloadKeys) });
 
     for (const target of preopen > 0 ? TARGETS : []) {

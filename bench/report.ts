@@ -34,6 +34,8 @@ export interface BenchResult {
     tuning?: Record<string, unknown>;
     /** Dev server settings the run tried beside the project's (KEY=JSON_VALUE). */
     serverConfig?: string[];
+    /** Where Temporal ran: a dev server of the run's own (unset) or the native cluster. */
+    server?: 'cluster';
     node: string;
     cpus: number;
     cpuModel: string;
@@ -218,7 +220,7 @@ function table(header: string[], rows: string[][]): string {
 function heading(r: BenchResult): string {
   const m = r.meta;
   return (
-    `shortnotice bench, ${m.mode}, commit ${m.commit}${m.dirty ? ' (with uncommitted changes)' : ''}, ${m.date}\n` +
+    `shortnotice bench, ${m.mode}${m.server === 'cluster' ? ', native cluster (PostgreSQL)' : ''}, commit ${m.commit}${m.dirty ? ' (with uncommitted changes)' : ''}, ${m.date}\n` +
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, ${m.rounds} interleaved round(s), ` +
     `${m.durationSeconds} s, load average at the end ${m.loadAverageAtEnd.toFixed(1)}; ` +
     `workflow bundle ${m.bundleKiB.case} KiB (baseline ${m.bundleKiB.baseline} KiB)` +

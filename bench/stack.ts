@@ -1,14 +1,18 @@
 /**
  * Everything the benchmark runs against, started and stopped by it: a Temporal dev server on
- * ports of its own, the measuring SMTP sink, the workflow bundles (built once), and the worker
+ * ports of its own (or, with `cluster`, the project's native cluster: PostgreSQL and the Temporal
+ * server with mutual TLS, as `npm run cluster` runs them), the measuring SMTP sink, the workflow bundles (built once), and the worker
  * and web-app child processes for the case and for the baseline.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { freePort, resolveTemporalCli, waitForGrpc } from '../src/dev/binaries';
+import { NativeCluster } from '../src/dev/cluster';
+import { provisionCluster } from '../src/dev/cluster-binaries';
 import { SEARCH_ATTRIBUTES } from '../src/shared/search-attributes';
 import { FAILURE_CONVERTER_PATH } from '../src/temporal/codec';
 import { WORKFLOWS_PATH } from '../src/temporal/worker';
@@ -85,6 +89,11 @@ export interface StackOptions {
   serverConfig?: readonly string[];
   /** Serve the dev server's own Prometheus metrics (`metricsUrl`). */
   serverMetrics?: boolean;
+  /**
+   * Run against the native cluster (PostgreSQL, Temporal with mutual TLS) instead of a dev
+   * server; `serverConfig` and `serverMetrics` are the dev server's and do not apply.
+   */
+  cluster?: boolean;
 }
 
 export class Stack {
@@ -94,6 +103,7 @@ export class Stack {
   /** The dev server's Prometheus metrics, with `serverMetrics`. */
   metricsUrl?: string;
   private server?: ChildProcess;
+  private cluster?: NativeCluster;
   private readonly bundles = new Map<Target, string>();
   private readonly children = new Set<Child>();
 
@@ -110,6 +120,7 @@ export class Stack {
       HOME: process.env.HOME,
       NODE_ENV: 'development',
       TEMPORAL_ADDRESS: this.address,
+      ...this.tlsEnv(),
       TEMPORAL_TASK_QUEUE: this.taskQueue(target),
       SMTP_URL: this.sink.url,
       // The product's default (5) unless set for the run: docs/performance.md, "SMTP connections".
@@ -122,10 +133,51 @@ export class Stack {
     };
   }
 
+  /** With `cluster`, the app's mutual TLS settings for the cluster's Temporal (src/config.ts). */
+  private tlsEnv(): Record<string, string> {
+    const c = this.cluster?.certificates;
+    if (!c) return {};
+    return { TEMPORAL_TLS_CA: c.ca, TEMPORAL_TLS_CERT: c.clientCert, TEMPORAL_TLS_KEY: c.clientKey, TEMPORAL_TLS_SERVER_NAME: c.serverName };
+  }
+
+  /** A client connection to the Temporal the stack runs, as the app makes it. */
+  connect(): Promise<Connection> {
+    return this.cluster ? this.cluster.connect() : Connection.connect({ address: this.address });
+  }
+
   /** `bundle: false` for measurements that run no worker. */
   async start(opts: { bundle?: boolean } = {}): Promise<void> {
     fs.mkdirSync(this.opts.workDir, { recursive: true });
     this.sink = await startMeasuringSink(this.contacts);
+    if (this.opts.cluster) await this.startCluster();
+    else await this.startDevServer();
+    this.opts.log(`Temporal on ${this.address}${this.cluster ? ' (native cluster, mutual TLS)' : ''}; SMTP sink on ${this.sink.url}`);
+    if (opts.bundle !== false) await this.bundle();
+  }
+
+  private async startCluster(): Promise<void> {
+    const root = path.resolve(__dirname, '..');
+    // The cluster's namespace and search-attribute job runs the built app, as in production.
+    if (!fs.existsSync(path.join(root, 'dist', 'src', 'temporal', 'setup-search-attributes.js')))
+      throw new Error('--cluster runs the built app: run `npm run build` first');
+    const binaries = await provisionCluster({ log: this.opts.log });
+    this.cluster = await NativeCluster.create({
+      root,
+      dir: path.join(this.opts.workDir, 'cluster'),
+      binaries,
+      fresh: true,
+      log: (line) => this.opts.log(`cluster: ${line}`),
+    });
+    try {
+      await this.cluster.start({ temporalOnly: true });
+    } catch (e) {
+      await this.cluster.stop();
+      throw e;
+    }
+    this.address = this.cluster.temporalAddress;
+  }
+
+  private async startDevServer(): Promise<void> {
     const cli = await resolveTemporalCli({ log: this.opts.log });
     if (!cli.path) throw new Error('the benchmark needs the Temporal CLI (npm run provision builds it)');
     const port = await freePort();
@@ -157,8 +209,6 @@ export class Stack {
     this.server.once('exit', () => (exited = true));
     if (!(await waitForGrpc(this.address, 60_000, () => exited)))
       throw new Error(`the dev server did not answer on ${this.address}`);
-    this.opts.log(`dev server on ${this.address}; SMTP sink on ${this.sink.url}`);
-    if (opts.bundle !== false) await this.bundle();
   }
 
   /** Bundles both workflow sets once, with the failure converter the encrypted data converter names. */
@@ -242,6 +292,7 @@ export class Stack {
       await done;
       clearTimeout(killer);
     }
+    await this.cluster?.stop();
     await this.sink?.close();
   }
 }

@@ -10,6 +10,7 @@ import { createActivities } from '../../activities';
 import { buildActivityDeps } from '../../activities/deps';
 import { loadConfig } from '../../src/config';
 import { createLogger, TemporalPinoLogger } from '../../src/log';
+import { temporalConnectionOptions } from '../../src/temporal/client';
 import { caseWorkerOptions } from '../../src/temporal/worker';
 import { createBaselineActivities } from '../baseline/activities';
 import { type ToWorker, type WorkerSpec, send } from './ipc';
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger({ level: config.logLevel, base: { service: 'worker' } });
   Runtime.install({ logger: new TemporalPinoLogger(log.child({ component: 'temporal' })) });
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const activities = createActivities(buildActivityDeps(config, log.child({ component: 'activities' })));
   const options: SdkWorkerOptions = {
     ...caseWorkerOptions({

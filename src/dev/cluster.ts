@@ -305,8 +305,12 @@ export class NativeCluster {
     });
   }
 
-  /** Brings every service up in dependency order; resolves when the web apps answer. */
-  async start(): Promise<void> {
+  /**
+   * Brings every service up in dependency order; resolves when the web apps answer. With
+   * `temporalOnly`, stops once Temporal serves the namespace with its search attributes (the
+   * benchmark brings its own workers and web apps).
+   */
+  async start(opts: { temporalOnly?: boolean } = {}): Promise<void> {
     const t0 = Date.now();
     const step = async (what: string, fn: () => Promise<void>) => {
       const started = Date.now();
@@ -335,6 +339,10 @@ export class NativeCluster {
     await step('namespace and search attributes (setup-search-attributes)', () =>
       this.runJob('setup-search-attributes'),
     );
+    if (opts.temporalOnly) {
+      this.log(`Temporal up in ${formatDuration(Date.now() - t0)}`);
+      return;
+    }
     await step(`Web UI on ${this.uiUrl} (read-only)`, async () => {
       this.startService('temporal-ui');
       await this.waitForHttp(this.uiUrl, 60_000, 'temporal-ui');

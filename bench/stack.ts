@@ -234,9 +234,11 @@ export class Stack {
   /**
    * CPU time (user + system) the dev server has used, from /proc (Linux); undefined elsewhere.
    * Its share of each case counts: the more events and upserts a workflow makes, the more it costs.
+   * With `cluster`: the Temporal server's and PostgreSQL's, every process of theirs included (each
+   * PostgreSQL connection is a process of its own).
    */
   serverCpuMs(): number | undefined {
-    return processCpuMs(this.server!.pid!);
+    return this.cluster ? treeCpuMs(this.cluster.serverPids()) : processCpuMs(this.server!.pid!);
   }
 
   bundleSize(target: Target): number {
@@ -309,6 +311,42 @@ export function processCpuMs(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU time of the processes `roots` and all their descendants, with what their exited children
+ * used (each process's cutime and cstime), from /proc (Linux); undefined elsewhere.
+ */
+export function treeCpuMs(roots: readonly number[]): number | undefined {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return undefined;
+  }
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const e of entries) {
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      stats.set(Number(e), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+    } catch {
+      // The process ended while /proc was read.
+    }
+  }
+  const inTree = new Set(roots.filter((r) => stats.has(r)));
+  if (inTree.size === 0) return undefined;
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, s] of stats)
+      if (!inTree.has(pid) && inTree.has(s.ppid)) {
+        inTree.add(pid);
+        grew = true;
+      }
+  }
+  let ticks = 0;
+  for (const pid of inTree) ticks += stats.get(pid)!.ticks;
+  return (ticks * 1000) / CLOCK_TICKS;
 }
 
 /** The bench's own API token (only ever on loopback). */

@@ -284,6 +284,11 @@ export class NativeCluster {
     return env;
   }
 
+  /** The running Temporal server's and PostgreSQL's pids (the benchmark reads their CPU time). */
+  serverPids(): number[] {
+    return [this.procs.get('temporal')?.child.pid, this.postgres.pid].filter((p): p is number => p !== undefined);
+  }
+
   /** Changes the extra environment of a role for its processes started from now on. */
   setRoleEnvironment(role: Role, env: Record<string, string>): void {
     this.roleEnv[role] = { ...(this.roleEnv[role] ?? {}), ...env };

@@ -156,13 +156,9 @@ export class Stack {
   }
 
   private async startCluster(): Promise<void> {
-    const root = path.resolve(__dirname, '..');
-    // The cluster's namespace and search-attribute job runs the built app, as in production.
-    if (!fs.existsSync(path.join(root, 'dist', 'src', 'temporal', 'setup-search-attributes.js')))
-      throw new Error('--cluster runs the built app: run `npm run build` first');
     const binaries = await provisionCluster({ log: this.opts.log });
     this.cluster = await NativeCluster.create({
-      root,
+      root: path.resolve(__dirname, '..'),
       dir: path.join(this.opts.workDir, 'cluster'),
       binaries,
       fresh: true,
@@ -302,15 +298,20 @@ export class Stack {
 /** Linux's USER_HZ: the unit of utime and stime in /proc/<pid>/stat (100 on every common build). */
 const CLOCK_TICKS = 100;
 
-/** CPU time (user + system) a process has used, from /proc (Linux); undefined elsewhere or once it is gone. */
-export function processCpuMs(pid: number): number | undefined {
+/** The fields of /proc/<pid>/stat after the command name (the third on), or undefined once it is gone. */
+function procStat(pid: number | string): string[] | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** CPU time (user + system) a process has used, from /proc (Linux); undefined elsewhere or once it is gone. */
+export function processCpuMs(pid: number): number | undefined {
+  const f = procStat(pid);
+  return f && ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
 }
 
 /**
@@ -326,13 +327,8 @@ export function treeCpuMs(roots: readonly number[]): number | undefined {
   }
   const stats = new Map<number, { ppid: number; ticks: number }>();
   for (const e of entries) {
-    try {
-      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      stats.set(Number(e), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
-    } catch {
-      // The process ended while /proc was read.
-    }
+    const f = procStat(e); // undefined: the process ended while /proc was read
+    if (f) stats.set(Number(e), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
   }
   const inTree = new Set(roots.filter((r) => stats.has(r)));
   if (inTree.size === 0) return undefined;

@@ -317,6 +317,8 @@ export class NativeCluster {
    */
   async start(opts: { temporalOnly?: boolean } = {}): Promise<void> {
     const t0 = Date.now();
+    // Checked before anything starts, so a missing build leaves nothing half up.
+    this.assertBuilt(opts.temporalOnly ? ['setup-search-attributes'] : SERVICES.map((s) => s.name));
     const step = async (what: string, fn: () => Promise<void>) => {
       const started = Date.now();
       this.log(`${what}…`);
@@ -374,11 +376,21 @@ export class NativeCluster {
     this.log(`cluster up in ${formatDuration(Date.now() - t0)}`);
   }
 
+  /** The app runs built, as in production: without dist/ its process would only die at start. */
+  private assertBuilt(names: readonly ServiceName[]): void {
+    for (const spec of SERVICES.filter((s) => names.includes(s.name)))
+      if (spec.app && !fs.existsSync(path.join(this.o.root, spec.app[0]!)))
+        throw new Error(`${spec.name} runs ${spec.app[0]!}, which is not built: run \`npm run build\` first`);
+  }
+
   /** The command line of a service (absolute paths, the provisioned binaries). */
   private command(name: ServiceName): { command: string; args: string[] } {
     const spec = SERVICES.find((s) => s.name === name)!;
     const b = this.o.binaries;
-    if (spec.app) return { command: b.node, args: spec.app };
+    if (spec.app) {
+      this.assertBuilt([name]);
+      return { command: b.node, args: spec.app };
+    }
     switch (spec.role) {
       case 'schema':
         return { command: 'sh', args: [path.join(this.o.root, SCHEMA_SCRIPT)] };

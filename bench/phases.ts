@@ -23,7 +23,7 @@ import { temporal } from '@temporalio/proto';
 import { loadConfig } from '../src/config';
 import { caseWorkflowId } from '../src/shared/ids';
 import { encryptedDataConverter } from '../src/temporal/codec';
-import { caseService, newCase, openLoop, percentile, pool, submitHttp } from './scenarios';
+import { newCase, openLoop, openMany, percentile, pool, submitHttp } from './scenarios';
 import { defaultWorkDir, Stack, TARGETS, type Child, type Target } from './stack';
 
 const log = (line: string) => process.stderr.write(`[phases] ${line}\n`);
@@ -126,11 +126,8 @@ async function main(): Promise<void> {
 
     for (const target of preopen > 0 ? TARGETS : []) {
       const worker = await stack.startWorker(target);
-      const service = caseService(client, stack, target);
-      const cases = Array.from({ length: preopen }, () => newCase(target));
       const t0 = Date.now();
-      await pool(cases, 16, async (c) => void (await service.submit(c.submission)));
-      await Promise.all(cases.map((c) => stack.contacts.waitFor(c.client, 1, 600_000)));
+      await openMany(stack, client, target, preopen, 16, 600_000);
       log(`${target}: ${preopen} cases opened in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
       await worker.stop();
     }

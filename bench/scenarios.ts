@@ -236,11 +236,19 @@ async function deadlines(
   return escalated.map((at, i) => at - (contacted[i]! + windowMs));
 }
 
-async function openMany(stack: Stack, client: Client, target: Target, n: number, concurrency: number): Promise<void> {
+/** Opens `n` cases by direct start, `concurrency` at a time, and waits until each client is contacted. */
+export async function openMany(
+  stack: Stack,
+  client: Client,
+  target: Target,
+  n: number,
+  concurrency: number,
+  contactTimeoutMs?: number,
+): Promise<void> {
   const service = caseService(client, stack, target);
   const cases = Array.from({ length: n }, () => newCase(target));
   await pool(cases, concurrency, async (c) => void (await service.submit(c.submission)));
-  await Promise.all(cases.map((c) => stack.contacts.waitFor(c.client)));
+  await Promise.all(cases.map((c) => stack.contacts.waitFor(c.client, 1, contactTimeoutMs)));
 }
 
 /** How long the worker is left idle while its memory is read (see settledRss). */
